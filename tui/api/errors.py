@@ -1,0 +1,202 @@
+"""Errors raised by the Model API client and the layers around it.
+
+Every error carries the process exit code the headless commands use (sysexits, as the official
+``runcomfy`` CLI), and a message that is already safe to show (sanitised, token-free)::
+
+    GptImageError                       exit 1
+    ├── InputError                      exit 65  bad prompt / size / references; nothing sent
+    ├── TokenError                      exit 77  no token, unreadable or unsafe token file
+    ├── ApiError                        (anything that went wrong talking to the API)
+    │   ├── TransportError              exit 75  network trouble
+    │   │   ├── ConnectFailed                    certainly never reached the server
+    │   │   ├── CallTimeout                      per-chunk timeout or overall deadline
+    │   │   └── ConnectionLost                   dropped mid-exchange; may have arrived
+    │   ├── HttpStatusError             exit 1   an error answer (status, error_code, message)
+    │   │   ├── AuthError               exit 77  401, 403, or error_code 400004 (sent as HTTP 400)
+    │   │   ├── BadRequestError         exit 65  other 4xx: 400, 404, 422 …
+    │   │   ├── RateLimited             exit 75  429 (retry_after seconds when given)
+    │   │   └── ServerError             exit 69  5xx
+    │   ├── ProtocolError               exit 1   unparseable or nonsensical answer
+    │   └── SubmitOutcomeUnknown        exit of its cause; the submit may have run and been billed
+    ├── DownloadError                   exit 1   untrusted host, too large, not an image, truncated
+    └── GenerationFailed                exit 1   the request ended failed / cancelled / no output
+"""
+
+from __future__ import annotations
+
+from ..sanitize import clean_text
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadRequestError",
+    "CallTimeout",
+    "ConnectFailed",
+    "ConnectionLost",
+    "DownloadError",
+    "GenerationFailed",
+    "GptImageError",
+    "HttpStatusError",
+    "InputError",
+    "InputProblem",
+    "ProtocolError",
+    "RateLimited",
+    "ServerError",
+    "SubmitOutcomeUnknown",
+    "TokenError",
+    "TransportError",
+]
+
+
+class GptImageError(Exception):
+    """Base of every error this package raises on purpose. ``str()`` is safe to display."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        self.message = clean_text(message, limit=2000)
+        super().__init__(self.message)
+
+
+class InputProblem:
+    """One problem with one field of the user's input."""
+
+    __slots__ = ("field", "message")
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = clean_text(message)
+
+    def __repr__(self) -> str:
+        return f"InputProblem({self.field!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, InputProblem)
+            and (self.field, self.message) == (other.field, other.message)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.message))
+
+
+class InputError(GptImageError):
+    """The user's input is invalid; nothing was sent. ``problems`` lists each field's reason."""
+
+    exit_code = 65
+
+    def __init__(self, problems: list[InputProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems) or "invalid input")
+
+    def for_field(self, field: str) -> list[str]:
+        """Messages for ``field`` and its items (``images`` matches ``images[2]``)."""
+        return [
+            p.message
+            for p in self.problems
+            if p.field == field or p.field.startswith(field + "[")
+        ]
+
+
+class TokenError(GptImageError):
+    """No usable token: missing, malformed, or in a file others can read."""
+
+    exit_code = 77
+
+
+class ApiError(GptImageError):
+    """Something went wrong talking to the Model API."""
+
+
+class TransportError(ApiError):
+    """The network failed us: refused, timed out, or dropped."""
+
+    exit_code = 75
+
+
+class ConnectFailed(TransportError):
+    """The connection was never made (refused, DNS, connect timeout): nothing was sent."""
+
+
+class CallTimeout(TransportError):
+    """A read/write timeout or the call's overall deadline passed."""
+
+
+class ConnectionLost(TransportError):
+    """The connection dropped after the request may have been sent."""
+
+    exit_code = 69
+
+
+class HttpStatusError(ApiError):
+    """The API answered with an error (HTTP status, optional numeric ``error_code``)."""
+
+    def __init__(self, message: str, *, status: int, error_code: int | None = None) -> None:
+        self.status = status
+        self.error_code = error_code
+        super().__init__(message)
+
+
+class AuthError(HttpStatusError):
+    """The token was missing, expired, revoked, or the request belongs to someone else."""
+
+    exit_code = 77
+
+
+class BadRequestError(HttpStatusError):
+    """A 4xx answer other than auth and rate limiting: invalid input, unknown request id …"""
+
+    exit_code = 65
+
+
+class RateLimited(HttpStatusError):
+    """HTTP 429. ``retry_after`` is the server's wait in seconds, when it gave one."""
+
+    exit_code = 75
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 429,
+        error_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, error_code=error_code)
+
+
+class ServerError(HttpStatusError):
+    """HTTP 5xx after retries."""
+
+    exit_code = 69
+
+
+class ProtocolError(ApiError):
+    """The answer made no sense: not JSON, wrong shape, an invalid request id."""
+
+
+class SubmitOutcomeUnknown(ApiError):
+    """The submit may have reached the server: it may have run and been billed.
+
+    It is never retried automatically; resubmitting is the user's explicit choice.
+    """
+
+    def __init__(self, cause: ApiError) -> None:
+        self.cause = cause
+        self.exit_code = cause.exit_code
+        super().__init__(
+            f"outcome unknown — the request may have run and been billed ({cause.message})"
+        )
+
+
+class DownloadError(GptImageError):
+    """An output could not be saved: untrusted host, too large, not an image, truncated."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class GenerationFailed(GptImageError):
+    """The request ended without images: failed, cancelled, or completed with no output."""
