@@ -1,0 +1,354 @@
+"""Headless commands: run, status, result, cancel, history, resume, recipe.
+
+Stdout carries JSON results, stderr carries progress, and the exit code follows the official
+``runcomfy`` CLI (sysexits): 0 ok · 64 usage · 65 invalid input · 69 server 5xx · 75 timeout /
+429 · 77 not signed in · 1 failed or other · 130 interrupted. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from .api.errors import GptImageError, InputError
+from .config import Settings, load_settings, signin_help
+from .jobs import CancelOutcome, JobEvent
+from .models import Job, JobState, prepare_request
+from .sanitize import clean_text
+from .urlsafety import UnsafeUrl, check_download_url, validate_request_id
+from .wiring import Services, open_services
+
+__all__ = ["EXIT_INTERRUPTED", "EXIT_NO_TOKEN", "EXIT_USAGE", "run_command"]
+
+EXIT_USAGE = 64
+EXIT_NO_TOKEN = 77
+EXIT_INTERRUPTED = 130
+# Headless runs stop following a job after this long without contact (it stays resumable).
+HEADLESS_GIVE_UP_SECONDS = 300.0
+
+
+class ProgressPrinter:
+    """Writes one stderr line per meaningful change of a job — never a flood."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self._last: dict[int, tuple[Any, ...]] = {}
+
+    def __call__(self, event: JobEvent) -> None:
+        job = event.job
+        bucket = event.bytes_done // (256 * 1024) if job.state is JobState.DOWNLOADING else 0
+        key = (job.state, job.queue_position, event.message, bucket, job.remote_status)
+        if self._last.get(job.id) == key:
+            return
+        self._last[job.id] = key
+        parts = [f"job {job.id}", job.state.value]
+        if job.request_id:
+            parts.insert(1, job.request_id[:12])
+        if job.state is JobState.QUEUED and job.queue_position is not None:
+            parts.append(f"position {job.queue_position}")
+        if job.state is JobState.DOWNLOADING and event.bytes_done:
+            parts.append(f"{event.bytes_done / 1024:.0f} kB")
+        if event.message:
+            parts.append(f"— {event.message}")
+        if job.state is JobState.COMPLETED and job.files:
+            parts.append("→ " + ", ".join(job.files))
+        print(clean_text(" · ".join(parts)), file=self.stream, flush=True)
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """The JSON object the commands print for a job."""
+    return {
+        "job": job.id,
+        "request_id": job.request_id,
+        "status": job.state.value,
+        "endpoint": job.endpoint.value,
+        "size": job.request.size,
+        "prompt": job.request.prompt,
+        "output": list(job.output_urls),
+        "files": list(job.files),
+        "error": job.error,
+        "parent": job.parent_id,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def exit_code_for(job: Job) -> int:
+    """The process exit code a job's final state calls for."""
+    if job.state is JobState.COMPLETED:
+        return 0
+    if job.exit_code:
+        return job.exit_code
+    if job.state is JobState.STALLED:
+        return 75
+    return 1
+
+
+def _print_json(value: Any, *, compact: bool) -> None:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":") if compact else None,
+                      indent=None if compact else 2)
+    print(text, flush=True)
+
+
+def _settings_for(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        api_base=getattr(args, "api_base", None),
+        output_dir=getattr(args, "output_dir", None),
+        offline=bool(getattr(args, "offline", False)),
+        poll_interval=getattr(args, "poll_interval", None),
+    )
+
+
+def _require_backend(settings: Settings) -> None:
+    """Headless commands never fall back to offline silently."""
+    if not settings.offline and settings.token is None:
+        raise _Exit(EXIT_NO_TOKEN, signin_help())
+
+
+class _Exit(Exception):
+    def __init__(self, code: int, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run one headless command; return its exit code. Errors are printed to stderr."""
+    try:
+        settings = _settings_for(args)
+        if args.command != "history":  # history is local; everything else talks to a backend
+            _require_backend(settings)
+        return asyncio.run(_dispatch(args, settings))
+    except _Exit as exc:
+        if exc.message:
+            print(exc.message, file=sys.stderr)
+        return exc.code
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"invalid input — {problem.message}", file=sys.stderr)
+        return exc.exit_code
+    except GptImageError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    printer = ProgressPrinter()
+    services = open_services(
+        settings, on_event=printer, give_up_after=HEADLESS_GIVE_UP_SECONDS
+    )
+    try:
+        handler = _HANDLERS[args.command]
+        return await handler(args, services)
+    finally:
+        await services.aclose()
+
+
+# --------------------------------------------------------------------------- commands
+
+
+async def _cmd_run(args: argparse.Namespace, services: Services) -> int:
+    prepared = prepare_request(args.prompt, args.size, args.image or [])
+    for notice in prepared.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    engine = services.engine
+    job = engine.create(prepared.request)
+    if args.no_wait:
+        job = await _interruptible(engine.submit(job.id), services, job)
+        _print_json(job_summary(job), compact=args.json)
+        return 0 if job.request_id else exit_code_for(job)
+    job = await _interruptible(engine.follow(job.id), services, job)
+    _print_json(job_summary(job), compact=args.json)
+    return exit_code_for(job)
+
+
+async def _interruptible(work: Any, services: Services, job: Job) -> Job:
+    """Run ``work``; on Ctrl-C cancel the remote request honestly and exit 130."""
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, interrupted.set)
+        loop.add_signal_handler(signal.SIGTERM, interrupted.set)
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(interrupted.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        print("interrupted — cancelling the request…", file=sys.stderr)
+        outcome = await services.engine.cancel(job.id)
+        if outcome in {CancelOutcome.CANCELLED, CancelOutcome.REQUESTED}:
+            # Let the follower see the cancel land (and a late request_id be stored).
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, GptImageError):
+                await asyncio.wait_for(asyncio.shield(task), 15)
+        current = services.history.get(job.id)
+        if outcome is CancelOutcome.NOT_CANCELLABLE:
+            print(
+                "the request is already running: it can't be cancelled, will finish and be billed."
+                " Run `gpt-image-tui resume` to save the image.",
+                file=sys.stderr,
+            )
+        elif outcome is CancelOutcome.FAILED:
+            print(
+                "the cancel did not go through; the request is kept in history — "
+                "`gpt-image-tui resume` follows it, `gpt-image-tui cancel "
+                f"{current.request_id or current.id}` tries again.",
+                file=sys.stderr,
+            )
+        else:
+            print(f"job {current.id}: {current.state.value}", file=sys.stderr)
+        raise _Exit(EXIT_INTERRUPTED)
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _lookup(services: Services, ident: str) -> tuple[Job | None, str | None]:
+    """A job by local number or request id; also the request id to use remotely."""
+    if ident.isdigit():
+        with contextlib.suppress(KeyError):
+            job = services.history.get(int(ident))
+            return job, job.request_id
+    try:
+        request_id = validate_request_id(ident)
+    except UnsafeUrl:
+        raise _Exit(EXIT_USAGE, f"not a job number or request id: {clean_text(ident, limit=80)}") from None
+    return services.history.find_by_request_id(request_id), request_id
+
+
+async def _cmd_status(args: argparse.Namespace, services: Services) -> int:
+    job, request_id = _lookup(services, args.id)
+    if request_id is None:
+        assert job is not None
+        _print_json({**job_summary(job), "remote_status": None}, compact=args.json)
+        return 0
+    answer = await services.client.status(request_id)
+    out: dict[str, Any] = {
+        "request_id": request_id,
+        "status": clean_text(answer.status),
+        "queue_position": answer.queue_position,
+    }
+    if job is not None:
+        out["job"] = job.id
+        out["local_state"] = job.state.value
+    _print_json(out, compact=args.json)
+    return 0
+
+
+async def _cmd_result(args: argparse.Namespace, services: Services) -> int:
+    job, request_id = _lookup(services, args.id)
+    if job is not None and job.request_id is not None:
+        if not job.state.is_terminal:
+            job = await _interruptible(services.engine.follow(job.id), services, job)
+        elif job.state is not JobState.COMPLETED or len(job.files) < 1:
+            job = await services.engine.fetch_again(job.id)
+        _print_json(job_summary(job), compact=args.json)
+        return exit_code_for(job)
+    assert request_id is not None
+    return await _result_without_history(args, services, request_id)
+
+
+async def _result_without_history(args: argparse.Namespace, services: Services, request_id: str) -> int:
+    """A request made elsewhere (the official CLI, say): fetch and save its outputs."""
+    answer = await services.client.result(request_id)
+    files: list[str] = []
+    status = answer.status or "unknown"
+    if status == "completed":
+        for url in answer.output_urls:
+            try:
+                check_download_url(url, api_base=services.client.base_url)
+            except UnsafeUrl:
+                print(f"not downloaded (untrusted host): {clean_text(url)}", file=sys.stderr)
+                continue
+            name = services.output_files.url_file_name(url)
+            path = await services.downloader.download(url, services.output_files.directory, name)
+            files.append(str(path))
+    _print_json(
+        {"request_id": request_id, "status": clean_text(status), "output": answer.output_urls,
+         "files": files},
+        compact=args.json,
+    )
+    return 0 if status == "completed" else 1
+
+
+async def _cmd_cancel(args: argparse.Namespace, services: Services) -> int:
+    job, request_id = _lookup(services, args.id)
+    if job is not None:
+        outcome = await services.engine.cancel(job.id)
+        job = services.history.get(job.id)
+        message = services.engine.event_for(job).message
+        _print_json({"job": job.id, "request_id": job.request_id, "outcome": outcome.value,
+                     "message": message}, compact=args.json)
+        return 0 if outcome in {CancelOutcome.CANCELLED, CancelOutcome.REQUESTED,
+                                CancelOutcome.NOT_CANCELLABLE} else 1
+    assert request_id is not None
+    answer = await services.client.cancel(request_id)
+    outcome = "cancelled" if answer.accepted else "not_cancellable"
+    _print_json({"request_id": request_id, "outcome": outcome}, compact=args.json)
+    return 0
+
+
+async def _cmd_history(args: argparse.Namespace, services: Services) -> int:
+    jobs = services.history.list_jobs(limit=args.limit)
+    if args.json:
+        for job in jobs:
+            _print_json(job_summary(job), compact=True)
+        return 0
+    for job in jobs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+        prompt = clean_text(job.request.prompt, limit=50)
+        rid = (job.request_id or "-")[:12]
+        print(f"{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}")
+    return 0
+
+
+async def _cmd_resume(args: argparse.Namespace, services: Services) -> int:
+    jobs = services.engine.recover()
+    if not jobs:
+        print("nothing to resume", file=sys.stderr)
+        return 0
+    print(f"resuming {len(jobs)} job(s)", file=sys.stderr)
+    finals = await asyncio.gather(*(services.engine.follow(job.id) for job in jobs))
+    for job in finals:
+        _print_json(job_summary(job), compact=True)
+    return max((exit_code_for(job) for job in finals), default=0)
+
+
+_HANDLERS = {
+    "run": _cmd_run,
+    "status": _cmd_status,
+    "result": _cmd_result,
+    "cancel": _cmd_cancel,
+    "history": _cmd_history,
+    "resume": _cmd_resume,
+}
+
+
+def recipe_command(path: str, *, as_json: bool = True) -> int:
+    """Print the recipe stored in an image written by this app."""
+    from .iterate.recipe import read_recipe, runcomfy_command
+
+    file = Path(path)
+    if not file.is_file():
+        print(f"no such file: {clean_text(path)}", file=sys.stderr)
+        return 65
+    recipe = read_recipe(file)
+    if recipe is None:
+        print(f"{clean_text(path)} carries no gpt-image-tui recipe", file=sys.stderr)
+        return 1
+    _print_json({**recipe.to_dict(), "runcomfy_command": runcomfy_command(recipe)}, compact=False)
+    return 0

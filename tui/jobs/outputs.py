@@ -1,0 +1,56 @@
+"""Small helpers of the engine: adopting an image a killed process had already saved, and
+turning any error into one plain line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from ..api.errors import GptImageError
+from ..sanitize import clean_text
+
+__all__ = ["adopt_existing_output", "describe_error", "error_text"]
+
+_EXTENSIONS = (".png", ".jpg", ".webp")
+
+
+def adopt_existing_output(directory: Path, name: str) -> Path | None:
+    """The image already saved under ``name`` (any of our extensions), if it verifies.
+
+    Names carry the request id, and files only ever appear by atomic rename, so a complete
+    file at that name is this job's output from a run that was killed before recording it.
+    """
+    stem = Path(name).stem
+    for ext in _EXTENSIONS:
+        candidate = directory / f"{stem}{ext}"
+        if not candidate.is_file():
+            continue
+        try:
+            with Image.open(candidate, formats=["PNG", "JPEG", "WEBP"]) as image:
+                image.verify()
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+            continue
+        return candidate
+    return None
+
+
+def describe_error(error: BaseException) -> str:
+    """One plain, sanitised line for any error (our own messages are already safe)."""
+    if isinstance(error, GptImageError):
+        return error.message
+    return clean_text(f"{type(error).__name__}: {error}", limit=300)
+
+
+def error_text(error: object) -> str | None:
+    """The message inside a result's ``error`` field, whatever its undocumented shape."""
+    if error is None:
+        return None
+    if isinstance(error, str):
+        return clean_text(error, limit=300) or None
+    if isinstance(error, dict):
+        for key in ("error_message", "message", "error", "detail"):
+            value = error.get(key)
+            if isinstance(value, str) and value.strip():
+                return clean_text(value, limit=300)
+    return clean_text(error, limit=300)

@@ -1,0 +1,135 @@
+"""Build the object graph once — settings → offline server → client → history → engine.
+
+Both the TUI and the headless commands start here, so they share one code path to the API;
+tests build the same graph against a loopback server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+from .api.client import ModelApiClient
+from .config import Settings
+from .iterate.recipe import Recipe, embed_recipe
+from .jobs import JobEngine, JobEvent
+from .models import Job
+from .offline.server import OfflineServer
+from .storage.downloads import Downloader
+from .storage.files import OutputFiles
+from .storage.history import History
+
+__all__ = ["Services", "backend_label", "open_services"]
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a front end needs, built and owned together."""
+
+    settings: Settings
+    history: History
+    client: ModelApiClient
+    downloader: Downloader
+    output_files: OutputFiles
+    engine: JobEngine
+    offline: OfflineServer | None
+    backend_label: str
+    signed_in: bool
+
+    async def aclose(self) -> None:
+        """Close network clients, the database and the offline server (idempotent)."""
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+        with contextlib.suppress(Exception):
+            await self.downloader.aclose()
+        self.history.close()
+        if self.offline is not None:
+            self.offline.stop()
+
+
+def backend_label(settings: Settings) -> str:
+    """A plain line naming the backend — never the token itself."""
+    if settings.offline:
+        return "OFFLINE · images rendered locally, nothing billed"
+    if settings.token is None:
+        return "RunComfy API · not signed in"
+    source = settings.token.source
+    where = "RUNCOMFY_TOKEN" if source == "RUNCOMFY_TOKEN" else f"token file {source}"
+    return f"RunComfy API · signed in via {where}"
+
+
+def embed_recipe_hook(history: History) -> Callable[[Job, Path], None]:
+    """A before-commit hook writing the job's recipe into the PNG being saved."""
+
+    def hook(job: Job, temp: Path) -> None:
+        parent_rid = None
+        if job.parent_id is not None:
+            with contextlib.suppress(KeyError):
+                parent_rid = history.get(job.parent_id).request_id
+        recipe = Recipe.for_request(
+            job.request,
+            job.request_id or "",
+            parent_request_id=parent_rid,
+            created_at=datetime.fromtimestamp(job.created_at, UTC),
+            app_version=__version__,
+        )
+        embed_recipe(temp, recipe)
+
+    return hook
+
+
+def open_services(
+    settings: Settings,
+    *,
+    on_event: Callable[[JobEvent], None] | None = None,
+    give_up_after: float | None = None,
+    offline_server: OfflineServer | None = None,
+) -> Services:
+    """Start what ``settings`` asks for and wire it together.
+
+    With ``settings.offline`` the embedded offline server is started on loopback (or the one
+    passed in is used) and the client talks to it through the same code path as the real API.
+    """
+    offline = None
+    api_base = settings.api_base
+    token = settings.token
+    backend = settings.api_base
+    if settings.offline:
+        offline = offline_server or OfflineServer().start()
+        api_base = offline.base_url
+        token = None
+        backend = "offline"
+    settings.locations.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    history = History(settings.locations.history_db)
+    output_files = OutputFiles(settings.output_dir)
+    output_files.ensure()
+    output_files.sweep_stale()
+    client = ModelApiClient(api_base, token)
+    downloader = Downloader(api_base=api_base)
+    engine = JobEngine(
+        client=client,
+        history=history,
+        downloader=downloader,
+        output_files=output_files,
+        poll_interval=settings.poll_interval,
+        max_concurrent_submissions=settings.max_concurrent_submissions,
+        on_event=on_event,
+        give_up_after=give_up_after,
+        before_commit=embed_recipe_hook(history),
+        backend=backend,
+    )
+    return Services(
+        settings=settings,
+        history=history,
+        client=client,
+        downloader=downloader,
+        output_files=output_files,
+        engine=engine,
+        offline=offline if offline_server is None else None,
+        backend_label=backend_label(settings),
+        signed_in=token is not None,
+    )
