@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from .api.errors import InputError, InputProblem
 from .api.schemas import EditInput, TextToImageInput
 from .sanitize import clean_prompt
@@ -101,7 +103,9 @@ _FOLLOWING = {
     JobState.CANCELLED,
 }
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    JobState.PENDING: frozenset({JobState.SUBMITTING, JobState.NOT_SENT, JobState.FAILED}),
+    JobState.PENDING: frozenset(
+        {JobState.SUBMITTING, JobState.NOT_SENT, JobState.FAILED, JobState.CANCELLED}
+    ),
     JobState.SUBMITTING: frozenset(
         {JobState.QUEUED, JobState.UNKNOWN, JobState.FAILED, JobState.NOT_SENT}
     ),
@@ -136,10 +140,23 @@ class JobRequest:
         return Endpoint.EDIT if self.images else Endpoint.TEXT_TO_IMAGE
 
     def payload(self) -> dict[str, Any]:
-        """The JSON body, built through the strict input schema (text-to-image never has images)."""
-        if self.endpoint is Endpoint.EDIT:
-            return EditInput(prompt=self.prompt, images=list(self.images), size=self.size).model_dump()  # type: ignore[arg-type]
-        return TextToImageInput(prompt=self.prompt, size=self.size).model_dump()  # type: ignore[arg-type]
+        """The JSON body, built through the strict input schema (text-to-image never has images).
+
+        Raises :class:`InputError` when the request does not fit the schema: nothing is sent.
+        """
+        try:
+            if self.endpoint is Endpoint.EDIT:
+                body = EditInput(prompt=self.prompt, images=list(self.images), size=self.size)  # type: ignore[arg-type]
+            else:
+                body = TextToImageInput(prompt=self.prompt, size=self.size)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise InputError(
+                [
+                    InputProblem(".".join(str(p) for p in err["loc"]) or "input", err["msg"])
+                    for err in exc.errors()
+                ]
+            ) from None
+        return body.model_dump()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +247,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    exit_code: int | None = None
     output_urls: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     remote_status: str | None = None

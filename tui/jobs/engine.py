@@ -444,8 +444,12 @@ class JobEngine:
             self._emit(job)
 
         def before_commit(temp: Path) -> None:
-            if self.before_commit is not None:
+            if self.before_commit is None:
+                return
+            try:
                 self.before_commit(self.history.get(job.id), temp)
+            except Exception as exc:  # the image matters more than its embedded recipe
+                live.message = clean_text(f"recipe not embedded: {describe_error(exc)}", limit=200)
 
         while True:
             try:

@@ -1,0 +1,293 @@
+"""Headless commands as real subprocesses against the real loopback server.
+
+Covers exit codes, the never-resubmit rule across SIGKILL (mid-poll and mid-download) and
+`resume`, Ctrl-C cancelling the remote request, and the token never leaking anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tui.models import JobState
+from tui.offline.faults import Fault, FaultConfig, Timing
+from tui.offline.server import OfflineServer
+from tui.storage.history import History
+
+TOKEN = "rc-SECRET-token-4f9a2c"
+SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
+
+
+@pytest.fixture
+def env(app_home: Path) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["RUNCOMFY_TOKEN"] = TOKEN
+    environment["PYTHONUNBUFFERED"] = "1"
+    return environment
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True,
+        timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", *args], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+
+
+def history_of(home: Path) -> History:
+    return History(home / "data" / "history.sqlite3")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (KeyError, FileNotFoundError, OSError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def first_job(home: Path):  # type: ignore[no-untyped-def]
+    with history_of(home) as history:
+        jobs = history.list_jobs(limit=5)
+    return jobs[-1] if jobs else None
+
+
+def images_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if not p.name.startswith(".")) if directory.exists() else []
+
+
+def temps_in(directory: Path) -> list[Path]:
+    return [p for p in directory.iterdir() if p.name.startswith(".")] if directory.exists() else []
+
+
+def test_run_text_to_image_json(offline_server: OfflineServer, env: dict[str, str], app_home: Path) -> None:
+    done = cli("run", 'a sign that reads "OPEN"', "--size", "1024_1536", "--json",
+               "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed" and result["request_id"]
+    assert len(result["files"]) == 1 and Path(result["files"][0]).exists()
+    assert "queued" in done.stderr  # progress goes to stderr
+    assert offline_server.stats.submits == 1
+
+
+def test_run_edit_with_references(offline_server: OfflineServer, env: dict[str, str]) -> None:
+    done = cli("run", "keep the pose; swap the background", "--image", "https://example.com/a.png",
+               "--image", "https://example.com/a.png", "--json",
+               "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "repeats an earlier reference" in done.stderr
+    assert offline_server.stats.submits_by_endpoint.get("edit") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "   "),
+        ("run", "x", "--size", "2048_2048"),
+        ("run", "x", "--size", "auto"),
+        ("run", "x", "--image", "http://example.com/a.png"),
+        ("run", "x", "--image", "https://127.0.0.1/a.png"),
+        ("run", "x", *sum((("--image", f"https://example.com/{i}.png") for i in range(11)), ())),
+    ],
+)
+def test_bad_input_exits_65_and_sends_nothing(
+    offline_server: OfflineServer, env: dict[str, str], args: tuple[str, ...]
+) -> None:
+    done = cli(*args, "--api-base", offline_server.base_url, env=env)
+    assert done.returncode == 65, done.stderr
+    assert "invalid input" in done.stderr
+    assert offline_server.stats.submits == 0
+
+
+def test_usage_error_exits_64(env: dict[str, str]) -> None:
+    assert cli("run", env=env).returncode == 64
+    assert cli("frobnicate", env=env).returncode == 64
+
+
+def test_no_token_exits_77_with_sign_in_help(offline_server: OfflineServer, env: dict[str, str]) -> None:
+    del env["RUNCOMFY_TOKEN"]
+    done = cli("run", "x", "--api-base", offline_server.base_url, env=env)
+    assert done.returncode == 77
+    assert "RUNCOMFY_TOKEN" in done.stderr and "runcomfy login" in done.stderr and "--offline" in done.stderr
+    assert offline_server.stats.submits == 0
+
+
+def test_rejected_token_exits_77_and_never_leaks(env: dict[str, str], app_home: Path) -> None:
+    with OfflineServer(timing=Timing(0.05, 0.05, 1), require_token="the-right-one").start() as server:
+        done = cli("run", "x", "--api-base", server.base_url, "--json", env=env)
+    assert done.returncode == 77
+    assert TOKEN not in done.stdout + done.stderr
+
+
+def test_token_appears_nowhere_on_disk_or_screen(env: dict[str, str], app_home: Path) -> None:
+    with OfflineServer(timing=Timing(0.05, 0.05, 1), require_token=TOKEN).start() as server:
+        done = cli("run", 'a sign that reads "OPEN"', "--api-base", server.base_url,
+                   "--poll-interval", "0.05", env=env)
+        assert done.returncode == 0, done.stderr
+        assert server.stats.download_auth_headers == 0  # downloads never carry the token
+    assert TOKEN not in done.stdout + done.stderr
+    for path in app_home.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_offline_flag_runs_the_embedded_backend(env: dict[str, str], app_home: Path) -> None:
+    del env["RUNCOMFY_TOKEN"]
+    done = cli("run", "x", "--offline", "--json", "--poll-interval", "0.05", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "completed"
+
+
+def test_killed_mid_poll_then_resume_finishes_with_one_post(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path
+) -> None:
+    offline_server.timing = SLOW
+    proc = spawn("run", "killed while polling", "--api-base", offline_server.base_url,
+                 "--poll-interval", "0.05", env=env)
+    try:
+        wait_until(lambda: (job := first_job(app_home)) is not None and job.request_id is not None
+                   and offline_server.stats.status_gets >= 2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    job = first_job(app_home)
+    assert job is not None and job.request_id and job.state is JobState.QUEUED
+    offline_server.advance(job.request_id, "completed")
+    done = cli("resume", "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
+    assert done.returncode == 0, done.stderr
+    assert offline_server.stats.submits == 1
+    final = first_job(app_home)
+    assert final.state is JobState.COMPLETED and final.resumed
+    assert len(images_in(app_home / "output")) == 1
+
+
+def test_killed_mid_download_then_resume_finishes_with_one_post(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path
+) -> None:
+    offline_server.force("files", Fault.DRIP)  # the first download crawls, byte by byte
+    out = app_home / "output"
+    proc = spawn("run", "killed while downloading", "--api-base", offline_server.base_url,
+                 "--poll-interval", "0.05", env=env)
+    try:
+        wait_until(lambda: bool(temps_in(out)))
+        job = first_job(app_home)
+        assert job is not None and job.state is JobState.DOWNLOADING
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert temps_in(out) and images_in(out) == []  # a partial temp, nothing visible
+    done = cli("resume", "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
+    assert done.returncode == 0, done.stderr
+    assert offline_server.stats.submits == 1
+    assert len(images_in(out)) == 1 and temps_in(out) == []
+    assert first_job(app_home).state is JobState.COMPLETED
+
+
+def test_ctrl_c_cancels_the_remote_request(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path
+) -> None:
+    offline_server.timing = SLOW
+    proc = spawn("run", "interrupted", "--api-base", offline_server.base_url,
+                 "--poll-interval", "0.05", env=env)
+    wait_until(lambda: (job := first_job(app_home)) is not None and job.request_id is not None)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert offline_server.stats.cancels == 1
+    assert first_job(app_home).state is JobState.CANCELLED
+
+
+def test_no_wait_prints_request_id_then_resume_follows(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path
+) -> None:
+    done = cli("run", "later", "--no-wait", "--json", "--api-base", offline_server.base_url, env=env)
+    assert done.returncode == 0, done.stderr
+    request_id = json.loads(done.stdout)["request_id"]
+    assert request_id
+    status = cli("status", request_id, "--json", "--api-base", offline_server.base_url, env=env)
+    assert status.returncode == 0 and json.loads(status.stdout)["request_id"] == request_id
+    resumed = cli("resume", "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert offline_server.stats.submits == 1
+    listed = cli("history", "--json", env=env)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert rows[0]["request_id"] == request_id and rows[0]["status"] == "completed"
+
+
+def test_cancel_command_on_a_queued_request(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path
+) -> None:
+    offline_server.timing = SLOW
+    done = cli("run", "to cancel", "--no-wait", "--json", "--api-base", offline_server.base_url, env=env)
+    request_id = json.loads(done.stdout)["request_id"]
+    cancelled = cli("cancel", request_id, "--json", "--api-base", offline_server.base_url, env=env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["outcome"] == "cancelled"
+    assert offline_server.stats.cancels == 1
+
+
+def test_result_command_downloads_a_finished_request(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path, tmp_path: Path
+) -> None:
+    done = cli("run", "fetch me", "--no-wait", "--json", "--api-base", offline_server.base_url, env=env)
+    request_id = json.loads(done.stdout)["request_id"]
+    wait_until(lambda: offline_server.job_state(request_id) == "completed")
+    target = tmp_path / "elsewhere"
+    fetched = cli("result", request_id, "--json", "--output-dir", str(target),
+                  "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert len(images_in(target)) == 1
+
+
+def test_server_5xx_on_submit_exits_69_and_is_not_resubmitted(
+    offline_server: OfflineServer, env: dict[str, str], app_home: Path
+) -> None:
+    offline_server.force("submit", Fault.HTTP_503)
+    done = cli("run", "x", "--json", "--api-base", offline_server.base_url, env=env)
+    assert done.returncode == 69
+    assert json.loads(done.stdout)["status"] == "unknown"
+    assert offline_server.stats.submits == 1
+    # resume never resubmits an outcome-unknown job
+    again = cli("resume", "--api-base", offline_server.base_url, env=env)
+    assert again.returncode == 0 and offline_server.stats.submits == 1
+
+
+def test_hostile_failure_is_sanitised_on_stderr_and_stdout(
+    offline_server: OfflineServer, env: dict[str, str]
+) -> None:
+    offline_server.faults = FaultConfig(rate_fail=1.0)
+    done = cli("run", "x", "--json", "--api-base", offline_server.base_url,
+               "--poll-interval", "0.05", env=env)
+    assert done.returncode == 1
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
+
+
+def test_core_never_imports_textual() -> None:
+    code = (
+        "import sys, tui.cli, tui.jobs, tui.api, tui.storage.history, tui.storage.downloads, "
+        "tui.offline.server, tui.models, tui.config, tui.wiring, tui.iterate.diff, "
+        "tui.iterate.sweep, tui.iterate.lint, tui.iterate.recipe\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual'))\n"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

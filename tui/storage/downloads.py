@@ -1,0 +1,324 @@
+"""Save one output image: trusted hosts only, no token, capped, verified, never partial.
+
+Each download streams into a hidden temp file in the output directory, counting *decoded* bytes
+(a gzip body can be 1000× its wire size), follows redirects by hand re-checking every hop with
+:func:`tui.urlsafety.check_download_url`, verifies the image with Pillow (PNG/JPEG/WEBP, a pixel
+cap that raises), then links it into place under a name that never overwrites an existing file.
+A truncated body is retried; whatever happens (errors, cancellation) no temp file is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import httpx
+from PIL import Image
+
+from ..api.errors import DownloadError
+from ..urlsafety import UnsafeUrl, check_download_url
+from .files import create_temp, safe_component
+
+__all__ = ["FORMAT_EXTENSIONS", "Downloader", "verify_image"]
+
+MiB = 1024 * 1024
+FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".img"}
+_REDIRECTS = {301, 302, 303, 307, 308}
+_RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+_RAW_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+_LINK_UNSUPPORTED = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+_PROGRESS_EVERY = 0.1  # seconds between progress callbacks (the last one is always sent)
+
+
+def _default_file_mode() -> int:
+    """0666 minus the process umask, read without changing it (Linux), else 0644."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o644
+
+
+def verify_image(path: Path, *, max_pixels: int) -> str:
+    """Check ``path`` is a PNG, JPEG or WEBP of at most ``max_pixels``; return its extension.
+
+    The pixel count is read from the header and checked before anything is decoded, so a
+    "decompression bomb" is refused outright rather than merely warned about.
+    """
+    try:
+        with Image.open(path, formats=list(FORMAT_EXTENSIONS)) as image:
+            width, height = image.size
+            if width <= 0 or height <= 0 or width * height > max_pixels:
+                raise DownloadError(
+                    f"image is {width}×{height} pixels; the limit is {max_pixels:,} pixels"
+                )
+            kind = str(image.format)
+            image.verify()
+    except DownloadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise DownloadError("image has too many pixels") from exc
+    except Exception as exc:  # Pillow raises many types for garbage input
+        raise DownloadError("the download is not a valid PNG, JPEG or WEBP image") from exc
+    if kind not in FORMAT_EXTENSIONS:  # pragma: no cover - formats= already restricts this
+        raise DownloadError("the download is not a PNG, JPEG or WEBP image")
+    return FORMAT_EXTENSIONS[kind]
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _copy_exclusive(source: Path, target: Path, mode: int) -> None:
+    """Copy for file systems without hard links; FileExistsError when ``target`` exists."""
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), mode)
+    try:
+        with open(source, "rb") as src, os.fdopen(fd, "wb", closefd=False) as dst:
+            while chunk := src.read(MiB):
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise
+    os.close(fd)
+
+
+class Downloader:
+    """Downloads output images; owns a token-free httpx client that never follows redirects."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        max_bytes: int = 256 * MiB,
+        max_pixels: int = 64_000_000,
+        transport: httpx.AsyncBaseTransport | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        deadline: float = 300.0,
+        attempts: int = 3,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_redirects: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.api_base = api_base
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self.deadline = deadline
+        self.attempts = max(1, attempts)
+        self.max_redirects = max_redirects
+        self._sleep = sleep
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._file_mode = _default_file_mode()
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Downloader:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _check(self, url: str) -> httpx.URL:
+        try:
+            return check_download_url(url, api_base=self.api_base)
+        except UnsafeUrl as exc:
+            raise DownloadError(f"refused to download: {exc}") from exc
+
+    async def download(
+        self,
+        url: str,
+        directory: Path,
+        filename: str,
+        *,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        before_commit: Callable[[Path], None] | None = None,
+    ) -> Path:
+        """Save the image at ``url`` into ``directory``; return the final path.
+
+        ``filename``'s extension is replaced by the real format's; an existing file is never
+        overwritten (``name-1.png`` …). Raises :class:`DownloadError` (``retryable`` when the
+        trouble was the network and the caller may try again later).
+        """
+        checked = self._check(url)  # refused before any request is made
+        directory = Path(directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DownloadError(f"can't create the output folder: {exc.strerror}") from exc
+        name = safe_component(filename)
+        stem, suffix = os.path.splitext(name)
+        if suffix.lower() not in _IMAGE_SUFFIXES:
+            stem = name
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await self._attempt(checked, directory, stem, on_progress, before_commit)
+            except DownloadError as exc:
+                if not exc.retryable or attempt >= self.attempts:
+                    raise
+            await self._sleep(min(self._max_backoff, self._backoff * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        url: httpx.URL,
+        directory: Path,
+        stem: str,
+        on_progress: Callable[[int, int | None], None] | None,
+        before_commit: Callable[[Path], None] | None,
+    ) -> Path:
+        try:
+            fd, temp = create_temp(directory)
+        except OSError as exc:
+            raise DownloadError(f"can't write to the output folder: {exc.strerror}") from exc
+        try:
+            try:
+                with os.fdopen(fd, "wb") as sink:
+                    async with asyncio.timeout(self.deadline):
+                        await self._fetch(url, sink, on_progress)
+                    sink.flush()
+                    os.fsync(sink.fileno())
+            except TimeoutError as exc:
+                raise DownloadError(
+                    f"download took longer than {self.deadline:g} s", retryable=True
+                ) from exc
+            except httpx.DecodingError as exc:
+                raise DownloadError("the download's content encoding is corrupt") from exc
+            except httpx.TransportError as exc:
+                raise DownloadError(
+                    f"download interrupted ({type(exc).__name__})", retryable=True
+                ) from exc
+            except OSError as exc:
+                raise DownloadError(f"can't write the download: {exc.strerror}") from exc
+            ext = await asyncio.to_thread(verify_image, temp, max_pixels=self.max_pixels)
+            if before_commit is not None:
+                before_commit(temp)
+            return self._commit(temp, directory, stem, ext)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+    async def _fetch(
+        self,
+        url: httpx.URL,
+        sink: BinaryIO,
+        on_progress: Callable[[int, int | None], None] | None,
+    ) -> None:
+        """GET ``url`` (following checked redirects) and write the decoded body to ``sink``."""
+        for _hop in range(self.max_redirects + 1):
+            self._client.cookies.clear()  # nothing a server sets travels to the next hop
+            async with self._client.stream("GET", url) as response:
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    url = self._next_hop(url, response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    raise DownloadError(
+                        f"download failed: HTTP {response.status_code}",
+                        retryable=response.status_code in _RETRY_STATUSES,
+                    )
+                declared = self._content_length(response)
+                encoded = response.headers.get("content-encoding", "identity").lower()
+                total = declared if encoded in {"", "identity"} else None
+                if total is not None and total > self.max_bytes:
+                    raise self._too_big()
+                done = 0
+                last_report = 0.0
+                async for chunk in response.aiter_bytes():
+                    done += len(chunk)
+                    if done > self.max_bytes:
+                        raise self._too_big()
+                    sink.write(chunk)
+                    if on_progress is not None and time.monotonic() - last_report >= _PROGRESS_EVERY:
+                        last_report = time.monotonic()
+                        on_progress(done, total)
+                if declared is not None and response.num_bytes_downloaded != declared:
+                    raise DownloadError(
+                        f"download truncated: {response.num_bytes_downloaded:,} of "
+                        f"{declared:,} bytes",
+                        retryable=True,
+                    )
+                if on_progress is not None:
+                    on_progress(done, total)
+                return
+        raise DownloadError(f"more than {self.max_redirects} redirects")
+
+    def _next_hop(self, current: httpx.URL, location: str) -> httpx.URL:
+        if _RAW_FORBIDDEN.search(location):
+            raise DownloadError("refused to download: redirect URL has spaces, backslashes or controls")
+        try:
+            joined = current.join(location)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise DownloadError("refused to download: invalid redirect URL") from exc
+        return self._check(str(joined))
+
+    @staticmethod
+    def _content_length(response: httpx.Response) -> int | None:
+        try:
+            value = int(response.headers["content-length"])
+        except (KeyError, ValueError):
+            return None
+        return value if value >= 0 else None
+
+    def _too_big(self) -> DownloadError:
+        return DownloadError(f"download larger than {self.max_bytes:,} bytes; aborted")
+
+    def _commit(self, temp: Path, directory: Path, stem: str, ext: str) -> Path:
+        """Give the verified temp file its final name without ever replacing an existing file."""
+        try:
+            os.chmod(temp, self._file_mode)
+            fd = os.open(temp, os.O_RDONLY)
+            try:
+                os.fsync(fd)  # before_commit may have rewritten it
+            finally:
+                os.close(fd)
+            use_copy = False
+            for number in range(10_000):
+                final = directory / (f"{stem}.{ext}" if number == 0 else f"{stem}-{number}.{ext}")
+                try:
+                    if use_copy:
+                        _copy_exclusive(temp, final, self._file_mode)
+                    else:
+                        os.link(temp, final)
+                except FileExistsError:
+                    continue
+                except OSError as exc:
+                    if use_copy or exc.errno not in _LINK_UNSUPPORTED:
+                        raise
+                    use_copy = True  # no hard links here (FAT, some network mounts)
+                    try:
+                        _copy_exclusive(temp, final, self._file_mode)
+                    except FileExistsError:
+                        continue
+                os.unlink(temp)
+                _fsync_dir(directory)
+                return final
+        except OSError as exc:
+            raise DownloadError(f"can't save the image: {exc.strerror or exc}") from exc
+        raise DownloadError(f"too many files named {stem}-N.{ext} already")

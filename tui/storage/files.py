@@ -1,0 +1,170 @@
+"""Output file names and temp files: one safe path component each, nothing hidden, nothing stale.
+
+Names follow the official ``runcomfy`` CLI's rules (reserved and control characters replaced,
+``.``/``..``/empty become ``output``) plus two of ours: no leading dot (nothing hidden) and a
+length cap. Downloads stream into ``.gpt-image-tui-<pid>-<random>.part`` temp files in the output
+directory; :meth:`OutputFiles.sweep_stale` removes those left by dead processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import stat
+import time
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..models import Job
+
+__all__ = [
+    "MAX_NAME_CHARS",
+    "TEMP_PREFIX",
+    "TEMP_SUFFIX",
+    "OutputFiles",
+    "create_temp",
+    "pid_alive",
+    "safe_component",
+    "url_file_name",
+]
+
+TEMP_PREFIX = ".gpt-image-tui-"
+TEMP_SUFFIX = ".part"
+MAX_NAME_CHARS = 120
+_MAX_NAME_BYTES = 200  # file systems count bytes (255 max); leave room for "-NN" de-duplication
+_MAX_SLUG_CHARS = 40
+_STALE_AFTER = 24 * 3600.0
+_TEMP_NAME = re.compile(r"\.gpt-image-tui-(\d{1,10})-[A-Za-z0-9_-]{1,64}\.part")
+# The official CLI's set, plus C0/C1 controls, DEL and invisible bidi/format characters.
+_UNSAFE = re.compile(
+    r'[/\\:*?"<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]'
+)
+_EDGES = re.compile(r"^[\s.]+|[\s.]+$")  # leading dots would hide the file
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def safe_component(name: str) -> str:
+    """Reduce ``name`` to one harmless file name component (never empty, never hidden)."""
+    text = _UNSAFE.sub("_", str(name or ""))
+    text = _EDGES.sub("", text)
+    if not text:
+        return "output"
+    stem, ext = os.path.splitext(text)
+    if not _EXTENSION.fullmatch(ext) or not stem:
+        stem, ext = text, ""
+    while stem and (
+        len(stem) + len(ext) > MAX_NAME_CHARS
+        or len((stem + ext).encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES
+    ):
+        stem = stem[:-1]
+    stem = _EDGES.sub("", stem)
+    return (stem or "output") + ext
+
+
+def url_file_name(url: str) -> str:
+    """The official CLI's name for a URL: its last path segment, percent-decoded, made safe."""
+    try:
+        path = urlsplit(str(url)).path
+    except ValueError:
+        return "output"
+    return safe_component(unquote(path.rsplit("/", 1)[-1]))
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists (owned by anyone)."""
+    if pid <= 0:
+        return False  # 0 and negatives address process groups, not a process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, OSError):
+        return False
+    return True
+
+
+def create_temp(directory: Path) -> tuple[int, Path]:
+    """Create a fresh hidden temp file in ``directory`` exclusively (0600); return (fd, path)."""
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        path = Path(directory) / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+
+
+def _slug(prompt: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", prompt).encode("ascii", "ignore").decode("ascii")
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", ascii_text.lower()):
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > _MAX_SLUG_CHARS:
+            if not slug:
+                slug = word[:_MAX_SLUG_CHARS]
+            break
+        slug = candidate
+    return slug or "image"
+
+
+class OutputFiles:
+    """The output directory: names for new images, and sweeping of stale temp files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    safe_component = staticmethod(safe_component)
+    url_file_name = staticmethod(url_file_name)
+
+    def ensure(self) -> Path:
+        """Create the directory (and parents) if needed; return it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory
+
+    def name_for(self, job: Job, index: int, ext: str) -> str:
+        """``<YYYYmmdd-HHMMSS>_<prompt-slug>_<request-id-8>[_<index+1>].<ext>`` (local time).
+
+        Readable, sortable by time, and traceable to the request; the index suffix only
+        appears for the second and later images of one job.
+        """
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(job.created_at))
+        rid = (job.request_id or f"job{job.id}")[:8]
+        suffix = f"_{index + 1}" if index > 0 else ""
+        extension = re.sub(r"[^a-z0-9]", "", str(ext).lower().lstrip(".")) or "png"
+        return safe_component(f"{stamp}_{_slug(job.request.prompt)}_{rid}{suffix}.{extension}")
+
+    def sweep_stale(self, *, now: float | None = None) -> int:
+        """Remove our temp files whose process is gone or that are over a day old; count them.
+
+        The age limit covers a pid reused by an unrelated process after a reboot.
+        """
+        now = time.time() if now is None else now
+        removed = 0
+        try:
+            entries = list(os.scandir(self.directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        for entry in entries:
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match is None:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+                continue
+            pid = int(match.group(1))
+            own = pid == os.getpid()
+            stale = now - info.st_mtime > _STALE_AFTER
+            if stale or (not own and not pid_alive(pid)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed

@@ -1,0 +1,82 @@
+"""The history database's schema and its upgrade path, versioned with ``PRAGMA user_version``.
+
+Step N of :data:`UPGRADES` brings a database from version N-1 to N. Append new steps; never edit
+a released one. :func:`upgrade` runs the missing steps inside the caller's write transaction, so
+a database is either fully upgraded or untouched; a newer database than this code knows is refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+__all__ = ["SCHEMA_VERSION", "UPGRADES", "HistorySchemaError", "upgrade"]
+
+
+class HistorySchemaError(RuntimeError):
+    """The database was written by a newer version of this app; it is left untouched."""
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first; run statement by statement inside our transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+_V1 = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    prompt TEXT NOT NULL,
+    size TEXT NOT NULL,
+    images TEXT NOT NULL DEFAULT '[]',
+    endpoint TEXT NOT NULL,
+    state TEXT NOT NULL,
+    request_id TEXT UNIQUE,
+    parent_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    sweep_id TEXT,
+    sweep_label TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    submitted_at REAL,
+    started_at REAL,
+    finished_at REAL,
+    error TEXT,
+    exit_code INTEGER,
+    remote_status TEXT,
+    queue_position INTEGER,
+    output_urls TEXT NOT NULL DEFAULT '[]',
+    files TEXT NOT NULL DEFAULT '[]',
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    resumed INTEGER NOT NULL DEFAULT 0,
+    extra TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX jobs_state ON jobs(state);
+CREATE INDEX jobs_request_id ON jobs(request_id);
+CREATE INDEX jobs_parent_id ON jobs(parent_id);
+CREATE INDEX jobs_created_at ON jobs(created_at, id);
+CREATE TABLE drafts (
+    key TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+UPGRADES: list[Callable[[sqlite3.Connection], None]] = [
+    lambda conn: _run_script(conn, _V1),
+]
+SCHEMA_VERSION = len(UPGRADES)
+
+
+def upgrade(conn: sqlite3.Connection, *, where: str = "the history database") -> int:
+    """Apply the missing upgrade steps (caller holds a write transaction); return the version."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(UPGRADES):
+        raise HistorySchemaError(
+            f"{where} has schema version {version}; this app knows up to {len(UPGRADES)}"
+            " — update the app"
+        )
+    for number, step in enumerate(UPGRADES[version:], start=version + 1):
+        step(conn)
+        conn.execute(f"PRAGMA user_version = {number}")
+    return len(UPGRADES)
