@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -319,3 +320,34 @@ async def test_rate_limited_poll_waits_and_says_so(rig: Rig) -> None:
     job = await rig.engine.follow(job_id)
     assert job.state is JobState.COMPLETED
     assert any("rate-limited" in m or "retrying" in m for m in rig.messages(job_id))
+
+
+@pytest.mark.slow
+async def test_soak_100_concurrent_jobs_with_faults(offline_server: OfflineServer, tmp_path: Path) -> None:
+    """≥100 jobs at once, ~20% of requests faulty: every image saved once, no temp files left."""
+    offline_server.timing = Timing(queue_seconds=0.1, run_seconds=0.1, queue_ahead=2)
+    offline_server.faults = FaultConfig(
+        seed=7, rate_5xx=0.06, rate_429=0.04, rate_reset=0.04, rate_truncate=0.04,
+        rate_unknown_status=0.03, retry_after=0.02,
+    )
+    rig = Rig(offline_server, tmp_path, poll=0.05)
+    rig.engine._submit_slots = asyncio.Semaphore(16)  # a wider submission window for the soak
+    try:
+        ids = [rig.job(f'poster number {n} that reads "N{n}"') for n in range(100)]
+        started = time.monotonic()
+        finals = await asyncio.wait_for(
+            asyncio.gather(*(rig.engine.follow(i) for i in ids)), timeout=120
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        await rig.aclose()
+    states = {j.id: j.state for j in finals}
+    assert all(s is JobState.COMPLETED for s in states.values()), states
+    files = [Path(f) for j in finals for f in j.files]
+    assert len(files) == 100 and len(set(files)) == 100
+    assert len(rig.images()) == 100 and rig.temps() == []
+    # Exactly one job created on the server per local job: 429s were refused, never duplicated.
+    assert len(offline_server._simulation.request_ids()) == 100
+    assert {j.request_id for j in finals} == set(offline_server._simulation.request_ids())
+    assert sum(offline_server.stats.faults_applied.values()) >= 50  # the faults really happened
+    assert elapsed < 60, f"soak took {elapsed:.1f} s"
