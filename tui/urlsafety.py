@@ -109,7 +109,7 @@ def check_download_url(url: str, *, api_base: str | None = None) -> httpx.URL:
     host = parsed.host.lower()
     if parsed.scheme == "https" and _is_runcomfy_host(host) and _ip_literal(host) is None:
         return parsed
-    if api_base is not None and origin_of(parsed) == origin_of(api_base):
-        if parsed.scheme in {"http", "https"}:
-            return parsed
+    same_origin = api_base is not None and origin_of(parsed) == origin_of(api_base)
+    if same_origin and parsed.scheme in {"http", "https"}:
+        return parsed
     raise UnsafeUrl(f"not a trusted download host: {host}")

@@ -109,13 +109,19 @@ class ApiError(GptImageError):
 
 
 class TransportError(ApiError):
-    """The network failed us: refused, timed out, or dropped."""
+    """The network failed us: refused, timed out, or dropped.
+
+    ``request_sent`` is False only when the request certainly never left this machine.
+    """
 
     exit_code = 75
+    request_sent: bool = True
 
 
 class ConnectFailed(TransportError):
     """The connection was never made (refused, DNS, connect timeout): nothing was sent."""
+
+    request_sent = False
 
 
 class CallTimeout(TransportError):
@@ -129,11 +135,22 @@ class ConnectionLost(TransportError):
 
 
 class HttpStatusError(ApiError):
-    """The API answered with an error (HTTP status, optional numeric ``error_code``)."""
+    """The API answered with an error (HTTP status, optional numeric ``error_code``).
 
-    def __init__(self, message: str, *, status: int, error_code: int | None = None) -> None:
+    ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one (429, 503 …).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        error_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = status
         self.error_code = error_code
+        self.retry_after = retry_after
         super().__init__(message)
 
 
@@ -162,8 +179,7 @@ class RateLimited(HttpStatusError):
         error_code: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, status=status, error_code=error_code)
+        super().__init__(message, status=status, error_code=error_code, retry_after=retry_after)
 
 
 class ServerError(HttpStatusError):

@@ -1,0 +1,1 @@
+"""Benchmarks (run as ``python -m bench.startup`` / ``python -m bench.latency``); never asserted."""

@@ -1,0 +1,151 @@
+"""Generate SVG screenshots of the real app, on the offline backend, into ``screenshots/``.
+
+Usage (from the repository root, with the venv active)::
+
+    python scripts/screenshots.py [--out screenshots] [--sizes 100x30,80x24]
+
+For each size it builds the real object graph (``load_settings`` → ``open_services`` →
+``GptImageApp``) in a throw-away ``GPT_IMAGE_TUI_HOME``, against an embedded offline server
+whose jobs never move on their own (queue/run times of 1e9 s; the script moves them with
+``OfflineServer.advance``), runs it headless with ``App.run_test`` and saves:
+
+``main-empty``, ``jobs-states`` (queued, running, done, failed, cancelled), ``job-image``
+(a finished job with its image, half-cell renderer), ``image-fullscreen`` and ``help``.
+Images are drawn with half-cell blocks (forced), so the output doesn't depend on the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tui.app import GptImageApp  # noqa: E402
+from tui.config import load_settings  # noqa: E402
+from tui.imaging import GraphicsChoice, PreviewCache  # noqa: E402
+from tui.models import JobState  # noqa: E402
+from tui.offline.faults import Timing  # noqa: E402
+from tui.offline.server import OfflineServer  # noqa: E402
+from tui.screens.image import ImageScreen  # noqa: E402
+from tui.widgets.composer import PromptEditor  # noqa: E402
+from tui.widgets.preview import ImagePreview  # noqa: E402
+from tui.wiring import open_services  # noqa: E402
+
+GRAPHICS = GraphicsChoice("halfcell", "--graphics halfcell")
+PROMPTS = (
+    'a lighthouse at dusk, big sign saying "HELLO"',  # → done (with image)
+    "a watercolour fox in the snow",  # → running
+    "isometric city block at night, neon",  # → queued
+    "a bowl of ramen, studio photo",  # → failed
+    "an astronaut cat, 1970s poster",  # → cancelled
+)
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (workers and pollers included)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("the app never reached the expected state")
+        await pilot.pause(0.05)
+
+
+async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
+    width, height = size
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="gpt-image-tui-shots-") as home:
+        env = {**os.environ, "GPT_IMAGE_TUI_HOME": home}
+        env.pop("RUNCOMFY_TOKEN", None)
+        settings = load_settings(env=env, offline=True, poll_interval=0.05)
+        server = OfflineServer(timing=Timing(queue_seconds=1e9, run_seconds=1e9)).start()
+        services = open_services(settings, offline_server=server)
+        history = services.history
+        cache = PreviewCache(settings.locations.preview_cache)
+        app = GptImageApp(services, graphics=GRAPHICS, preview_cache=cache)
+
+        def save(name: str) -> None:
+            filename = f"{name}-{width}x{height}.svg"
+            app.save_screenshot(filename=filename, path=str(out))
+            saved.append(out / filename)
+
+        try:
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause(0.3)
+                save("main-empty")
+
+                screen = app.main_screen
+                editor = screen.query_one(PromptEditor)
+                job_ids: list[int] = []
+                for prompt in PROMPTS:
+                    editor.load_text(prompt)
+                    screen.action_submit()
+                    job_ids.append(max(job.id for job in history.list_jobs(limit=50)))
+                await until(pilot, lambda: all(history.get(i).request_id for i in job_ids))
+                rid = {i: history.get(i).request_id for i in job_ids}
+                done, running, _queued, failed, cancelled = job_ids
+                server.advance(rid[running], "in_progress")
+                server.advance(rid[failed], "failed")
+                server.advance(rid[done], "completed")
+                screen.query_one("#pool").select(cancelled)
+                screen.action_cancel_job()
+                editor.load_text("")
+                editor.focus()
+                await until(
+                    pilot,
+                    lambda: (
+                        history.get(done).state is JobState.COMPLETED
+                        and history.get(running).state is JobState.RUNNING
+                        and history.get(failed).state is JobState.FAILED
+                        and history.get(cancelled).state is JobState.CANCELLED
+                    ),
+                )
+                await pilot.pause(0.5)
+                save("jobs-states")
+
+                screen.query_one("#pool").select(done)
+                preview = screen.query_one(ImagePreview)
+                await until(pilot, lambda: preview.path is not None)
+                await pilot.pause(0.3)
+                save("job-image")
+
+                image = Path(history.get(done).files[0])
+                await app.push_screen(ImageScreen(image, GRAPHICS, cache))
+                await until(pilot, lambda: app.screen.query_one(ImagePreview).path is not None)
+                await pilot.pause(0.3)
+                save("image-fullscreen")
+                await pilot.press("escape")
+
+                app.action_help()
+                await pilot.pause(0.5)
+                save("help")
+                await pilot.press("escape")
+                app.exit()
+        finally:
+            await services.aclose()
+            server.stop()
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--sizes", default="100x30,80x24")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for spec in args.sizes.split(","):
+        width, height = (int(part) for part in spec.lower().split("x"))
+        for path in asyncio.run(shoot((width, height), args.out)):
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

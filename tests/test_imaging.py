@@ -1,0 +1,333 @@
+"""Renderer choice, the preview cache, the preview widget and the full-screen image view."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from textual.app import App, ComposeResult
+from textual.worker import WorkerFailed
+
+from tui import imaging
+from tui.imaging import GraphicsChoice, PreviewCache, PreviewError, ProbeAnswer, detect_graphics
+from tui.screens.image import ImageScreen
+from tui.widgets.preview import ImagePreview
+
+HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+
+
+class FakeTTY:
+    """A stream that claims to be a terminal, without being one."""
+
+    def __init__(self, fd: int, tty: bool = True) -> None:
+        self._fd = fd
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+class Probe:
+    def __init__(self, answer: ProbeAnswer) -> None:
+        self.answer = answer
+        self.calls: list[float] = []
+
+    def __call__(self, stdin_fd: int, stdout_fd: int, timeout: float) -> ProbeAnswer:
+        self.calls.append(timeout)
+        return self.answer
+
+
+def detect(requested="auto", env=None, *, tty_in=True, tty_out=True, answer=None):
+    probe = Probe(answer or ProbeAnswer(answered=True))
+    choice = detect_graphics(
+        requested,
+        {"TERM": "xterm-256color"} if env is None else env,
+        stdin=FakeTTY(0, tty_in),
+        stdout=FakeTTY(1, tty_out),
+        probe=probe,
+    )
+    return choice, probe
+
+
+def make_png(path: Path, size=(600, 300), color=(200, 40, 40)) -> Path:
+    Image.new("RGB", size, color).save(path)
+    return path
+
+
+# --- detection -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["kitty", "sixel", "halfcell"])
+def test_explicit_flag_wins_and_never_probes(mode):
+    choice, probe = detect(mode, {"TMUX": "/tmp/tmux-1/default,1,0", "TERM": "tmux-256color"})
+    assert choice.mode == mode
+    assert choice.reason == f"--graphics {mode}"
+    assert probe.calls == []
+
+
+def test_unknown_mode_refused():
+    with pytest.raises(ValueError):
+        detect_graphics("iterm", {})
+
+
+def test_not_a_tty_is_halfcell_without_probing():
+    choice, probe = detect(tty_out=False, answer=ProbeAnswer(True, kitty=True))
+    assert choice.mode == "halfcell"
+    assert "not a terminal" in choice.reason
+    assert probe.calls == []
+    choice, probe = detect(tty_in=False, answer=ProbeAnswer(True, kitty=True))
+    assert choice.mode == "halfcell" and probe.calls == []
+
+
+def test_real_non_tty_stdio_never_touches_the_terminal():
+    # Under pytest stdout is captured: auto must answer at once, without termios.
+    assert detect_graphics("auto").mode == "halfcell"
+
+
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"TMUX": "/tmp/tmux-1000/default,1,0", "TERM": "screen-256color"}, "tmux"),
+        ({"TERM": "tmux-256color"}, "tmux"),
+        ({"STY": "123.pts-0", "TERM": "screen"}, "screen"),
+        ({"TERM": "dumb"}, "dumb"),
+        ({}, "unset"),
+    ],
+)
+def test_multiplexers_and_dumb_terminals_get_halfcell(env, words):
+    choice, probe = detect(env=env, answer=ProbeAnswer(True, kitty=True, sixel=True))
+    assert choice.mode == "halfcell"
+    assert words in choice.reason and choice.reason.startswith("auto: ")
+    assert probe.calls == []
+    assert "half-cell" in choice.label
+
+
+@pytest.mark.parametrize(
+    "answer, mode, words",
+    [
+        (ProbeAnswer(True, kitty=True), "kitty", "Kitty graphics query"),
+        (ProbeAnswer(True, sixel=True), "sixel", "Sixel"),
+        (ProbeAnswer(True, kitty=True, sixel=True), "sixel", "Sixel"),
+        (ProbeAnswer(True), "halfcell", "no Kitty graphics or Sixel"),
+        (ProbeAnswer(False), "halfcell", "no answer"),
+    ],
+)
+def test_terminal_answer_decides(answer, mode, words):
+    choice, probe = detect(answer=answer)
+    assert choice.mode == mode
+    assert words in choice.reason
+    assert probe.calls == [0.3]
+
+
+def test_ssh_waits_longer_and_says_so():
+    env = {"TERM": "xterm-kitty", "SSH_CONNECTION": "10.0.0.2 5000 10.0.0.1 22"}
+    choice, probe = detect(env=env, answer=ProbeAnswer(False))
+    assert choice.mode == "halfcell"
+    assert "over SSH" in choice.reason
+    assert probe.calls == [1.0]
+
+
+def test_probe_cell_size_is_used():
+    choice, _ = detect(answer=ProbeAnswer(True, kitty=True, cell_size=(9, 18)))
+    assert choice.cell_size == (9, 18)
+
+
+def test_probe_without_a_terminal_gives_no_answer(tmp_path):
+    with open(tmp_path / "f", "w+b") as handle:
+        answer = imaging.probe_terminal(handle.fileno(), handle.fileno(), 0.05)
+    assert answer == ProbeAnswer(answered=False)
+
+
+def test_widget_classes_per_mode():
+    from textual_image.widget import HalfcellImage, SixelImage, TGPImage
+
+    assert imaging.image_widget_class(HALFCELL) is HalfcellImage
+    assert imaging.image_widget_class(GraphicsChoice("kitty", "x")) is TGPImage
+    assert imaging.image_widget_class(GraphicsChoice("sixel", "x")) is SixelImage
+
+
+# --- preview cache ---------------------------------------------------------------------------
+
+
+def count_opens(monkeypatch) -> list[Path]:
+    opened: list[Path] = []
+    real_open = Image.open
+
+    def counting_open(fp, *args, **kwargs):
+        opened.append(Path(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(imaging.Image, "open", counting_open)
+    return opened
+
+
+def test_preview_downscaled_once_keeping_aspect(tmp_path, monkeypatch):
+    source = make_png(tmp_path / "big.png", (2000, 1000))
+    cache = PreviewCache(tmp_path / "cache", max_side=400)
+    opened = count_opens(monkeypatch)
+    first = cache.preview_for(source)
+    mtime = first.stat().st_mtime_ns
+    with Image.open(first) as image:
+        assert image.size == (400, 200)
+    opened.clear()
+    assert cache.preview_for(source) == first
+    assert opened == []
+    assert first.stat().st_mtime_ns == mtime
+    assert first.parent == tmp_path / "cache" and first.suffix == ".png"
+    assert not list((tmp_path / "cache").glob(".*"))  # no temp files left
+
+
+def test_thumbnail_is_smaller_and_separate(tmp_path):
+    source = make_png(tmp_path / "tall.png", (300, 900))
+    cache = PreviewCache(tmp_path / "cache", max_side=600, thumb_side=90)
+    thumb = cache.thumbnail_for(source)
+    assert thumb != cache.preview_for(source)
+    with Image.open(thumb) as image:
+        assert image.size == (30, 90)
+
+
+def test_changed_file_gets_a_new_preview(tmp_path):
+    source = make_png(tmp_path / "a.png", (100, 100))
+    cache = PreviewCache(tmp_path / "cache")
+    first = cache.preview_for(source)
+    make_png(source, (120, 100), (0, 0, 255))
+    assert cache.preview_for(source) != first
+
+
+def test_concurrent_calls_decode_once(tmp_path, monkeypatch):
+    source = make_png(tmp_path / "c.png", (1500, 1500))
+    cache = PreviewCache(tmp_path / "cache", max_side=300)
+    opened = count_opens(monkeypatch)
+    results: list[Path] = []
+    start = threading.Barrier(8)
+
+    def work():
+        start.wait()
+        results.append(cache.preview_for(source))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and len(results) == 8
+    assert len(opened) == 1
+
+
+def test_hostile_file_name_and_non_image(tmp_path):
+    source = tmp_path / "evil\x1b]52;c;aGk=\x07.png"
+    source.write_bytes(b"not an image at all")
+    cache = PreviewCache(tmp_path / "cache")
+    with pytest.raises(PreviewError) as caught:
+        cache.preview_for(source)
+    assert "\x1b" not in str(caught.value) and "\x07" not in str(caught.value)
+    assert "not an image" in str(caught.value)
+    with pytest.raises(PreviewError):
+        cache.preview_for(tmp_path / "missing.png")
+
+
+def test_pixel_cap(tmp_path):
+    source = make_png(tmp_path / "huge.png", (500, 500))
+    with pytest.raises(PreviewError, match="too large"):
+        PreviewCache(tmp_path / "cache", max_pixels=1000).preview_for(source)
+
+
+# --- widget and screen -----------------------------------------------------------------------
+
+
+class PreviewApp(App[None]):
+    def __init__(self, cache: PreviewCache) -> None:
+        super().__init__()
+        self.cache = cache
+        self.shown: list[Path | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield ImagePreview(HALFCELL, self.cache, show_mode=True)
+
+    def on_image_preview_shown(self, message: ImagePreview.Shown) -> None:
+        self.shown.append(message.path)
+
+
+async def test_preview_mounts_halfcell_image(tmp_path):
+    from textual_image.widget import HalfcellImage
+
+    source = make_png(tmp_path / "job.png", (800, 400))
+    app = PreviewApp(PreviewCache(tmp_path / "cache", max_side=200))
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = app.query_one(ImagePreview)
+        assert str(preview.query_one("#preview-placeholder").render()) == "no image yet"
+        assert preview.mode_label == "graphics: half-cell blocks (--graphics halfcell)"
+        preview.show(source)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        image = preview.query_one(HalfcellImage)
+        assert preview.has_class("-has-image") and preview.path == source
+        assert app.shown == [source]
+        # fitted inside the panel, aspect kept (2:1 image, 1:2 cells → same cell count)
+        assert image.size.width <= preview.content_size.width
+        assert image.size.height <= preview.content_size.height
+        assert image.size.width == pytest.approx(2 * image.size.height * 2, abs=2)
+        preview.show(None)
+        await pilot.pause()
+        assert not preview.has_class("-has-image") and app.shown[-1] is None
+
+
+async def test_preview_shows_sanitised_error(tmp_path):
+    bad = tmp_path / "bad[@click=app.quit]\x1b[31m.png"
+    bad.write_bytes(b"nope")
+    app = PreviewApp(PreviewCache(tmp_path / "cache"))
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = app.query_one(ImagePreview)
+        preview.show(bad)
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(preview.query_one("#preview-placeholder").render())
+        assert "not an image" in text and "[@click=app.quit]" in text
+        assert "\x1b" not in text
+        assert app.is_running
+
+
+async def test_image_screen_opens_and_closes(tmp_path):
+    from textual_image.widget import HalfcellImage
+
+    source = make_png(tmp_path / "full\x1b]8;;x\x07.png", (400, 400))
+    app = PreviewApp(PreviewCache(tmp_path / "cache"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("escape", "q", "f"):
+            await app.push_screen(ImageScreen(source, HALFCELL, app.cache))
+            screen = app.screen
+            assert isinstance(screen, ImageScreen)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            image = screen.query_one(HalfcellImage)
+            assert image.size.height == 23  # fills the height above the caption
+            caption = str(screen.query_one("#image-caption").render())
+            assert caption.startswith("full.png  ·  half-cell blocks") and "\x1b" not in caption
+            await pilot.press(key)
+            assert not isinstance(app.screen, ImageScreen)
+
+
+async def test_show_before_mount_is_honoured(tmp_path):
+    from textual_image.widget import HalfcellImage
+
+    source = make_png(tmp_path / "early.png", (300, 100))
+
+    class EarlyApp(App[None]):
+        def compose(self) -> ComposeResult:
+            preview = ImagePreview(HALFCELL, PreviewCache(tmp_path / "cache"))
+            preview.show(source)
+            yield preview
+
+    app = EarlyApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        image = app.query_one(HalfcellImage)
+        assert image.region.width == 40 and image.region.height == 7  # 3:1 at 1:2 cells

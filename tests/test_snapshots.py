@@ -1,0 +1,168 @@
+"""SVG snapshots of the main screen, built from seeded history, a frozen clock and fakes.
+
+No server runs: jobs that look in flight belong to a (fake) other live process, so the engine
+leaves them alone, and the client double never answers. The image renderer is half-cell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import GptImageApp
+from tui.config import load_settings
+from tui.imaging import GraphicsChoice, PreviewCache, image_widget_class
+from tui.jobs.engine import JobEngine
+from tui.models import JobRequest, JobState
+from tui.offline.render import render_image
+from tui.storage.files import OutputFiles
+from tui.storage.history import History
+from tui.widgets.composer import PromptEditor
+from tui.widgets.job_pool import JobPool
+
+T0 = 1_790_000_000.0  # frozen "now"
+HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+# A fixed place for the one real image, so the path shown in the details never changes.
+SNAPSHOT_OUT = Path(tempfile.gettempdir()) / "gpt-image-tui-snapshots"
+OTHER_LIVE_PID = os.getppid()
+
+
+class SilentClient:
+    """A client double that never answers (nothing is followed in these snapshots anyway)."""
+
+    base_url = "https://model-api.runcomfy.net/v1"
+
+    async def _never(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.Event().wait()
+
+    submit = status = result = cancel = _never
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def _walk(history: History, job_id: int, states: list[JobState], **final: Any) -> None:
+    for state in states[:-1]:
+        history.update(job_id, state=state)
+    history.update(job_id, state=states[-1], **final)
+
+
+def seed(history: History, *, with_image: bool = False) -> int | None:
+    """One job in each state; returns the id of the completed one."""
+    sent = [JobState.SUBMITTING, JobState.QUEUED]
+    theirs = {"owner_pid": OTHER_LIVE_PID}
+
+    def job(prompt: str, size: str = "1024_1024", images: tuple[str, ...] = ()) -> int:
+        return history.create_job(JobRequest(prompt, size, images)).id
+
+    j = job("a lighthouse at dawn, oil painting")
+    _walk(history, j, [*sent, JobState.RUNNING, JobState.DOWNLOADING, JobState.COMPLETED],
+          request_id="rid0000completed", submitted_at=T0 - 40, started_at=T0 - 30,
+          finished_at=T0 - 5, files=(str(SNAPSHOT_OUT / "lighthouse.png"),))
+    completed = j
+    j = job("a cat on a skateboard", "1536_1024")
+    _walk(history, j, [*sent, JobState.DOWNLOADING, JobState.FAILED], request_id="rid00000failed",
+          finished_at=T0 - 3, error="generation failed: render failed: [bold]GPU[/bold] on fire")
+    j = job("cancel me", "1024_1536")
+    _walk(history, j, [*sent, JobState.CANCELLED], request_id="rid0000cancelled",
+          finished_at=T0 - 2)
+    j = job("maybe billed")
+    _walk(history, j, [JobState.SUBMITTING, JobState.UNKNOWN],
+          error="outcome unknown — it may have run and been billed")
+    j = job("never sent")
+    _walk(history, j, [JobState.NOT_SENT], error="not sent: the app stopped before sending it")
+    j = job("lost contact")
+    _walk(history, j, [*sent, JobState.STALLED], request_id="rid00000stalled",
+          error="lost contact; run `gpt-image-tui resume`", extra=theirs)
+    j = job("replace the sky", "auto", ("https://example.com/sky.png", "https://example.com/b.png"))
+    _walk(history, j, [*sent, JobState.DOWNLOADING], request_id="rid0downloading",
+          submitted_at=T0 - 20, started_at=T0 - 15, extra=theirs)
+    j = job("a running fox")
+    _walk(history, j, [*sent, JobState.RUNNING], request_id="rid00000running",
+          submitted_at=T0 - 12, started_at=T0 - 8, extra=theirs)
+    j = job("waiting in line")
+    _walk(history, j, [*sent], request_id="rid000000queued", queue_position=3,
+          submitted_at=T0 - 4, extra=theirs)
+    j = job("not yet sent")
+    history.update(j, extra=theirs)
+    if with_image:
+        SNAPSHOT_OUT.mkdir(parents=True, exist_ok=True)
+        (SNAPSHOT_OUT / "lighthouse.png").write_bytes(
+            render_image("a lighthouse at dawn", "1024_1024", reference_count=0, request_id="rid0")
+        )
+    return completed
+
+
+def build_app(app_home: Path, tmp_path: Path, *, jobs: bool, with_image: bool = False,
+              draft: str | None = None) -> tuple[GptImageApp, int | None]:
+    settings = load_settings(offline=True, output_dir=tmp_path / "out")
+    settings.locations.data_dir.mkdir(parents=True, exist_ok=True)
+    history = History(settings.locations.history_db, clock=lambda: T0 - 60)
+    completed = seed(history, with_image=with_image) if jobs else None
+    if draft is not None:
+        history.save_draft("composer", draft)
+    output_files = OutputFiles(tmp_path / "out")
+    engine = JobEngine(client=SilentClient(), history=history, downloader=None,
+                       output_files=output_files, clock=lambda: T0, pid=os.getpid())
+    services = SimpleNamespace(
+        settings=settings, history=history, engine=engine, offline=None,
+        backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
+    )
+    app = GptImageApp(
+        services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),
+        preview_cache=PreviewCache(tmp_path / "previews"), clock=lambda: T0,
+    )
+    app.animation_level = "none"
+    return app, completed
+
+
+async def _steady(pilot: Pilot) -> None:
+    for _ in range(100):  # the auto-pilot may start before the main screen is composed
+        if pilot.app.screen.query(PromptEditor):
+            break
+        await pilot.pause(0.02)
+    pilot.app.main_screen.query_one(PromptEditor).cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+def test_main_screen_empty(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
+    app, _ = build_app(app_home, tmp_path, jobs=False)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_steady)
+
+
+def test_main_screen_jobs_in_every_state(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
+    app, _ = build_app(app_home, tmp_path, jobs=True, draft="a lighthouse at dawn, oil painting")
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_steady)
+
+
+def test_main_screen_at_80x24(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
+    app, _ = build_app(app_home, tmp_path, jobs=True, draft="a small terminal")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_steady)
+
+
+def test_selected_job_with_image(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
+    app, completed = build_app(app_home, tmp_path, jobs=True, with_image=True)
+    assert completed is not None
+
+    async def select(pilot: Pilot) -> None:
+        await _steady(pilot)
+        pilot.app.main_screen.query_one(JobPool).select(completed)  # type: ignore[attr-defined]
+        preview = pilot.app.main_screen.query_one("#preview")
+        for _ in range(200):
+            if getattr(preview, "path", None) is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=select)

@@ -1,0 +1,334 @@
+"""Pilot tests of the app against the real offline backend on loopback and real SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Label, RadioButton
+
+from tui.app import GptImageApp, Prefill
+from tui.config import load_settings
+from tui.models import JobRequest, JobState
+from tui.offline.faults import Fault, Timing
+from tui.offline.server import OfflineServer
+from tui.screens.confirm import ConfirmQuit
+from tui.screens.help import HelpScreen
+from tui.widgets.composer import PromptEditor, SizePicker
+from tui.widgets.job_card import JobCard
+from tui.widgets.references import ReferenceItem
+from tui.wiring import Services, open_services
+
+SLOW_QUEUE = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
+
+
+@pytest.fixture
+async def services(app_home: Path, tmp_path: Path, offline_server: OfflineServer) -> AsyncIterator[Services]:
+    settings = load_settings(offline=True, output_dir=tmp_path / "out", poll_interval=0.05)
+    built = open_services(settings, offline_server=offline_server)
+    try:
+        yield built
+    finally:
+        await built.aclose()
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
+    """Let the app run until ``condition`` holds (bounded; no fixed sleeps)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")
+
+
+def card(app: GptImageApp, job_id: int) -> JobCard:
+    return app.main_screen.query_one(f"#job-{job_id}", JobCard)
+
+
+def card_status(app: GptImageApp, job_id: int) -> str:
+    return str(card(app, job_id).query_one(".card-status", Label).render())
+
+
+def label_text(app: GptImageApp, selector: str) -> str:
+    return str(app.main_screen.query_one(selector, Label).render())
+
+
+def job_state(services: Services, job_id: int) -> JobState:
+    return services.history.get(job_id).state
+
+
+async def submit(pilot: Pilot, text: str) -> None:
+    pilot.app.main_screen.query_one(PromptEditor).focus()
+    await pilot.press(*text)
+    await pilot.press("ctrl+j")
+    await pilot.pause()
+
+
+async def test_type_and_submit_with_ctrl_j_inside_the_editor(services: Services) -> None:
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        assert app.focused is editor
+        await pilot.press(*"a red fox")
+        assert editor.text == "a red fox"
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: services.history.count() == 1)
+        job_id = services.history.list_jobs()[0].id
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
+        job = services.history.get(job_id)
+        path = Path(job.files[0])
+        assert path.is_file()
+        await wait_until(pilot, lambda: path.name in card_status(app, job_id))
+        assert editor.text == "a red fox"  # the prompt is kept across submits
+        assert "DONE" in str(card(app, job_id).query_one(".badge", Label).render())
+
+
+async def test_sizes_offer_auto_only_with_references(services: Services) -> None:
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.main_screen
+        picker = screen.query_one(SizePicker)
+        auto = screen.query_one("#size-auto", RadioButton)
+        labels = [str(b.label) for b in picker.query(RadioButton)]
+        assert labels[:3] == ["1:1 square", "2:3 portrait", "3:2 landscape"]
+        assert auto.disabled and auto.region.area == 0  # hidden and skipped by the arrow keys
+        assert picker.value == "1024_1024"
+        assert "text-to-image" in label_text(app, "#endpoint")
+        screen.query_one("#ref-input").focus()
+        await pilot.press(*"https://example.com/cat.png", "enter")
+        await pilot.pause()
+        assert not auto.disabled and picker.value == "auto"
+        assert "edit" in label_text(app, "#endpoint")
+        screen.query_one("#ref-list").focus()
+        await pilot.press("delete")
+        await pilot.pause()
+        assert auto.disabled and picker.value == "1024_1024"
+        assert "text-to-image" in label_text(app, "#endpoint")
+
+
+async def test_references_add_remove_reorder_and_refuse_inline(services: Services) -> None:
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.main_screen
+        screen.query_one("#ref-input").focus()
+
+        async def add(url: str) -> None:
+            field = screen.query_one("#ref-input")
+            field.value = url  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await add("http://example.com/a.png")
+        assert "https" in label_text(app, "#ref-error")
+        assert screen.query_one("#ref-error").has_class("-shown")
+        for n in range(10):
+            await add(f"https://example.com/{n}.png")
+        assert not screen.query_one("#ref-error").has_class("-shown")
+        await add("https://example.com/3.png")
+        assert "already in the list as image 4" in label_text(app, "#ref-error")
+        await add("https://example.com/eleventh.png")
+        assert "at most 10" in label_text(app, "#ref-error")
+        items = list(screen.query(ReferenceItem))
+        assert len(items) == 10
+        first = str(items[0].query_one(Label).render())
+        assert first.startswith("image 1 (primary)") and first.endswith("0.png")
+        # Move the second to the top, then remove the (new) first.
+        view = screen.query_one("#ref-list")
+        view.focus()
+        view.index = 1  # type: ignore[attr-defined]
+        await pilot.press("shift+up")
+        await pilot.pause()
+        items = list(screen.query(ReferenceItem))
+        assert str(items[0].query_one(Label).render()) == "image 1 (primary)  https://example.com/1.png"
+        assert str(items[1].query_one(Label).render()) == "image 2  https://example.com/0.png"
+        await pilot.press("delete")
+        await pilot.pause()
+        urls = screen.query_one("#references").urls  # type: ignore[attr-defined]
+        assert urls[0] == "https://example.com/0.png" and len(urls) == 9
+        assert "edit (9 references)" in label_text(app, "#endpoint")
+
+
+async def test_blank_prompt_is_refused_next_to_the_field_and_nothing_is_sent(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(" ", " ", "ctrl+j")
+        await pilot.pause()
+        error = app.main_screen.query_one("#prompt-error", Label)
+        assert error.has_class("-shown")
+        assert "empty" in str(error.render())
+        assert services.history.count() == 0
+    assert offline_server.stats.submits == 0
+
+
+async def test_escape_cancels_a_queued_job(services: Services, offline_server: OfflineServer) -> None:
+    offline_server.timing = SLOW_QUEUE
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "never mind")
+        job_id = services.history.list_jobs()[0].id
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.QUEUED)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.CANCELLED)
+        await wait_until(pilot, lambda: "CANCEL" in str(card(app, job_id).query_one(".badge", Label).render()))
+        assert offline_server.stats.cancels == 1
+        assert "cancel" in card_status(app, job_id)
+
+
+async def test_escape_on_a_running_job_says_it_will_be_billed_and_still_saves(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    offline_server.timing = SLOW_QUEUE
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "too late to stop")
+        job_id = services.history.list_jobs()[0].id
+        await wait_until(pilot, lambda: services.history.get(job_id).request_id is not None)
+        request_id = services.history.get(job_id).request_id
+        assert request_id is not None
+        offline_server.advance(request_id, "in_progress")
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.RUNNING)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "can't be cancelled" in card_status(app, job_id))
+        assert "billed" in card_status(app, job_id)
+        offline_server.advance(request_id, "completed")
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
+        assert Path(services.history.get(job_id).files[0]).is_file()
+
+
+async def test_jobs_from_an_earlier_session_are_resumed_and_marked(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> None:
+    # Offline-backend jobs die with their server, so this session talks to the loopback server
+    # as if it were the real API (plain http is allowed for loopback bases).
+    settings = load_settings(
+        api_base=offline_server.base_url, output_dir=tmp_path / "out", poll_interval=0.05
+    )
+    earlier = open_services(settings, offline_server=offline_server)
+    request = JobRequest("left behind", "1024_1024")
+    answer = await earlier.client.submit(request)
+    job = earlier.history.create_job(request)
+    earlier.history.update(job.id, state=JobState.SUBMITTING)
+    earlier.history.update(job.id, state=JobState.QUEUED, request_id=answer.request_id)
+    await earlier.aclose()
+
+    services = open_services(settings, offline_server=offline_server)
+    try:
+        app = GptImageApp(services)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert card(app, job.id).has_class("-resumed")
+            await wait_until(pilot, lambda: job_state(services, job.id) is JobState.COMPLETED)
+            assert card(app, job.id).has_class("-resumed")
+            assert Path(services.history.get(job.id).files[0]).is_file()
+        assert offline_server.stats.submits == 1  # picked up, never resubmitted
+    finally:
+        await services.aclose()
+
+
+async def test_draft_is_saved_while_typing_and_restored_at_start(services: Services) -> None:
+    services.history.save_draft("composer", "a draft from before the crash")
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        assert editor.text == "a draft from before the crash"
+        await pilot.press("!", "!")
+        await wait_until(
+            pilot,
+            lambda: services.history.load_draft("composer") == "a draft from before the crash!!",
+        )
+
+
+async def test_prefill_from_launch_flags(services: Services) -> None:
+    services.history.save_draft("composer", "not this")
+    prefill = Prefill("from the flag", "auto", ("https://example.com/ref.png",))
+    app = GptImageApp(services, prefill=prefill)
+    async with app.run_test(size=(100, 30)):
+        screen = app.main_screen
+        assert screen.query_one(PromptEditor).text == "from the flag"
+        assert screen.query_one(SizePicker).value == "auto"
+        assert screen.query_one("#references").urls == ["https://example.com/ref.png"]  # type: ignore[attr-defined]
+
+
+async def test_hostile_server_error_is_shown_sanitised_and_never_as_markup(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    offline_server.force("submit", Fault.HOSTILE_FAILURE)
+    app = GptImageApp(services)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await submit(pilot, "anything")
+        job_id = services.history.list_jobs()[0].id
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.FAILED)
+        await pilot.pause()
+        shown = card_status(app, job_id)
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert "[@click=app.quit]" in shown  # literal text, not a live action
+        assert "[bold red]pwned" in shown
+        details = str(app.main_screen.query_one("#details-text").render())
+        assert "\x1b" not in details and "[@click=app.quit]" in details
+        assert app.is_running
+
+
+async def test_quit_with_jobs_in_flight_asks_and_cancels_nothing(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    offline_server.timing = SLOW_QUEUE
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "keep going")
+        job_id = services.history.list_jobs()[0].id
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.QUEUED)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmQuit)
+        text = str(app.screen.query_one("#confirm-text", Label).render())
+        assert "1 job in flight will be resumed next time — quit?" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, ConfirmQuit)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.is_running
+    assert offline_server.stats.cancels == 0
+    assert services.history.get(job_id).state is JobState.QUEUED
+
+
+async def test_help_lists_keys_and_graphics_mode(services: Services) -> None:
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for key in ("ctrl+j", "escape", "ctrl+q", "graphics:", "RUNCOMFY_TOKEN"):
+            assert key in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_everything_is_visible_at_80x24(services: Services) -> None:
+    app = GptImageApp(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit(pilot, "small terminal")
+        job_id = services.history.list_jobs()[0].id
+        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
+        await pilot.pause()
+        screen = app.main_screen
+        assert screen.has_class("-narrow")
+        for selector in ("#offline-badge", "#prompt", "#char-count", "#endpoint", "#size",
+                         "#ref-input", "#pool-title", f"#job-{job_id}", "#details", "Footer"):
+            widget = screen.query_one(selector)
+            region = widget.region
+            assert region.area > 0, selector
+            assert screen.region.contains_region(region), selector
+            hit, _ = screen.get_widget_at(region.x, region.y)
+            assert hit is widget or widget in hit.ancestors_with_self, selector
+        for name in ("size-1024_1024", "size-1024_1536", "size-1536_1024"):
+            button = screen.query_one(f"#{name}")
+            assert screen.region.contains_region(button.region), name

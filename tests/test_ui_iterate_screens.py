@@ -1,0 +1,302 @@
+"""Pilot tests of the iterate screens on a real History file and real PNGs, half-cell images."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
+
+from tui.imaging import GraphicsChoice, PreviewCache
+from tui.iterate.sweep import expand
+from tui.jobs.events import JobEvent
+from tui.models import JobRequest, JobState
+from tui.screens.compare import CompareScreen
+from tui.screens.history import DeleteJobScreen, HistoryScreen
+from tui.screens.lineage import LineageScreen
+from tui.screens.sweep import SweepCell, SweepConfirmScreen, SweepGrid
+from tui.storage.history import History
+
+HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+BASE_TIME = 1_700_000_000.0
+
+
+def make_png(path: Path, color: tuple[int, int, int], size: tuple[int, int] = (64, 64)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, color).save(path)
+    return path
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Iterator[History]:
+    ticks = itertools.count()
+    store = History(
+        tmp_path / "history.sqlite3",
+        clock=lambda: BASE_TIME + next(ticks),
+        synchronous="NORMAL",
+    )
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> PreviewCache:
+    return PreviewCache(tmp_path / "previews", thumb_side=64, max_side=128)
+
+
+def complete(history: History, job_id: int, files: tuple[str, ...]) -> Any:
+    history.update(job_id, state=JobState.SUBMITTING)
+    history.update(job_id, state=JobState.QUEUED, request_id=f"req-{job_id}")
+    return history.update(job_id, state=JobState.COMPLETED, files=files)
+
+
+class Host(App[None]):
+    """Pushes one screen and records what it dismissed with and the messages that reached it."""
+
+    def __init__(self, make: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self.make = make
+        self.results: list[Any] = []
+        self.messages: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make(), self.results.append)
+
+    def on_lineage_screen_selected(self, message: LineageScreen.Selected) -> None:
+        self.messages.append(("lineage", message.job_id))
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], *, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition never became true")
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def big_history(history: History, tmp_path: Path) -> History:
+    picture = str(make_png(tmp_path / "out" / "shared.png", (200, 40, 40)))
+    for index in range(2000):
+        animal = "zebra" if index % 400 == 7 else "cat"
+        job = history.create_job(JobRequest(f"prompt {index}: a {animal} at noon", "1024_1024"))
+        if index % 10 == 0:
+            complete(history, job.id, (picture,))
+        elif index % 10 == 1:
+            history.update(job.id, state=JobState.FAILED, error="boom [@click=app.quit]x[/]")
+    return history
+
+
+async def test_history_pages_searches_filters_and_stays_bounded(big_history, cache) -> None:
+    app = Host(lambda: HistoryScreen(big_history, cache, HALFCELL, search_delay=0.01))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        screen: HistoryScreen = app.screen  # type: ignore[assignment]
+        table = screen.query_one(DataTable)
+        assert screen.total == 2000 and table.row_count == 100
+        assert screen.loaded[0].id == 2000  # newest first
+        await app.workers.wait_for_complete()
+        assert len(screen.prefetched) <= 30  # thumbnails only for rows in view
+
+        # scrolling to the end of what is loaded fetches the next page, and only that
+        await pilot.press("end")
+        await wait_until(pilot, lambda: table.row_count >= 200)
+        table.scroll_end(animate=False)
+        await wait_until(pilot, lambda: table.row_count >= 300)
+        assert table.row_count < 400 < screen.total  # never all 2,000
+
+        # search narrows (debounced Input)
+        screen.query_one(Input).focus()
+        await pilot.press(*"zebra")
+        await wait_until(pilot, lambda: screen.search == "zebra")
+        assert screen.total == 5 and table.row_count == 5
+        assert all("zebra" in job.request.prompt for job in screen.loaded)
+
+        # state filter, combined with an empty search
+        screen.query_one(Input).value = ""
+        await wait_until(pilot, lambda: screen.search == "")
+        screen.query_one(Select).value = "failed"
+        await wait_until(pilot, lambda: screen.state_key == "failed")
+        assert screen.total == 200 and table.row_count == 100
+        assert {job.state for job in screen.loaded} == {JobState.FAILED}
+        detail = str(screen.query_one("#history-detail", Static).render())
+        assert "[@click=app.quit]x[/]" in detail  # hostile error text shown plainly
+
+        # an action dismisses with (action, id)
+        table.focus()
+        await pilot.press("down", "i")
+        await wait_until(pilot, lambda: bool(app.results))
+        assert app.results == [("iterate", screen.loaded[1].id)]
+
+
+async def test_history_delete_keeps_file_unless_ticked(history, cache, tmp_path) -> None:
+    keep = make_png(tmp_path / "out" / "keep.png", (0, 90, 0))
+    gone = make_png(tmp_path / "out" / "gone.png", (0, 0, 90))
+    first = complete(history, history.create_job(JobRequest("first", "1024_1024")).id, (str(keep),))
+    second = complete(history, history.create_job(JobRequest("second", "1024_1024")).id, (str(gone),))
+    app = Host(lambda: HistoryScreen(history, cache, HALFCELL))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        screen: HistoryScreen = app.screen  # type: ignore[assignment]
+        assert screen.selected is not None and screen.selected.id == second.id
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeleteJobScreen))
+        app.screen.query_one(Checkbox).value = True
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await wait_until(pilot, lambda: history.count() == 1)
+        assert not gone.exists()
+        assert screen.query_one(DataTable).row_count == 1
+        # the next one: deleted from history, file left alone (checkbox not ticked)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeleteJobScreen))
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: history.count() == 0)
+        assert keep.exists()
+        with pytest.raises(KeyError):
+            history.get(first.id)
+
+
+# --- lineage ---------------------------------------------------------------------------------
+
+
+def chain(history: History, tmp_path: Path) -> list[Any]:
+    prompts = [
+        "a cat on a sofa, soft window light",
+        "a cat on a sofa, golden hour light",
+        "a cat on a sofa, golden hour light, wide shot",
+    ]
+    jobs, parent = [], None
+    for number, prompt in enumerate(prompts):
+        job = history.create_job(JobRequest(prompt, "1024_1024"), parent_id=parent)
+        png = make_png(tmp_path / "out" / f"gen{number}.png", (60 * number, 100, 160))
+        jobs.append(complete(history, job.id, (str(png),)))
+        parent = job.id
+    return jobs
+
+
+async def test_lineage_shows_step_labels_and_selects(history, cache, tmp_path) -> None:
+    root, middle, leaf = chain(history, tmp_path)
+    app = Host(lambda: LineageScreen(middle.id, history, cache, HALFCELL))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LineageScreen))
+        screen: LineageScreen = app.screen  # type: ignore[assignment]
+        assert [s.job.id for s in screen.steps] == [root.id, middle.id, leaf.id]
+        labels = screen.labels
+        assert labels[0].startswith("start: a cat on a sofa")
+        assert "+golden hour" in labels[1] and "−soft window" in labels[1]
+        assert labels[2].startswith("+") and "wide shot" in labels[2]
+        shown = " ".join(str(s.render()) for s in screen.query(".step-label").results(Static))
+        assert "+golden hour" in shown
+        await app.workers.wait_for_complete()
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: bool(app.results))
+        assert app.results == [leaf.id]
+        await wait_until(pilot, lambda: bool(app.messages))
+        assert app.messages == [("lineage", leaf.id)]
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+
+async def test_compare_flip_alternates_the_two_jobs(history, cache, tmp_path) -> None:
+    _, left, right = chain(history, tmp_path)
+    app = Host(lambda: CompareScreen(left, right, cache, HALFCELL))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen: CompareScreen = app.screen  # type: ignore[assignment]
+        assert screen.shown_job_id is None
+        assert "wide shot" in screen.query_one("#compare-diff").plain  # type: ignore[attr-defined]
+        await pilot.press("space")
+        assert screen.shown_job_id == left.id
+        assert screen.query_one("#pane-left").display and not screen.query_one("#pane-right").display
+        await pilot.press("f")
+        assert screen.shown_job_id == right.id
+        assert screen.query_one("#pane-right").display and not screen.query_one("#pane-left").display
+        await pilot.press("space")
+        assert screen.shown_job_id == left.id
+        await pilot.press("escape")
+        assert screen.shown_job_id is None
+        assert screen.query_one("#pane-left").display and screen.query_one("#pane-right").display
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: bool(app.results))
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+
+async def test_sweep_confirm_shows_count_and_labels() -> None:
+    sweep = expand("a cat at {dawn|noon|dusk} in {oil|ink}")
+    app = Host(lambda: SweepConfirmScreen(sweep))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
+        text = str(app.screen.query_one("#sweep-count", Static).render())
+        assert "6 jobs" in text
+        variants = [str(v.render()) for v in app.screen.query(".variant").results(Static)]
+        assert variants[0].endswith("dawn · oil") and len(variants) == 6
+        assert "6" in str(app.screen.query_one("#send", Button).label)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(app.results))
+    assert app.results == [True]
+
+
+class GridHost(App[None]):
+    def __init__(self, grid: SweepGrid) -> None:
+        super().__init__()
+        self.grid = grid
+        self.cancelled: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.grid
+
+    def on_sweep_grid_cancel_job(self, message: SweepGrid.CancelJob) -> None:
+        self.cancelled.append(message.job_id)
+
+
+async def test_sweep_grid_updates_cells_and_cancels_the_focused_one(history, cache, tmp_path) -> None:
+    sweep = expand("a cat at {dawn|noon|dusk}")
+    jobs = [
+        history.create_job(JobRequest(v.prompt, "1024_1024"), sweep_id="s1", sweep_label=v.label)
+        for v in sweep.variants
+    ]
+    grid = SweepGrid(jobs, HALFCELL, cache)
+    app = GridHost(grid)
+    async with app.run_test(size=(100, 30)) as pilot:
+        cell = grid.cell(jobs[1].id)
+        assert cell is not None and cell.has_class("-pending")
+        grid.update_job(JobEvent(jobs[1].evolve(state=JobState.RUNNING), message="running 3 s"))
+        await pilot.pause()
+        assert cell.has_class("-running") and not cell.has_class("-pending")
+        assert "running" in str(cell.query_one(".cell-state", Static).render())
+
+        png = make_png(tmp_path / "out" / "noon.png", (250, 200, 0))
+        grid.update_job(JobEvent(jobs[0].evolve(state=JobState.COMPLETED, files=(str(png),))))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = grid.cell(jobs[0].id)
+        assert first is not None and first.has_class("-completed")
+        assert first.query_one(".cell-thumb").has_class("-has-image")
+
+        cell.focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.cancelled == [jobs[1].id]
+        first.focus()
+        await pilot.press("escape")  # finished: nothing to cancel
+        await pilot.press("right")
+        assert app.focused is cell
+        await pilot.pause()
+        assert app.cancelled == [jobs[1].id]
+        assert isinstance(app.focused, SweepCell)

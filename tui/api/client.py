@@ -1,0 +1,472 @@
+"""The Model API client: submit, status, result, cancel — and nothing else.
+
+Every request goes through one choke point, :meth:`ModelApiClient._send`, where each httpx
+exception and each error answer becomes an error of :mod:`tui.api.errors` with a sanitised,
+token-free message. URLs are built only from the configured base and a validated request id,
+never from URLs in an answer (the bearer token would follow them). Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ipaddress
+import json as jsonlib
+import random as random_module
+import time
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from .. import __version__
+from ..sanitize import clean_text, shorten
+from ..urlsafety import UnsafeUrl, validate_request_id
+from .errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    CallTimeout,
+    ConnectFailed,
+    ConnectionLost,
+    HttpStatusError,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    SubmitOutcomeUnknown,
+    TokenError,
+)
+from .retry import RetryNotice, RetryPolicy, is_retryable, parse_retry_after, retry_delay
+from .schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
+
+if TYPE_CHECKING:
+    from ..config import Token
+    from ..models import JobRequest
+
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "ModelApiClient",
+    "OnRetry",
+    "check_token_text",
+    "normalise_base_url",
+]
+
+OnRetry = Callable[[RetryNotice], "Awaitable[None] | None"]
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+_AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
+
+
+def check_token_text(value: str, *, source: str = "the token") -> str:
+    """Return ``value`` if it is printable ASCII without spaces; raise :class:`TokenError`.
+
+    httpx puts the whole header value into the message of the error it raises for a token with
+    a stray CR/LF, so a bad token is refused here — and the message never repeats it.
+    """
+    if not value:
+        raise TokenError(f"{source} is empty")
+    for position, char in enumerate(value, start=1):
+        if not 0x21 <= ord(char) <= 0x7E:
+            kind = "whitespace" if char.isspace() else "a non-printable or non-ASCII character"
+            raise TokenError(
+                f"{source} contains {kind} at position {position} of {len(value)}; "
+                "a token is printable ASCII without spaces"
+            )
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_base_url(url: str) -> str:
+    """Check an API base URL and return it without a trailing slash; raise :class:`UnsafeUrl`.
+
+    It must be http(s) with a host and no credentials, query or fragment. Plain http is allowed
+    only for loopback hosts (a local or offline server): elsewhere the token would cross the
+    network in clear text.
+    """
+    text = (url or "").strip().rstrip("/")
+    if not text:
+        raise UnsafeUrl("the API base URL is empty")
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in text):
+        raise UnsafeUrl("the API base URL contains spaces, backslashes or control characters")
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise UnsafeUrl("the API base URL is not a valid URL") from None
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise UnsafeUrl("the API base URL must start with https:// and name a host")
+    if parsed.userinfo:
+        raise UnsafeUrl("the API base URL must not contain a user name or password")
+    if parsed.query or parsed.fragment:
+        raise UnsafeUrl("the API base URL must not contain a query or fragment")
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+        raise UnsafeUrl(
+            "the API base URL must use https:// (plain http is only allowed for loopback hosts "
+            "such as 127.0.0.1 or localhost)"
+        )
+    return text
+
+
+def _secret_of(token: Token | None) -> str | None:
+    if token is None:
+        return None
+    value = token.value
+    secret = value.get_secret_value() if isinstance(value, pydantic.SecretStr) else str(value)
+    return check_token_text(secret)
+
+
+class ModelApiClient:
+    """Async client of the RunComfy Model API for openai/gpt-image-2.
+
+    ``transport``, ``sleep``, ``random`` and ``clock`` are injectable for tests. All methods
+    raise the :mod:`tui.api.errors` tree.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Token | None,
+        *,
+        policy: RetryPolicy = RetryPolicy(),
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = random_module.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._base = normalise_base_url(base_url)
+        self._secret = _secret_of(token)
+        self._policy = policy
+        self._sleep = sleep
+        self._random = random
+        self._clock = clock
+        headers = {"Accept": "application/json", "User-Agent": f"gpt-image-tui/{__version__}"}
+        if self._secret is not None:
+            headers["Authorization"] = f"Bearer {self._secret}"
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(
+                connect=policy.connect_timeout,
+                read=policy.read_timeout,
+                write=policy.write_timeout,
+                pool=policy.pool_timeout,
+            ),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return self._policy
+
+    def __repr__(self) -> str:
+        token = "set" if self._secret is not None else "none"
+        return f"ModelApiClient(base_url={self._base!r}, token={token})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ModelApiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- the four calls -------------------------------------------------------------------------
+
+    async def submit(
+        self, request: JobRequest, *, on_retry: OnRetry | None = None
+    ) -> SubmitResponse:
+        """POST the request. Retried only when it certainly never reached the server or got 429.
+
+        Any ambiguous failure (dropped after sending, timeout, 5xx, an unreadable answer) raises
+        :class:`SubmitOutcomeUnknown`: the request may have run and been billed.
+        """
+        path = "/models/" + quote(request.endpoint.model_id, safe="/")
+        body = request.payload()
+        try:
+            data = await self._call(
+                "submit", "POST", path, json=body, submit=True, on_retry=on_retry
+            )
+            return self._parse(SubmitResponse, data, "submit")
+        except (ServerError, ProtocolError) as exc:
+            raise SubmitOutcomeUnknown(exc) from None
+        except (CallTimeout, ConnectionLost) as exc:
+            if exc.request_sent:
+                raise SubmitOutcomeUnknown(exc) from None
+            raise
+
+    async def status(self, request_id: str, *, on_retry: OnRetry | None = None) -> StatusResponse:
+        """GET the request's status. Unknown status strings are returned, not raised."""
+        data = await self._call(
+            "status", "GET", self._request_path(request_id, "status"), on_retry=on_retry
+        )
+        return self._parse(StatusResponse, data, "status")
+
+    async def result(self, request_id: str, *, on_retry: OnRetry | None = None) -> ResultResponse:
+        """GET the request's result (outputs, or the error of a failed run)."""
+        data = await self._call(
+            "result", "GET", self._request_path(request_id, "result"), on_retry=on_retry
+        )
+        return self._parse(ResultResponse, data, "result")
+
+    async def cancel(self, request_id: str, *, on_retry: OnRetry | None = None) -> CancelResponse:
+        """POST cancel. ``accepted`` is False when the run goes on (``not_cancellable``)."""
+        data = await self._call(
+            "cancel", "POST", self._request_path(request_id, "cancel"), on_retry=on_retry
+        )
+        return self._parse(CancelResponse, data, "cancel")
+
+    # -- retrying -------------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        submit: bool = False,
+        on_retry: OnRetry | None = None,
+    ) -> Any:
+        policy = self._policy
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._send(method, path, json=json)
+            except ApiError as exc:
+                retry_after = getattr(exc, "retry_after", None)
+                if (
+                    isinstance(exc, RateLimited)
+                    and retry_after is not None
+                    and retry_after > policy.max_retry_after
+                ):
+                    raise  # the engine shows "rate-limited until HH:MM"
+                if attempt >= policy.max_attempts or not is_retryable(exc, submit=submit):
+                    raise
+                delay = retry_delay(exc, attempt, policy, self._random)
+                if on_retry is not None:
+                    outcome = on_retry(RetryNotice(operation, attempt, delay, exc.message))
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                await self._sleep(delay)
+
+    # -- the choke point ------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, json: Any = None) -> Any:
+        """One attempt: send, read the whole answer within the deadline, return its JSON.
+
+        Every httpx exception is translated here; error answers become HttpStatusError kinds.
+        """
+        url = self._base + path
+        try:
+            async with asyncio.timeout(self._policy.call_deadline):
+                request = self._http.build_request(method, url, json=json)
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await self._read_capped(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise CallTimeout(
+                f"no complete answer within {self._policy.call_deadline:g} s"
+            ) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ConnectFailed(f"could not connect to the API: {self._describe(exc)}") from None
+        except httpx.PoolTimeout as exc:
+            error = CallTimeout(f"no free connection to the API: {self._describe(exc)}")
+            error.request_sent = False
+            raise error from None
+        except httpx.TimeoutException as exc:
+            raise CallTimeout(f"the API timed out: {self._describe(exc)}") from None
+        except httpx.DecodingError as exc:
+            raise ProtocolError(
+                f"the API's answer could not be decoded: {self._describe(exc)}"
+            ) from None
+        except httpx.TransportError as exc:
+            raise ConnectionLost(
+                f"the connection to the API was lost: {self._describe(exc)}"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ProtocolError(f"the API call failed: {self._describe(exc)}") from None
+        return self._interpret(response, body)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise ProtocolError(f"the API's answer is larger than {MAX_ANSWER_BYTES:,} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _interpret(self, response: httpx.Response, body: bytes) -> Any:
+        status = response.status_code
+        data, parsed = _json_or_none(body)
+        if 200 <= status < 300:
+            if not parsed:
+                raise ProtocolError(
+                    f"the API answered HTTP {status} with something that is not JSON"
+                )
+            if isinstance(data, dict) and (
+                data.get("error_code") is not None or _text(data.get("error_message"))
+            ):
+                raise self._error_answer(status, data, response.headers)
+            return data
+        if 300 <= status < 400:
+            raise ProtocolError(
+                f"the API answered with a redirect (HTTP {status}); redirects are not followed"
+            )
+        if status >= 400:
+            raise self._error_answer(
+                status,
+                data if isinstance(data, dict) else {},
+                response.headers,
+                b"" if parsed else body,
+            )
+        raise ProtocolError(f"the API answered with an unexpected HTTP {status}")
+
+    def _error_answer(
+        self,
+        status: int,
+        data: dict[str, Any],
+        headers: httpx.Headers,
+        raw: bytes = b"",
+    ) -> HttpStatusError:
+        code = _code(data.get("error_code"))
+        if code is None:
+            code = _code(data.get("code"))
+        message = _message(data) or _plain_body(raw) or _reason(status)
+        retry_after = None
+        if status in {429, 503} or (code is not None and code // 1000 == 429):
+            retry_after = parse_retry_after(headers, now=self._clock())
+        parts = [f"HTTP {status}"] + ([f"code {code}"] if code is not None else [])
+        text = f"{self._safe(message, 600)} ({', '.join(parts)})"
+        kwargs = {"status": status, "error_code": code, "retry_after": retry_after}
+        family = code // 1000 if code is not None and code >= 100_000 else None
+        if code == 400004 or status in {401, 403} or family in {401, 403}:
+            return AuthError(text, **kwargs)
+        if status == 429 or family == 429:
+            return RateLimited(text, **kwargs)
+        if 400 <= status < 500 or (family is not None and 400 <= family < 500):
+            return BadRequestError(text, **kwargs)
+        if status >= 500 or (family is not None and 500 <= family < 600):
+            return ServerError(text, **kwargs)
+        return HttpStatusError(text, **kwargs)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _request_path(self, request_id: str, action: str) -> str:
+        try:
+            valid = validate_request_id(request_id)
+        except UnsafeUrl:
+            raise ProtocolError("not a valid request id") from None
+        return f"/requests/{quote(valid, safe='')}/{action}"
+
+    def _parse(self, model: type[_AnswerT], data: Any, operation: str) -> _AnswerT:
+        try:
+            return model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+                for err in exc.errors()[:3]
+            )
+            raise ProtocolError(
+                f"unexpected answer to {operation}: {self._safe(problems, 300)}"
+            ) from None
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "[token]") if self._secret else text
+
+    def _safe(self, text: str, limit: int) -> str:
+        """Untrusted text made displayable: token removed (before and after the escape codes
+        that could split it are stripped), then shortened."""
+        return shorten(self._redact(clean_text(self._redact(text))), limit)
+
+    def _describe(self, exc: BaseException) -> str:
+        detail = str(exc).strip()
+        text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        return self._safe(text, 300)
+
+
+def _json_or_none(body: bytes) -> tuple[Any, bool]:
+    if not body.strip():
+        return None, False
+    try:
+        return jsonlib.loads(body), True
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, False
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _summarise_detail(detail: Any) -> str | None:
+    """A 422 ``detail`` list (pydantic/FastAPI style) as ``field: problem; …``."""
+    if not isinstance(detail, list) or not detail:
+        return None
+    items: list[str] = []
+    for entry in detail[:3]:
+        if isinstance(entry, dict):
+            loc = entry.get("loc")
+            where = ".".join(str(p) for p in loc if p != "body") if isinstance(loc, list) else ""
+            msg = entry.get("msg") or entry.get("message") or "invalid"
+            items.append(f"{where}: {msg}" if where else str(msg))
+        else:
+            items.append(str(entry))
+    more = f" (+{len(detail) - 3} more)" if len(detail) > 3 else ""
+    return "; ".join(items) + more
+
+
+def _message(data: dict[str, Any]) -> str | None:
+    message = None
+    for key in ("error_message", "message", "error", "detail"):
+        message = _text(data.get(key))
+        if message:
+            break
+    if message is None and isinstance(data.get("error"), dict):
+        message = _message(data["error"])
+    summary = _summarise_detail(data.get("detail"))
+    if summary:
+        return f"{message}: {summary}" if message else summary
+    return message
+
+
+def _plain_body(raw: bytes) -> str | None:
+    text = raw[:300].decode("utf-8", errors="replace").strip()
+    if not text or text.startswith("<"):  # an HTML error page says nothing useful
+        return None
+    return text
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"

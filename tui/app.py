@@ -1,0 +1,165 @@
+"""The Textual app: takes the built services, shows the main screen, routes app-wide actions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widget import Widget
+
+from .config import signin_help
+from .imaging import GraphicsChoice, PreviewCache
+from .screens.confirm import ConfirmQuit, quit_question
+from .screens.help import HelpScreen, help_content
+from .screens.image import ImageScreen
+from .screens.main import MainScreen
+from .widgets.preview import ImagePreview
+
+__all__ = ["GptImageApp", "Prefill"]
+
+DEFAULT_GRAPHICS = GraphicsChoice("halfcell", "not detected → half-cell blocks")
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+j", "submit the prompt (works inside the editor)"),
+    ("escape", "cancel the selected job, or the most recent active one"),
+    ("tab / shift+tab", "move between prompt, size, references, jobs"),
+    ("enter / f", "full-screen view of the selected job's image"),
+    ("c", "copy the selected job's request id (OSC 52 clipboard)"),
+    ("↑ / ↓", "select a job; move in the size and reference lists"),
+    ("enter (URL field)", "add the reference URL"),
+    ("delete / x", "remove the selected reference"),
+    ("shift+↑ / shift+↓", "move the selected reference up / down (first = primary)"),
+    ("f2 / f3", "focus the prompt / the job list"),
+    ("ctrl+p", "command palette (every command is there)"),
+    ("f1 / ?", "this help"),
+    ("ctrl+q", "quit (jobs in flight are resumed next time)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """What the launch flags put in the composer."""
+
+    prompt: str | None = None
+    size: str | None = None
+    images: tuple[str, ...] = ()
+
+
+class GptImageApp(App[None]):
+    """gpt-image-tui. ``services`` is :class:`tui.wiring.Services` (or a test double)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "gpt-image-tui"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(
+        self,
+        services: Any,
+        *,
+        prefill: Prefill | None = None,
+        graphics: GraphicsChoice | None = None,
+        preview_cache: PreviewCache | None = None,
+        image_class: type | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.prefill = prefill or Prefill()
+        self.graphics = graphics or DEFAULT_GRAPHICS
+        self.preview_cache = preview_cache or PreviewCache(
+            services.settings.locations.preview_cache
+        )
+        self.image_class = image_class
+        self.clock = clock
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(
+            self.services,
+            prompt=self.prefill.prompt or "",
+            size=self.prefill.size,
+            images=tuple(self.prefill.images),
+            preview_factory=self._make_preview,
+            clock=self.clock,
+        )
+
+    def _make_preview(self) -> Widget:
+        return ImagePreview(
+            self.graphics, self.preview_cache, image_class=self.image_class, id="preview"
+        )
+
+    @property
+    def main_screen(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    # ------------------------------------------------------------------ actions
+
+    def show_image(self, path: Path) -> None:
+        """Full-screen view of one image."""
+        self.push_screen(
+            ImageScreen(path, self.graphics, self.preview_cache, image_class=self.image_class)
+        )
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        settings = self.services.settings
+        signin = None if self.services.signed_in and not settings.offline else signin_help()
+        self.push_screen(
+            HelpScreen(
+                help_content(
+                    KEYS,
+                    backend=self.services.backend_label,
+                    graphics=self.graphics.label,
+                    signin=signin,
+                )
+            )
+        )
+
+    async def action_quit(self) -> None:
+        """Quit; with jobs in flight, say they will be resumed and ask first."""
+        if isinstance(self.screen, ConfirmQuit):
+            self.screen.dismiss(True)
+            return
+        sent, unsent = self.main_screen.in_flight()
+        if not sent and not unsent:
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        question = quit_question(sent + unsent)
+        if unsent:
+            question += f"\n({unsent} not sent yet will not be sent; nothing billed for those)"
+        self.push_screen(ConfirmQuit(sent + unsent, question=question), answered)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        yield SystemCommand("Submit prompt", "Send the prompt (ctrl+j)", screen.action_submit)
+        yield SystemCommand(
+            "Cancel job", "Cancel the selected or most recent active job (escape)",
+            screen.action_cancel_job,
+        )
+        yield SystemCommand(
+            "Full-screen image", "Show the selected job's image (f / enter)",
+            screen.action_fullscreen,
+        )
+        yield SystemCommand(
+            "Copy request id", "Copy the selected job's request id (c)",
+            screen.action_copy_request_id,
+        )
+        yield SystemCommand("Focus prompt", "Move to the prompt editor (f2)", screen.action_focus_prompt)
+        yield SystemCommand("Focus jobs", "Move to the job list (f3)", screen.action_focus_jobs)
+        yield SystemCommand("Help", "Keys, backend and graphics mode (f1 / ?)", self.action_help)

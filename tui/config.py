@@ -1,0 +1,203 @@
+"""One typed settings model, and the token found exactly where the official CLI looks.
+
+The token comes from ``RUNCOMFY_TOKEN`` or the official ``runcomfy`` CLI's ``token.json``. It is
+held as a :class:`pydantic.SecretStr`, so no repr, log line or error message ever shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from .api.client import check_token_text, normalise_base_url
+from .api.errors import GptImageError, TokenError
+from .locations import Locations
+from .urlsafety import UnsafeUrl
+
+__all__ = [
+    "API_BASE_ENV",
+    "DEFAULT_API_BASE",
+    "GRAPHICS_MODES",
+    "TOKEN_ENV",
+    "ConfigError",
+    "Settings",
+    "Token",
+    "find_token",
+    "load_settings",
+    "signin_help",
+    "token_file_candidates",
+]
+
+DEFAULT_API_BASE = "https://model-api.runcomfy.net/v1"
+TOKEN_ENV = "RUNCOMFY_TOKEN"
+API_BASE_ENV = "RUNCOMFY_MODEL_API_BASE"
+GRAPHICS_MODES = ("auto", "kitty", "sixel", "halfcell")
+GraphicsMode = Literal["auto", "kitty", "sixel", "halfcell"]
+_MAX_TOKEN_FILE_BYTES = 64 * 1024
+
+
+class ConfigError(GptImageError):
+    """A setting is unusable (an API base that is not https, a bad poll interval …)."""
+
+    exit_code = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """The bearer token and where it came from (``RUNCOMFY_TOKEN`` or a token.json path)."""
+
+    value: SecretStr
+    source: str
+
+
+def signin_help() -> str:
+    """How to sign in — shown by the CLI and the TUI when no token is found."""
+    return (
+        "Not signed in to RunComfy. Either:\n"
+        "  • set RUNCOMFY_TOKEN to your API token (export RUNCOMFY_TOKEN=...), or\n"
+        "  • run `runcomfy login` (the official CLI), which writes "
+        "~/.config/runcomfy/token.json, or\n"
+        "  • use --offline to try the app against the built-in offline server (no token, "
+        "no cost)."
+    )
+
+
+def token_file_candidates(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Where the official CLI keeps token.json, in the order it looks."""
+    candidates: list[Path] = []
+    for variable in ("RUNCOMFY_CONFIG_DIR", "XDG_CONFIG_HOME"):
+        value = env.get(variable, "").strip()
+        if value:
+            base = Path(value).expanduser()
+            candidates.append(
+                base / "token.json"
+                if variable == "RUNCOMFY_CONFIG_DIR"
+                else base / "runcomfy" / "token.json"
+            )
+    candidates.append(home / ".config" / "runcomfy" / "token.json")
+    return candidates
+
+
+def find_token(env: Mapping[str, str] = os.environ, home: Path | None = None) -> Token | None:
+    """The token from ``RUNCOMFY_TOKEN``, else the first token.json found; None when neither.
+
+    Raises :class:`TokenError` for a token that is not printable ASCII, a token file others may
+    read (with the ``chmod 600`` fix spelled out), or a file that is not the expected JSON.
+    """
+    raw = env.get(TOKEN_ENV, "")
+    if raw.strip():
+        return Token(SecretStr(check_token_text(raw.strip(), source=TOKEN_ENV)), TOKEN_ENV)
+    for path in token_file_candidates(env, home if home is not None else Path.home()):
+        if path.is_file():
+            return _read_token_file(path)
+    return None
+
+
+def _read_token_file(path: Path) -> Token:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise TokenError(f"can't read the token file {path}: {exc.strerror}") from None
+    if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
+        mode = oct(stat.S_IMODE(info.st_mode))[2:]
+        raise TokenError(
+            f"the token file {path} can be read by other users (mode {mode}); "
+            f"fix it with: chmod 600 {path}"
+        )
+    if info.st_size > _MAX_TOKEN_FILE_BYTES:
+        raise TokenError(f"the token file {path} is too large to be a token file")
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise TokenError(f"can't read the token file {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise TokenError(
+            f"the token file {path} is not valid JSON; run `runcomfy login` again"
+        ) from None
+    access = data.get("access_token") if isinstance(data, dict) else None
+    if not isinstance(access, str):
+        raise TokenError(f"the token file {path} has no access_token; run `runcomfy login` again")
+    source = str(path)
+    return Token(SecretStr(check_token_text(access.strip(), source=f"the token in {path}")), source)
+
+
+class Settings(BaseModel):
+    """Everything the app and the headless commands are configured with."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    api_base: str = DEFAULT_API_BASE
+    token: Token | None = None
+    offline: bool = False
+    output_dir: Path
+    poll_interval: float = Field(default=2.0, gt=0, le=3600)
+    max_concurrent_submissions: int = Field(default=4, ge=1, le=64)
+    graphics: GraphicsMode = "auto"
+    locations: Locations
+
+    @field_validator("api_base")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        return normalise_base_url(value)
+
+
+def load_settings(
+    *,
+    env: Mapping[str, str] = os.environ,
+    api_base: str | None = None,
+    output_dir: Path | str | None = None,
+    offline: bool = False,
+    poll_interval: float | None = None,
+    max_concurrent_submissions: int | None = None,
+    graphics: str | None = None,
+    locations: Locations | None = None,
+    home: Path | None = None,
+) -> Settings:
+    """Build :class:`Settings` from arguments, then the environment, then defaults.
+
+    The token is looked up (:func:`find_token`) unless ``offline``; a missing token is None
+    (show :func:`signin_help`), an unusable one raises :class:`TokenError`. Bad values raise
+    :class:`ConfigError` saying which setting and why.
+    """
+    locations = locations or Locations.default(env)
+    base = (
+        api_base
+        if api_base is not None
+        else (env.get(API_BASE_ENV, "").strip() or DEFAULT_API_BASE)
+    )
+    try:
+        base = normalise_base_url(base)
+    except UnsafeUrl as exc:
+        raise ConfigError(f"API base URL: {exc}") from None
+    if graphics is not None and graphics not in GRAPHICS_MODES:
+        raise ConfigError(f"graphics must be one of {', '.join(GRAPHICS_MODES)}")
+    values: dict[str, object] = {
+        "api_base": base,
+        "token": None if offline else find_token(env, home),
+        "offline": offline,
+        "output_dir": Path(output_dir).expanduser() if output_dir else locations.default_output_dir,
+        "locations": locations,
+    }
+    if poll_interval is not None:
+        values["poll_interval"] = poll_interval
+    if max_concurrent_submissions is not None:
+        values["max_concurrent_submissions"] = max_concurrent_submissions
+    if graphics is not None:
+        values["graphics"] = graphics
+    try:
+        return Settings.model_validate(values)
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        errors = getattr(exc, "errors", None)
+        detail = (
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors())
+            if callable(errors)
+            else str(exc)
+        )
+        raise ConfigError(f"invalid settings: {detail}") from None

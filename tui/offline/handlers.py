@@ -1,0 +1,272 @@
+"""Request handlers of the offline Model API: validation, job answers, faults, file serving.
+
+Kept apart from :mod:`tui.offline.server` (lifecycle and knobs) so each stays readable. Every
+handler counts its request first, then checks the token, then applies the picked fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from ..api.schemas import EditInput, TextToImageInput
+from .faults import Fault, FaultPicker
+from .render import render_image
+from .responses import Answer, abort, deliver, early_fault_answer, error_answer, json_answer
+from .simulation import HOSTILE_ERROR, JobView, ServerStats, Simulation, shape_output
+
+__all__ = ["MODEL_PREFIX", "ApiHandlers"]
+
+MODEL_PREFIX = "openai/gpt-image-2/"
+_INPUTS: dict[str, type[BaseModel]] = {"text-to-image": TextToImageInput, "edit": EditInput}
+
+
+class ApiHandlers:
+    """The aiohttp application of one offline server; all state lives in the objects passed in."""
+
+    def __init__(
+        self,
+        *,
+        simulation: Simulation,
+        picker: FaultPicker,
+        stats: ServerStats,
+        token: Callable[[], str | None],
+        origin: Callable[[], str],
+    ) -> None:
+        self._simulation = simulation
+        self._picker = picker
+        self._stats = stats
+        self._token = token
+        self._origin = origin
+        self._images: dict[str, bytes] = {}  # file name -> PNG bytes
+        self._renders: dict[str, asyncio.Future[bytes]] = {}  # request_id -> render in flight
+
+    @property
+    def _base_url(self) -> str:
+        return f"{self._origin()}/v1"
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/v1/models/{model_id:.+}", self._submit)
+        app.router.add_get("/v1/models/{model_id:.+}", self._catalog)
+        app.router.add_get("/v1/requests/{request_id}/status", self._status)
+        app.router.add_get("/v1/requests/{request_id}/result", self._result)
+        app.router.add_post("/v1/requests/{request_id}/cancel", self._cancel)
+        app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/v1/files/{name}", self._file)
+        return app
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _token_refused(self, request: web.Request) -> Answer | None:
+        expected = self._token()
+        if expected is None:
+            return None
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+        ):
+            return None
+        self._stats.add("requests_with_bad_token")
+        return error_answer(400, 400004, "Access token is missing, expired or revoked.")
+
+    async def _begin(self, request: web.Request, route: str) -> tuple[Fault | None, Any]:
+        """Token check and fault pick. Returns (fault, early response or None)."""
+        refused = self._token_refused(request) if route != "files" else None
+        if refused is not None:
+            return None, await deliver(request, refused, None, self._picker.drip_seconds(None))
+        fault = self._picker.pick(route)
+        if fault is not None:
+            self._stats.add_fault(fault)
+        if fault is Fault.RESET:
+            return fault, await abort(request)
+        early = early_fault_answer(fault, self._picker.config.retry_after)
+        if early is not None:
+            return fault, await deliver(request, early, None, self._picker.drip_seconds(fault))
+        return fault, None
+
+    async def _send(self, request: web.Request, answer: Answer, fault: Fault | None) -> Any:
+        return await deliver(request, answer, fault, self._picker.drip_seconds(fault))
+
+    def _urls(self, request_id: str) -> dict[str, str]:
+        base = f"{self._base_url}/requests/{request_id}"
+        return {"status_url": f"{base}/status", "result_url": f"{base}/result"}
+
+    def _unknown(self, request_id: str) -> Answer:
+        return error_answer(404, 404001, f"Request {request_id[:64]} not found.")
+
+    def _start_render(self, job: JobView) -> asyncio.Future[bytes]:
+        """The job's PNG, rendered once in the default executor (call from the server loop)."""
+        future = self._renders.get(job.request_id)
+        if future is None:
+            render = functools.partial(
+                render_image,
+                job.prompt,
+                job.size,
+                reference_count=job.reference_count,
+                request_id=job.request_id,
+            )
+            future = asyncio.get_running_loop().run_in_executor(None, render)
+            self._renders[job.request_id] = future
+
+            def stored(done: asyncio.Future[bytes], name: str = job.files[0]) -> None:
+                if done.cancelled() or done.exception() is not None:
+                    self._renders.pop(job.request_id, None)  # let the next request retry
+                else:
+                    self._images[name] = done.result()
+
+            future.add_done_callback(stored)
+        return future
+
+    async def _image(self, job: JobView) -> bytes:
+        cached = self._images.get(job.files[0])
+        if cached is not None:
+            return cached
+        return await asyncio.shield(self._start_render(job))
+
+    # -- routes ------------------------------------------------------------------------------
+
+    async def _submit(self, request: web.Request) -> Any:
+        model_id = request.match_info["model_id"]
+        endpoint = model_id.removeprefix(MODEL_PREFIX)
+        self._stats.add_submit(endpoint)
+        fault, early = await self._begin(request, "submit")
+        if early is not None:
+            return early
+        schema = _INPUTS.get(endpoint) if model_id.startswith(MODEL_PREFIX) else None
+        if schema is None:
+            return await self._send(
+                request, error_answer(400, 400001, f"Unknown model id {model_id[:100]!r}."), fault
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            return await self._send(
+                request,
+                error_answer(422, 422001, "Request body is not valid JSON.", detail=[]),
+                fault,
+            )
+        try:
+            parsed = schema.model_validate(body)
+        except ValidationError as error:
+            detail = error.errors(include_url=False, include_context=False, include_input=False)
+            return await self._send(
+                request, error_answer(422, 422001, "Input validation failed.", detail=detail), fault
+            )
+        fails = fault is Fault.HOSTILE_FAILURE or self._picker.job_fails()
+        fields = parsed.model_dump()
+        job = self._simulation.create(
+            endpoint,
+            fields["prompt"],
+            fields["size"],
+            len(fields.get("images", ())),
+            fail_error=HOSTILE_ERROR if fails else None,
+        )
+        urls = self._urls(job.request_id)
+        payload = {
+            "request_id": job.request_id,
+            **urls,
+            "cancel_url": f"{self._base_url}/requests/{job.request_id}/cancel",
+        }
+        return await self._send(request, json_answer(payload), fault)
+
+    async def _catalog(self, request: web.Request) -> Any:
+        refused = self._token_refused(request)
+        if refused is not None:
+            return await self._send(request, refused, None)
+        model_id = request.match_info["model_id"]
+        if model_id.removeprefix(MODEL_PREFIX) not in _INPUTS:
+            return await self._send(request, error_answer(400, 400001, "Unknown model id."), None)
+        payload = {
+            "model_id": model_id,
+            "base_price_usd": 0.0,
+            "price_unit": "image",
+            "offline": True,
+        }
+        return await self._send(request, json_answer(payload), None)
+
+    async def _status(self, request: web.Request) -> Any:
+        self._stats.add("status_gets")
+        fault, early = await self._begin(request, "status")
+        if early is not None:
+            return early
+        request_id = request.match_info["request_id"]
+        if fault is Fault.HOSTILE_FAILURE and self._simulation.get(request_id) is not None:
+            self._simulation.advance(request_id, "failed", error=HOSTILE_ERROR)
+        job = self._simulation.get(request_id)
+        if job is None:
+            return await self._send(request, self._unknown(request_id), fault)
+        payload: dict[str, Any] = {"request_id": job.request_id, "status": job.state}
+        if fault is Fault.UNKNOWN_STATUS:
+            payload["status"] = self._picker.config.unknown_status_text
+        elif job.state == "in_queue":
+            payload["queue_position"] = job.queue_position
+        elif job.state == "in_progress":
+            payload["instance_id"] = job.instance_id
+        elif job.state == "completed":
+            self._start_render(job)  # so the download that follows finds it ready
+        payload.update(self._urls(job.request_id))
+        return await self._send(request, json_answer(payload), fault)
+
+    async def _result(self, request: web.Request) -> Any:
+        self._stats.add("result_gets")
+        fault, early = await self._begin(request, "result")
+        if early is not None:
+            return early
+        request_id = request.match_info["request_id"]
+        if fault is Fault.HOSTILE_FAILURE and self._simulation.get(request_id) is not None:
+            self._simulation.advance(request_id, "failed", error=HOSTILE_ERROR)
+        job = self._simulation.get(request_id)
+        if job is None:
+            return await self._send(request, self._unknown(request_id), fault)
+        output: Any = None
+        if job.state == "completed":
+            await self._image(job)
+            urls = [f"{self._origin()}/files/{name}" for name in job.files]
+            output = shape_output(self._picker.config.output_shape, urls)
+        payload = {
+            "request_id": job.request_id,
+            "status": job.state,
+            "output": output,
+            "created_at": job.created_at,
+            "finished_at": job.finished_at,
+            "error": job.error,
+        }
+        return await self._send(request, json_answer(payload), fault)
+
+    async def _cancel(self, request: web.Request) -> Any:
+        self._stats.add("cancels")
+        fault, early = await self._begin(request, "cancel")
+        if early is not None:
+            return early
+        request_id = request.match_info["request_id"]
+        outcome = self._simulation.cancel(request_id)
+        if outcome is None:
+            return await self._send(request, self._unknown(request_id), fault)
+        cancelled, job = outcome
+        payload = (
+            {"outcome": "cancelled"}
+            if cancelled
+            else {"outcome": "not_cancellable", "status": job.state}
+        )
+        return await self._send(request, json_answer(payload), fault)
+
+    async def _file(self, request: web.Request) -> Any:
+        self._stats.add("downloads")
+        if "Authorization" in request.headers:
+            self._stats.add("download_auth_headers")
+        fault, early = await self._begin(request, "files")
+        if early is not None:
+            return early
+        name = request.match_info["name"]
+        job = self._simulation.for_file(name)
+        if job is None or job.state != "completed":
+            return await self._send(request, error_answer(404, 404001, "File not found."), fault)
+        image = await self._image(job)
+        return await self._send(request, Answer(200, image, "image/png"), fault)

@@ -1,0 +1,315 @@
+"""The main screen: composer, job pool and job details; owns the job workers.
+
+Engine events arrive as :class:`~tui.messages.JobUpdated` messages (floods merged); each job is
+followed by one worker wrapping ``engine.follow``; a cancel is one worker wrapping
+``engine.cancel``. Widgets below only get told what to show.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Label, ListView
+from textual.worker import Worker, WorkerState
+
+from ..api.errors import InputError
+from ..jobs.events import CancelOutcome, JobEvent
+from ..messages import DraftChanged, JobSelected, JobUpdated
+from ..models import JobState, prepare_request
+from ..sanitize import clean_text
+from ..widgets.composer import Composer, PromptEditor
+from ..widgets.job_card import JobCard
+from ..widgets.job_details import JobDetails
+from ..widgets.job_pool import JobList, JobPool
+
+__all__ = ["DRAFT_KEY", "NARROW_BELOW", "MainScreen", "cancel_outcome_text"]
+
+DRAFT_KEY = "composer"
+NARROW_BELOW = 100  # columns: under this the composer sits on top of the pool
+DRAFT_DELAY = 0.5
+HISTORY_ROWS = 200
+
+_OUTCOMES = {
+    CancelOutcome.CANCELLED: "cancelled",
+    CancelOutcome.REQUESTED: "cancel requested: it is cancelled the moment the server answers",
+    CancelOutcome.NOT_CANCELLABLE: "running: can't be cancelled, will finish and be billed",
+    CancelOutcome.FAILED: "the cancel call failed: the job goes on",
+    CancelOutcome.NOTHING_TO_CANCEL: "already finished: nothing to cancel",
+}
+
+
+def cancel_outcome_text(outcome: CancelOutcome) -> str:
+    return _OUTCOMES.get(outcome, str(outcome))
+
+
+class MainScreen(Screen[None]):
+    """Composer on the left (or top), jobs and details on the right (or below)."""
+
+    BINDINGS = [
+        Binding("ctrl+j", "submit", "Submit", priority=True),
+        Binding("escape", "cancel_job", "Cancel job", priority=True),
+        Binding("f", "fullscreen", "Full screen"),
+        Binding("c", "copy_request_id", "Copy id"),
+        Binding("f1", "app.help", "Help", priority=True),
+        Binding("question_mark", "app.help", "Help", show=False),
+        Binding("f2", "focus_prompt", "Prompt", show=False),
+        Binding("f3", "focus_jobs", "Jobs", show=False),
+    ]
+
+    def __init__(
+        self,
+        services: Any,
+        *,
+        prompt: str = "",
+        size: str | None = None,
+        images: tuple[str, ...] = (),
+        preview_factory: Callable[[], Widget] | None = None,
+        clock: Callable[[], float],
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.engine = services.engine
+        self.history = services.history
+        self.clock = clock
+        self._prefill = (prompt, size, list(images))
+        self._preview_factory = preview_factory
+        self._draft_text: str | None = None
+        self._draft_timer: Timer | None = None
+        self._run_durations: list[float] = []
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        settings = self.services.settings
+        with Horizontal(id="topbar"):
+            yield Label("gpt-image-tui", id="app-name")
+            if settings.offline:
+                yield Label(" OFFLINE ", id="offline-badge")
+            label = clean_text(self.services.backend_label, limit=120)
+            if settings.offline:
+                label = label.removeprefix("OFFLINE").lstrip(" ·")
+            yield Label(label, id="backend", markup=False)
+            if settings.offline or not self.services.signed_in:
+                yield Label("F1: how to sign in", id="signin-hint")
+        prompt, size, images = self._prefill
+        with Horizontal(id="main"):
+            yield Composer(prompt, size, images, id="composer")
+            with Vertical(id="jobs-side"):
+                yield JobPool(id="pool")
+                yield JobDetails(preview_factory=self._preview_factory, id="details")
+        yield Footer()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_BELOW, "-narrow")
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
+        self.engine.on_event = self._on_engine_event
+        if not self._prefill[0]:
+            draft = self.history.load_draft(DRAFT_KEY)
+            if draft:
+                editor = self.query_one(PromptEditor)
+                editor.load_text(draft)
+                editor.move_cursor(editor.document.end)
+        self.query_one(PromptEditor).focus()
+        resumed = self.engine.recover()
+        self._run_durations = self._past_run_durations()
+        pool = self.query_one(JobPool)
+        pool.run_estimate = self._run_estimate()
+        jobs = self.history.list_jobs(limit=HISTORY_ROWS)
+        pool.load([self.engine.event_for(job) for job in jobs], now=self.clock())
+        for job in resumed:
+            self._follow(job.id)
+        if resumed:
+            count = len(resumed)
+            self.notify(
+                f"resumed {count} job{'s' if count != 1 else ''} from an earlier session",
+                markup=False,
+            )
+        self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        self._save_draft()
+
+    # ------------------------------------------------------------------ engine → UI
+
+    def _on_engine_event(self, event: JobEvent) -> None:
+        """Called by the engine on the app's loop: hand the snapshot over as a message."""
+        self.post_message(JobUpdated(event))
+
+    def on_job_updated(self, message: JobUpdated) -> None:
+        event = message.event
+        pool = self.query_one(JobPool)
+        before = pool.event_for(event.job.id)
+        was = before.job.state if before is not None else None
+        pool.apply(event, now=self.clock())
+        state = event.job.state
+        if state is not was:
+            self._on_state_change(event)
+        details = self.query_one(JobDetails)
+        if details.job_id == event.job.id:
+            details.show(event)
+
+    def _on_state_change(self, event: JobEvent) -> None:
+        job = event.job
+        if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
+            self._run_durations.append(job.finished_at - job.started_at)
+            self.query_one(JobPool).run_estimate = self._run_estimate()
+        if job.state in {JobState.FAILED, JobState.UNKNOWN, JobState.STALLED}:
+            reason = clean_text(job.error or job.state.value, limit=200)
+            self.notify(f"job #{job.id}: {reason}", severity="error", markup=False)
+
+    def _tick(self) -> None:
+        self.query_one(JobPool).tick(self.clock())
+
+    def _past_run_durations(self) -> list[float]:
+        done = self.history.list_jobs(limit=50, states=[JobState.COMPLETED])
+        return [
+            job.finished_at - job.started_at
+            for job in done
+            if job.started_at is not None and job.finished_at is not None
+            and job.finished_at > job.started_at
+        ]
+
+    def _run_estimate(self) -> float | None:
+        recent = self._run_durations[-50:]
+        return statistics.median(recent) if recent else None
+
+    # ------------------------------------------------------------------ workers
+
+    def _follow(self, job_id: int) -> None:
+        self.run_worker(
+            self.engine.follow(job_id), name=f"job-{job_id}", group="jobs", exit_on_error=False
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        name = worker.name or ""
+        kind, _, number = name.partition("-")
+        if kind not in {"job", "cancel"} or not number.isdigit():
+            return
+        job_id = int(number)
+        pool = self.query_one(JobPool)
+        if event.state == WorkerState.ERROR:
+            reason = clean_text(worker.error or "unexpected error", limit=200)
+            what = "stopped following" if kind == "job" else "cancel failed"
+            pool.set_note(job_id, f"{what}: {reason}", now=self.clock())
+            self.notify(f"job #{job_id}: {what}: {reason}", severity="error", markup=False)
+        elif event.state == WorkerState.SUCCESS and kind == "cancel":
+            text = cancel_outcome_text(worker.result)
+            pool.set_note(job_id, text, now=self.clock())
+            severity = "warning" if worker.result is CancelOutcome.NOT_CANCELLABLE else "information"
+            self.notify(f"job #{job_id}: {text}", severity=severity, markup=False)
+
+    # ------------------------------------------------------------------ composer
+
+    @on(DraftChanged)
+    def _draft_changed(self, message: DraftChanged) -> None:
+        self._draft_text = message.text
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
+
+    def _save_draft(self) -> None:
+        if self._draft_text is None:
+            return
+        text, self._draft_text = self._draft_text, None
+        try:
+            self.history.save_draft(DRAFT_KEY, text)
+        except Exception as exc:  # a full disk must not take the editor down
+            self.notify(f"couldn't save the draft: {clean_text(exc, limit=120)}", markup=False)
+
+    def action_submit(self) -> None:
+        composer = self.query_one(Composer)
+        prompt, size, images = composer.values()
+        try:
+            prepared = prepare_request(prompt, size, images)
+        except InputError as exc:
+            composer.show_problems(exc)
+            return
+        composer.clear_problems()
+        self._draft_text = prompt
+        self._save_draft()
+        job = self.engine.create(prepared.request)
+        pool = self.query_one(JobPool)
+        pool.apply(self.engine.event_for(job), now=self.clock())
+        pool.select(job.id)
+        self._follow(job.id)
+        notices = "; ".join(prepared.notices)
+        composer.show_notice(f"job #{job.id} created" + (f" · {notices}" if notices else ""))
+
+    # ------------------------------------------------------------------ jobs
+
+    def on_job_selected(self, message: JobSelected) -> None:
+        pool = self.query_one(JobPool)
+        event = pool.event_for(message.job_id) if message.job_id is not None else None
+        self.query_one(JobDetails).show(event)
+
+    @on(ListView.Selected, "#job-list")
+    def _job_chosen(self, event: ListView.Selected) -> None:
+        if isinstance(event.item, JobCard):
+            self.action_fullscreen()
+
+    def selected_event(self) -> JobEvent | None:
+        pool = self.query_one(JobPool)
+        job_id = pool.selected_job_id
+        return pool.event_for(job_id) if job_id is not None else None
+
+    def action_cancel_job(self) -> None:
+        pool = self.query_one(JobPool)
+        job_id = pool.selected_job_id or pool.most_recent_active()
+        if job_id is None:
+            self.notify("no job to cancel", markup=False)
+            return
+        pool.set_note(job_id, "cancelling…", now=self.clock())
+        self.run_worker(
+            self.engine.cancel(job_id), name=f"cancel-{job_id}", group="cancel",
+            exit_on_error=False,
+        )
+
+    def action_fullscreen(self) -> None:
+        event = self.selected_event()
+        files = [Path(name) for name in event.job.files] if event is not None else []
+        existing = [path for path in files if path.is_file()]
+        if not existing:
+            self.notify("the selected job has no image yet", markup=False)
+            return
+        self.app.show_image(existing[0])  # type: ignore[attr-defined]
+
+    def action_copy_request_id(self) -> None:
+        event = self.selected_event()
+        if event is None or not event.job.request_id:
+            self.notify("the selected job has no request id yet", markup=False)
+            return
+        request_id = clean_text(event.job.request_id, limit=128)
+        self.app.copy_to_clipboard(request_id)
+        self.notify(f"copied request id {request_id}", markup=False)
+
+    def action_focus_prompt(self) -> None:
+        self.query_one(PromptEditor).focus()
+
+    def action_focus_jobs(self) -> None:
+        self.query_one(JobList).focus()
+
+    def in_flight(self) -> tuple[int, int]:
+        """(jobs the server has or may have, jobs not sent yet) among active ones."""
+        pool = self.query_one(JobPool)
+        sent = unsent = 0
+        for job_id in pool.active_ids():
+            event = pool.event_for(job_id)
+            if event is not None and event.job.state is JobState.PENDING:
+                unsent += 1
+            else:
+                sent += 1
+        return sent, unsent

@@ -1,0 +1,95 @@
+"""The selected job in full: prompt, size, endpoint, references, request id, timings, files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ..jobs.events import JobEvent
+from ..models import SIZE_LABELS, Job, JobState
+from ..sanitize import clean_text
+from .job_card import badge_text, format_elapsed
+
+__all__ = ["JobDetails", "describe_job"]
+
+
+def _when(stamp: float | None) -> str:
+    return "—" if stamp is None else time.strftime("%H:%M:%S", time.localtime(stamp))
+
+
+def describe_job(event: JobEvent) -> Content:
+    """Every detail of a job as plain content (untrusted parts sanitised, never parsed as markup)."""
+    job: Job = event.job
+    request = job.request
+    rows: list[tuple[str, str]] = [
+        ("job", f"#{job.id} · {badge_text(job.state)}" + (" · resumed" if job.resumed else "")),
+        ("size", f"{request.size} ({SIZE_LABELS.get(request.size, request.size)})"),
+        ("endpoint", request.endpoint.model_id),
+    ]
+    for position, url in enumerate(request.images, start=1):
+        role = "image 1 (primary)" if position == 1 else f"image {position}"
+        rows.append((role, url))
+    rows.append(("request id", job.request_id or "— (not sent yet)"))
+    rows.append(
+        ("times", f"created {_when(job.created_at)} · sent {_when(job.submitted_at)} · "
+                  f"started {_when(job.started_at)} · done {_when(job.finished_at)}")
+    )
+    rows.append(("elapsed", format_elapsed(event.elapsed)))
+    for path in job.files:
+        rows.append(("saved", path))
+    if job.error:
+        rows.append(("error" if job.state is not JobState.COMPLETED else "note", job.error))
+    if event.message and event.message != job.error:
+        rows.append(("status", event.message))
+    parts: list[Content | tuple[str, str] | str] = [("prompt\n", "bold")]
+    parts.append(Content(clean_text(request.prompt, keep_newlines=True, limit=4000)))
+    for label, value in rows:
+        parts.append(("\n" + label + ": ", "bold"))
+        parts.append(Content(clean_text(value, limit=1000)))
+    return Content.assemble(*parts)
+
+
+class JobDetails(Vertical):
+    """Details text on top, the inline image (when finished) below.
+
+    ``preview_factory`` builds the image widget (the app passes the real :class:`ImagePreview`;
+    tests and snapshots pass one with a fixed renderer).
+    """
+
+    def __init__(
+        self, *, preview_factory: Callable[[], Widget] | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._preview_factory = preview_factory
+        self.job_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="details-scroll"):
+            yield Static(Content("Select a job to see its details."), id="details-text")
+        if self._preview_factory is not None:
+            yield self._preview_factory()
+
+    def show(self, event: JobEvent | None) -> None:
+        """Show ``event``'s job (None: nothing selected)."""
+        text = self.query_one("#details-text", Static)
+        if event is None:
+            self.job_id = None
+            text.update(Content("Select a job to see its details."))
+            self._show_image(None)
+            return
+        self.job_id = event.job.id
+        text.update(describe_job(event))
+        files = [Path(name) for name in event.job.files if Path(name).is_file()]
+        self._show_image(files[0] if event.job.state is JobState.COMPLETED and files else None)
+        self.set_class(bool(files), "-has-image")
+
+    def _show_image(self, path: Path | None) -> None:
+        for preview in self.query("ImagePreview"):
+            preview.show(path)  # type: ignore[attr-defined]
