@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import ipaddress
-import json as jsonlib
 import random as random_module
 import time
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -25,6 +23,7 @@ import pydantic
 from .. import __version__
 from ..sanitize import clean_text, shorten
 from ..urlsafety import UnsafeUrl, validate_request_id
+from . import answers
 from .errors import (
     ApiError,
     AuthError,
@@ -317,14 +316,14 @@ class ModelApiClient:
 
     def _interpret(self, response: httpx.Response, body: bytes) -> Any:
         status = response.status_code
-        data, parsed = _json_or_none(body)
+        data, parsed = answers.json_or_none(body)
         if 200 <= status < 300:
             if not parsed:
                 raise ProtocolError(
                     f"the API answered HTTP {status} with something that is not JSON"
                 )
             if isinstance(data, dict) and (
-                data.get("error_code") is not None or _text(data.get("error_message"))
+                data.get("error_code") is not None or answers.text(data.get("error_message"))
             ):
                 raise self._error_answer(status, data, response.headers)
             return data
@@ -348,10 +347,10 @@ class ModelApiClient:
         headers: httpx.Headers,
         raw: bytes = b"",
     ) -> HttpStatusError:
-        code = _code(data.get("error_code"))
+        code = answers.code(data.get("error_code"))
         if code is None:
-            code = _code(data.get("code"))
-        message = _message(data) or _plain_body(raw) or _reason(status)
+            code = answers.code(data.get("code"))
+        message = answers.message(data) or answers.plain_body(raw) or answers.reason(status)
         retry_after = None
         if status in {429, 503} or (code is not None and code // 1000 == 429):
             retry_after = parse_retry_after(headers, now=self._clock())
@@ -402,71 +401,3 @@ class ModelApiClient:
         detail = str(exc).strip()
         text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
         return self._safe(text, 300)
-
-
-def _json_or_none(body: bytes) -> tuple[Any, bool]:
-    if not body.strip():
-        return None, False
-    try:
-        return jsonlib.loads(body), True
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None, False
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def _summarise_detail(detail: Any) -> str | None:
-    """A 422 ``detail`` list (pydantic/FastAPI style) as ``field: problem; …``."""
-    if not isinstance(detail, list) or not detail:
-        return None
-    items: list[str] = []
-    for entry in detail[:3]:
-        if isinstance(entry, dict):
-            loc = entry.get("loc")
-            where = ".".join(str(p) for p in loc if p != "body") if isinstance(loc, list) else ""
-            msg = entry.get("msg") or entry.get("message") or "invalid"
-            items.append(f"{where}: {msg}" if where else str(msg))
-        else:
-            items.append(str(entry))
-    more = f" (+{len(detail) - 3} more)" if len(detail) > 3 else ""
-    return "; ".join(items) + more
-
-
-def _message(data: dict[str, Any]) -> str | None:
-    message = None
-    for key in ("error_message", "message", "error", "detail"):
-        message = _text(data.get(key))
-        if message:
-            break
-    if message is None and isinstance(data.get("error"), dict):
-        message = _message(data["error"])
-    summary = _summarise_detail(data.get("detail"))
-    if summary:
-        return f"{message}: {summary}" if message else summary
-    return message
-
-
-def _plain_body(raw: bytes) -> str | None:
-    text = raw[:300].decode("utf-8", errors="replace").strip()
-    if not text or text.startswith("<"):  # an HTML error page says nothing useful
-        return None
-    return text
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "error"
