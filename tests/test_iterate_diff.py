@@ -250,3 +250,16 @@ def test_accepts_request_like_objects_and_sanitises_labels() -> None:
     summary = summarise_change(old, new)
     assert "\x1b" not in summary.step_label
     assert "\x1b" not in "".join(r.label for r in summary.regions)
+
+
+def test_appended_clause_is_labelled_by_its_own_words() -> None:
+    """A new clause after a comma is not labelled by the clause before it."""
+    from tui.iterate.diff import summarise_change
+    from tui.models import JobRequest
+
+    summary = summarise_change(
+        JobRequest("a cat on a sofa, golden hour light", "1024_1024"),
+        JobRequest("a cat on a sofa, golden hour light, wide shot", "1024_1024"),
+    )
+    assert summary.knobs == ("camera",)
+    assert summary.step_label == "+wide shot"

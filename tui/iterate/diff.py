@@ -295,7 +295,13 @@ def _label(
     changed = " ".join(t.text for t in (*old_tokens[i1:i2], *new_tokens[j1:j2]))
     if any(ch in changed for ch in '"“”«»「」『』'):
         return "text"
-    context = _context(new_tokens, j1, j2) + " " + _context(old_tokens, i1, i2)
+    # A change that opens (or closes) with a clause break starts (or ends) a clause of its own.
+    edge_tokens = new_tokens[j1:j2] or old_tokens[i1:i2]
+    skip = {
+        "skip_left": bool(edge_tokens) and bool(_CLAUSE_BREAK.match(edge_tokens[0].text)),
+        "skip_right": bool(edge_tokens) and bool(_CLAUSE_BREAK.match(edge_tokens[-1].text)),
+    }
+    context = _context(new_tokens, j1, j2, **skip) + " " + _context(old_tokens, i1, i2, **skip)
     # The guide's own knobs first, from the changed words, then from the words around them
     # ("white background" → "forest background" moved the background, not a colour).
     for knobs in (_PRIMARY_KNOBS, _SECONDARY_KNOBS):
@@ -328,10 +334,14 @@ def _quote_kind(text: str, span: tuple[int, int]) -> str | None:
     return None
 
 
-def _context(tokens: Sequence[_Token], lo: int, hi: int) -> str:
+def _context(
+    tokens: Sequence[_Token], lo: int, hi: int, *, skip_left: bool = False, skip_right: bool = False
+) -> str:
     """Up to two unchanged words either side of a change, within its clause."""
     words: list[str] = []
     for step, index in ((-1, lo - 1), (1, hi)):
+        if (step < 0 and skip_left) or (step > 0 and skip_right):
+            continue
         taken = 0
         while 0 <= index < len(tokens) and taken < _CONTEXT_WORDS:
             token = tokens[index]
@@ -372,10 +382,10 @@ def _reference_changes(old: Sequence[str], new: Sequence[str]) -> list[str]:
 
 def _region_step(region: Region) -> str:
     parts = []
-    if region.added:
-        parts.append("+" + shorten(" ".join(region.added.split()), 28))
-    if region.removed:
-        parts.append("−" + shorten(" ".join(region.removed.split()), 28))
+    for sign, text in (("+", region.added), ("−", region.removed)):
+        words = " ".join(text.split()).strip(",;:. ")  # "+, wide shot" reads "+wide shot"
+        if words:
+            parts.append(sign + shorten(words, 28))
     return " ".join(parts)
 
 
