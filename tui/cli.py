@@ -182,7 +182,8 @@ async def _interruptible(work: Any, services: Services, job: Job) -> Job:
     try:
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if task.done():
-            return task.result()
+            finished: Job = task.result()
+            return finished
         print("interrupted — cancelling the request…", file=sys.stderr)
         outcome = await services.engine.cancel(job.id)
         if outcome in {CancelOutcome.CANCELLED, CancelOutcome.REQUESTED}:
@@ -297,8 +298,8 @@ async def _cmd_cancel(args: argparse.Namespace, services: Services) -> int:
                                 CancelOutcome.NOT_CANCELLABLE} else 1
     assert request_id is not None
     answer = await services.client.cancel(request_id)
-    outcome = "cancelled" if answer.accepted else "not_cancellable"
-    _print_json({"request_id": request_id, "outcome": outcome}, compact=args.json)
+    remote = "cancelled" if answer.accepted else "not_cancellable"
+    _print_json({"request_id": request_id, "outcome": remote}, compact=args.json)
     return 0
 
 

@@ -144,6 +144,7 @@ class JobRequest:
 
         Raises :class:`InputError` when the request does not fit the schema: nothing is sent.
         """
+        body: EditInput | TextToImageInput
         try:
             if self.endpoint is Endpoint.EDIT:
                 body = EditInput(prompt=self.prompt, images=list(self.images), size=self.size)  # type: ignore[arg-type]

@@ -356,17 +356,17 @@ class ModelApiClient:
             retry_after = parse_retry_after(headers, now=self._clock())
         parts = [f"HTTP {status}"] + ([f"code {code}"] if code is not None else [])
         text = f"{self._safe(message, 600)} ({', '.join(parts)})"
-        kwargs = {"status": status, "error_code": code, "retry_after": retry_after}
         family = code // 1000 if code is not None and code >= 100_000 else None
+        kind: type[HttpStatusError] = HttpStatusError
         if code == 400004 or status in {401, 403} or family in {401, 403}:
-            return AuthError(text, **kwargs)
-        if status == 429 or family == 429:
-            return RateLimited(text, **kwargs)
-        if 400 <= status < 500 or (family is not None and 400 <= family < 500):
-            return BadRequestError(text, **kwargs)
-        if status >= 500 or (family is not None and 500 <= family < 600):
-            return ServerError(text, **kwargs)
-        return HttpStatusError(text, **kwargs)
+            kind = AuthError
+        elif status == 429 or family == 429:
+            kind = RateLimited
+        elif 400 <= status < 500 or (family is not None and 400 <= family < 500):
+            kind = BadRequestError
+        elif status >= 500 or (family is not None and 500 <= family < 600):
+            kind = ServerError
+        return kind(text, status=status, error_code=code, retry_after=retry_after)
 
     # -- helpers --------------------------------------------------------------------------------
 

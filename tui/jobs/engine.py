@@ -17,17 +17,17 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..api.errors import (
     GptImageError,
     SubmitOutcomeUnknown,
 )
-from ..api.schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
 from ..models import Job, JobRequest, JobState
 from ..sanitize import clean_text
 from .events import CancelOutcome, JobEvent
 from .outputs import describe_error
+from .ports import ApiClient, Downloads, HistoryStore, OutputNames
 from .waiting import FollowingMixin, LiveNumbers, StopFollowing
 
 __all__ = ["JobEngine"]
@@ -39,23 +39,6 @@ Sleep = Callable[[float], Awaitable[None]]
 SUBMIT_GRACE_SECONDS = 10.0
 
 
-class ApiClient(Protocol):
-    base_url: str
-
-    async def submit(self, request: JobRequest, *, on_retry: Any = None) -> SubmitResponse: ...
-    async def status(self, request_id: str, *, on_retry: Any = None) -> StatusResponse: ...
-    async def result(self, request_id: str, *, on_retry: Any = None) -> ResultResponse: ...
-    async def cancel(self, request_id: str, *, on_retry: Any = None) -> CancelResponse: ...
-
-
-class HistoryStore(Protocol):
-    def create_job(self, request: JobRequest, **kwargs: Any) -> Job: ...
-    def get(self, job_id: int) -> Job: ...
-    def update(self, job_id: int, **changes: Any) -> Job: ...
-    def resumable(self) -> list[Job]: ...
-    def unsent(self) -> list[Job]: ...
-
-
 class JobEngine(FollowingMixin):
     """Runs jobs against the Model API and keeps history in step with reality."""
 
@@ -64,8 +47,8 @@ class JobEngine(FollowingMixin):
         *,
         client: ApiClient,
         history: HistoryStore,
-        downloader: Any,
-        output_files: Any,
+        downloader: Downloads,
+        output_files: OutputNames,
         poll_interval: float = 2.0,
         max_concurrent_submissions: int = 4,
         on_event: EventListener | None = None,

@@ -26,6 +26,7 @@ from ..models import Job, JobState
 from ..sanitize import clean_text
 from ..urlsafety import UnsafeUrl, check_download_url
 from .outputs import adopt_existing_output, describe_error, error_text
+from .ports import ApiClient, Downloads, HistoryStore, OutputNames
 
 __all__ = ["MAX_RECONNECT_DELAY", "MAX_UNKNOWN_POLLS", "FollowingMixin", "LiveNumbers", "StopFollowing"]
 
@@ -58,10 +59,10 @@ class FollowingMixin:
     """Polling, reconnecting, fetching and saving — the waiting half of the engine."""
 
     # Provided by JobEngine.
-    client: Any
-    history: Any
-    downloader: Any
-    output_files: Any
+    client: ApiClient
+    history: HistoryStore
+    downloader: Downloads
+    output_files: OutputNames
     poll_interval: float
     clock: Callable[[], float]
     sleep: Callable[[float], Awaitable[None]]

@@ -133,7 +133,7 @@ def _background(rng: random.Random, width: int, height: int) -> Image.Image:
     light = tuple(rng.randrange(120, 235) for _ in range(3))
     gradient = Image.linear_gradient("L").rotate(rng.choice((0, 45, 90, 135, 180, 225, 270, 315)))
     gradient = gradient.resize((width, height), Image.Resampling.BILINEAR)
-    image = ImageOps.colorize(gradient, dark, light).convert("RGBA")  # type: ignore[arg-type]
+    image = ImageOps.colorize(gradient, dark, light).convert("RGBA")
     overlay = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     shapes = ImageDraw.Draw(overlay)
     for _ in range(rng.randrange(5, 10)):

@@ -73,7 +73,7 @@ def error_answer(
 def early_fault_answer(fault: Fault | None, retry_after: float | str | None) -> Answer | None:
     """The answer a 5xx or 429 fault gives instead of doing the work; None for other faults."""
     if fault in _SERVER_ERRORS:
-        status = _SERVER_ERRORS[fault]  # type: ignore[index]
+        status = _SERVER_ERRORS[fault]
         return error_answer(status, 500001, f"offline: simulated upstream error {status}")
     if fault is Fault.RATE_LIMIT_429:
         headers = {} if retry_after is None else {"Retry-After": _retry_after_text(retry_after)}
@@ -142,15 +142,15 @@ async def deliver(
 ) -> web.StreamResponse:
     """Send ``answer``, bent by ``fault`` (body faults, truncate, reset after the work, drip)."""
     if fault in _BODY_FAULTS:
-        answer = await _apply_body_fault(answer, fault)  # type: ignore[arg-type]
+        answer = await _apply_body_fault(answer, fault)
     if fault is Fault.RESET_AFTER_ACCEPT:
         return await abort(request)
     if fault is not Fault.TRUNCATE and drip_seconds <= 0:
-        response = web.Response(status=answer.status, body=answer.body, headers=answer.headers)
-        response.content_type = answer.content_type.split(";")[0]
+        whole = web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+        whole.content_type = answer.content_type.split(";")[0]
         if "charset=" in answer.content_type:
-            response.charset = answer.content_type.split("charset=")[1]
-        return response
+            whole.charset = answer.content_type.split("charset=")[1]
+        return whole
     response = web.StreamResponse(status=answer.status, headers=answer.headers)
     response.content_type = answer.content_type.split(";")[0]
     response.content_length = len(answer.body)

@@ -1,0 +1,58 @@
+"""What the engine needs from its collaborators, as protocols (the real ones, or test fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..api.schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
+from ..models import Job, JobRequest
+
+__all__ = ["ApiClient", "Downloads", "HistoryStore", "OutputNames", "ProgressCallback"]
+
+ProgressCallback = Callable[[int, "int | None"], None]
+
+
+class ApiClient(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+    async def submit(self, request: JobRequest, *, on_retry: Any = None) -> SubmitResponse: ...
+    async def status(self, request_id: str, *, on_retry: Any = None) -> StatusResponse: ...
+    async def result(self, request_id: str, *, on_retry: Any = None) -> ResultResponse: ...
+    async def cancel(self, request_id: str, *, on_retry: Any = None) -> CancelResponse: ...
+
+
+class HistoryStore(Protocol):
+    def create_job(
+        self,
+        request: JobRequest,
+        *,
+        parent_id: int | None = None,
+        sweep_id: str | None = None,
+        sweep_label: str | None = None,
+    ) -> Job: ...
+    def get(self, job_id: int) -> Job: ...
+    def update(self, job_id: int, **changes: Any) -> Job: ...
+    def resumable(self) -> list[Job]: ...
+    def unsent(self) -> list[Job]: ...
+
+
+class Downloads(Protocol):
+    async def download(
+        self,
+        url: str,
+        directory: Path,
+        filename: str,
+        *,
+        on_progress: ProgressCallback | None = None,
+        before_commit: Callable[[Path], None] | None = None,
+    ) -> Path: ...
+
+
+class OutputNames(Protocol):
+    @property
+    def directory(self) -> Path: ...
+
+    def name_for(self, job: Job, index: int, ext: str) -> str: ...
