@@ -291,3 +291,39 @@ def test_core_never_imports_textual() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_offline_jobs_survive_a_restart_through_the_journal(env: dict[str, str], app_home: Path) -> None:
+    """The embedded backend journals its jobs: one killed mid-poll is resumed next time."""
+    del env["RUNCOMFY_TOKEN"]
+    journal = app_home / "data" / "offline-jobs.json"
+    proc = spawn("run", "offline, killed", "--offline", "--poll-interval", "0.05", env=env)
+    try:
+        wait_until(lambda: (job := first_job(app_home)) is not None and job.request_id is not None
+                   and journal.exists())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    job = first_job(app_home)
+    assert job is not None and job.request_id
+    done = cli("resume", "--offline", "--poll-interval", "0.05", env=env)
+    assert done.returncode == 0, done.stderr
+    final = first_job(app_home)
+    assert final.state is JobState.COMPLETED and final.request_id == job.request_id
+    assert len(images_in(app_home / "output")) == 1
+
+
+def test_offline_journal_round_trip(tmp_path: Path) -> None:
+    import httpx
+
+    journal = tmp_path / "offline-jobs.json"
+    with OfflineServer(timing=SLOW, journal=journal).start() as first:
+        answer = httpx.post(f"{first.base_url}/models/openai/gpt-image-2/text-to-image",
+                            json={"prompt": "remember me"})
+        request_id = answer.json()["request_id"]
+    with OfflineServer(timing=Timing(0.01, 0.01, 0), journal=journal).start() as second:
+        assert second.job_state(request_id) in {"in_queue", "in_progress", "completed"}
+        wait_until(lambda: second.job_state(request_id) == "completed", timeout=10)
+        result = httpx.get(f"{second.base_url}/requests/{request_id}/result").json()
+        image = httpx.get(result["output"][0])
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")

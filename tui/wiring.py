@@ -99,7 +99,10 @@ def open_services(
     token = settings.token
     backend = settings.api_base
     if settings.offline:
-        offline = offline_server or OfflineServer().start()
+        # The embedded backend journals its jobs in the data dir, so offline jobs in flight at
+        # quit are resumed at the next start, exactly as real ones are.
+        journal = settings.locations.data_dir / "offline-jobs.json"
+        offline = offline_server or OfflineServer(journal=journal).start()
         api_base = offline.base_url
         token = None
         backend = "offline"

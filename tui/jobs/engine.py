@@ -152,8 +152,7 @@ class JobEngine(FollowingMixin):
         Never-sent jobs become NOT_SENT (nothing billed, nothing sent now). A job caught
         mid-submit becomes UNKNOWN (it may have run). Jobs with a request_id are claimed
         and returned, marked ``resumed``. Jobs owned by a live process, or sent to another
-        backend than this engine's, are left alone; the embedded offline backend's jobs die
-        with it (nothing was billed), so they are closed as failed.
+        backend than this engine's, are left alone.
         """
         for job in self.history.unsent():
             if self._owned_by_live_process(job) or not self._same_backend(job):
@@ -171,12 +170,6 @@ class JobEngine(FollowingMixin):
         resumed: list[Job] = []
         for job in self.history.resumable():
             if self._owned_by_live_process(job) or not self._same_backend(job):
-                continue
-            if self.backend == "offline":
-                self._move(
-                    job, JobState.FAILED, exit_code=1, finished_at=self.clock(),
-                    error="lost with the previous offline session (offline jobs cost nothing)",
-                )
                 continue
             job = self.history.update(
                 job.id, resumed=True, extra={**job.extra, "owner_pid": self.pid}

@@ -12,6 +12,7 @@ import contextlib
 import socket
 import sys
 import threading
+from pathlib import Path
 
 from aiohttp import web
 
@@ -39,12 +40,13 @@ class OfflineServer:
         timing: Timing | None = None,
         faults: FaultConfig | None = None,
         require_token: str | None = None,
+        journal: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.require_token = require_token
         self.stats = ServerStats()
-        self._simulation = Simulation(timing or Timing())
+        self._simulation = Simulation(timing or Timing(), journal=journal)
         self._picker = FaultPicker(faults or FaultConfig())
         self._sock: socket.socket | None = None
         self._bound = False

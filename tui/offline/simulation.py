@@ -6,12 +6,16 @@ jobs. Time is evaluated lazily on each access, so a held job is frozen exactly w
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .faults import Fault, Timing
@@ -132,6 +136,7 @@ class Simulation:
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        journal: Path | None = None,
     ) -> None:
         self.timing = timing  # read at every tick, so replacing it re-paces running jobs
         self._monotonic = monotonic
@@ -141,6 +146,47 @@ class Simulation:
         self._jobs: dict[str, _Job] = {}
         self._by_file: dict[str, str] = {}
         self._hold_all = False
+        self._journal = journal
+        self._load_journal()
+
+    # -- the journal: the embedded backend's jobs outlive the app, as the real API's do ---------
+
+    _JOURNAL_FIELDS = (
+        "request_id", "endpoint", "prompt", "size", "reference_count", "created_at",
+        "fail_error", "state", "phase_elapsed", "finished_at", "files",
+    )
+    _JOURNAL_KEEP = 500
+
+    def _load_journal(self) -> None:
+        if self._journal is None:
+            return
+        try:
+            rows = json.loads(self._journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no journal yet, or unreadable: start empty (resumes then get 404)
+        now = self._monotonic()
+        for row in rows if isinstance(rows, list) else []:
+            try:
+                values = {name: row[name] for name in self._JOURNAL_FIELDS}
+                values["files"] = tuple(values["files"])
+                job = _Job(last_tick=now, **values)
+            except (KeyError, TypeError):
+                continue
+            self._jobs[job.request_id] = job
+            for name in job.files:
+                self._by_file[name] = job.request_id
+
+    def _save_journal(self) -> None:
+        """Write every job's state atomically (called with the lock held, on changes only)."""
+        if self._journal is None:
+            return
+        jobs = list(self._jobs.values())[-self._JOURNAL_KEEP :]
+        rows = [{k: v for k, v in asdict(job).items() if k in self._JOURNAL_FIELDS} for job in jobs]
+        temp = self._journal.with_name(f".{self._journal.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            self._journal.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(json.dumps(rows), encoding="utf-8")
+            os.replace(temp, self._journal)
 
     def create(
         self,
@@ -168,6 +214,7 @@ class Simulation:
             self._jobs[request_id] = job
             for name in job.files:
                 self._by_file[name] = request_id
+            self._save_journal()
             return self._view(job)
 
     def get(self, request_id: str) -> JobView | None:
@@ -208,6 +255,7 @@ class Simulation:
                 job.fail_error = error
             if status in _RUNNING:
                 job.state, job.phase_elapsed, job.finished_at = status, 0.0, None
+                self._save_journal()
             else:
                 if status == "failed" and job.fail_error is None:
                     job.fail_error = PLAIN_FAILURE
@@ -249,6 +297,7 @@ class Simulation:
         job.state = state
         job.phase_elapsed = 0.0
         job.finished_at = self._clock()
+        self._save_journal()
 
     def _tick(self, job: _Job) -> None:
         now = self._monotonic()
@@ -260,6 +309,7 @@ class Simulation:
         if job.state == "in_queue" and job.phase_elapsed >= timing.queue_seconds:
             job.phase_elapsed -= max(0.0, timing.queue_seconds)
             job.state = "in_progress"
+            self._save_journal()
         if job.state == "in_progress" and job.phase_elapsed >= timing.run_seconds:
             self._finish(job, "failed" if job.fail_error else "completed")
 
