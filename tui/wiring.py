@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .api.client import ModelApiClient
@@ -18,10 +19,12 @@ from .config import Settings
 from .iterate.recipe import Recipe, embed_recipe
 from .jobs import JobEngine, JobEvent
 from .models import Job
-from .offline.server import OfflineServer
 from .storage.downloads import Downloader
 from .storage.files import OutputFiles
 from .storage.history import History
+
+if TYPE_CHECKING:
+    from .offline.server import OfflineServer
 
 __all__ = ["Services", "backend_label", "open_services"]
 
@@ -102,6 +105,8 @@ def open_services(
         # The embedded backend journals its jobs in the data dir, so offline jobs in flight at
         # quit are resumed at the next start, exactly as real ones are.
         journal = settings.locations.data_dir / "offline-jobs.json"
+        from .offline.server import OfflineServer  # aiohttp is only imported when needed
+
         offline = offline_server or OfflineServer(journal=journal).start()
         api_base = offline.base_url
         token = None
