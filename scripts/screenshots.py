@@ -10,7 +10,9 @@ whose jobs never move on their own (queue/run times of 1e9 s; the script moves t
 ``OfflineServer.advance``), runs it headless with ``App.run_test`` and saves:
 
 ``main-empty``, ``jobs-states`` (queued, running, done, failed, cancelled), ``job-image``
-(a finished job with its image, half-cell renderer), ``image-fullscreen`` and ``help``.
+(a finished job with its image, half-cell renderer), ``image-fullscreen``, ``help``,
+``iterate`` (a child being written: live diff and prompt hints), ``sweep-grid`` (a three-way
+sweep), ``compare``, ``lineage`` and ``history``.
 Images are drawn with half-cell blocks (forced), so the output doesn't depend on the terminal.
 """
 
@@ -33,7 +35,11 @@ from tui.imaging import GraphicsChoice, PreviewCache  # noqa: E402
 from tui.models import JobState  # noqa: E402
 from tui.offline.faults import Timing  # noqa: E402
 from tui.offline.server import OfflineServer  # noqa: E402
+from tui.screens.compare import CompareScreen  # noqa: E402
+from tui.screens.history import HistoryScreen  # noqa: E402
 from tui.screens.image import ImageScreen  # noqa: E402
+from tui.screens.lineage import LineageScreen  # noqa: E402
+from tui.screens.sweep import SweepCell, SweepScreen  # noqa: E402
 from tui.widgets.composer import PromptEditor  # noqa: E402
 from tui.widgets.preview import ImagePreview  # noqa: E402
 from tui.wiring import open_services  # noqa: E402
@@ -127,6 +133,65 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 await pilot.pause(0.5)
                 save("help")
                 await pilot.press("escape")
+
+                # Iterate on the finished job: a child with a live diff and prompt hints.
+                screen.iterate_job(history.get(done))
+                editor.load_text(
+                    'a lighthouse at night, big sign saying "HELLO", with the text OPEN, '
+                    "watercolor, oil painting, pixel art, anime"
+                )
+                await pilot.pause(0.3)
+                save("iterate")
+                screen.action_submit()
+                child = max(job.id for job in history.list_jobs(limit=50))
+                await until(pilot, lambda: history.get(child).request_id is not None)
+                server.advance(history.get(child).request_id, "completed")
+                await until(pilot, lambda: history.get(child).state is JobState.COMPLETED)
+
+                # A three-way sweep, all finished.
+                screen.query_one("#composer").set_parent(None)
+                editor.load_text("a paper boat on a {red|green|blue} pond")
+                await pilot.pause()
+                screen.action_submit()
+                await until(pilot, lambda: isinstance(app.screen, SweepScreen))
+                grid_screen = app.screen
+                cells = list(grid_screen.query(SweepCell))
+                sweep_ids = [c.job.id for c in cells]
+                await until(pilot, lambda: all(history.get(i).request_id for i in sweep_ids))
+                for job_id in sweep_ids:
+                    server.advance(history.get(job_id).request_id, "completed")
+                await until(
+                    pilot,
+                    lambda: app.screen is grid_screen and all(
+                        c.job.state is JobState.COMPLETED and c.query(".thumb-image")
+                        for c in cells
+                    ),
+                )
+                grid_screen.refresh(layout=True)
+                await pilot.pause(0.5)
+                save("sweep-grid")
+                app.pop_screen()
+
+                await app.push_screen(
+                    CompareScreen(history.get(done), history.get(child), cache, GRAPHICS)
+                )
+                await until(
+                    pilot,
+                    lambda: all(p.path is not None for p in app.screen.query(ImagePreview)),
+                )
+                await pilot.pause(0.3)
+                save("compare")
+                app.pop_screen()
+
+                await app.push_screen(LineageScreen(done, history, cache, GRAPHICS))
+                await pilot.pause(1.0)
+                save("lineage")
+                app.pop_screen()
+
+                await app.push_screen(HistoryScreen(history, cache, GRAPHICS))
+                await pilot.pause(1.0)
+                save("history")
+                app.pop_screen()
                 app.exit()
         finally:
             await services.aclose()

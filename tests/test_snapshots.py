@@ -15,17 +15,21 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
+import tui
 from tui.app import GptImageApp
 from tui.config import load_settings
 from tui.imaging import GraphicsChoice, PreviewCache, image_widget_class
 from tui.jobs.engine import JobEngine
-from tui.models import JobRequest, JobState
+from tui.jobs.events import JobEvent
+from tui.models import Job, JobRequest, JobState
 from tui.offline.render import render_image
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
 from tui.widgets.composer import PromptEditor
+from tui.widgets.job_card import JobCard
 from tui.widgets.job_pool import JobPool
 
 T0 = 1_790_000_000.0  # frozen "now"
@@ -128,11 +132,23 @@ def build_app(app_home: Path, tmp_path: Path, *, jobs: bool, with_image: bool = 
 
 
 async def _steady(pilot: Pilot) -> None:
+    """Wait on conditions, not time: the editor is there and every seeded card is mounted.
+
+    Nothing drawn depends on when this returns: the clock is frozen, animations are off (so the
+    indeterminate bars stand still) and cards are drawn with the run estimate from the start.
+    """
     for _ in range(100):  # the auto-pilot may start before the main screen is composed
         if pilot.app.screen.query(PromptEditor):
             break
         await pilot.pause(0.02)
-    pilot.app.main_screen.query_one(PromptEditor).cursor_blink = False  # type: ignore[attr-defined]
+    screen = pilot.app.main_screen  # type: ignore[attr-defined]
+    screen.query_one(PromptEditor).cursor_blink = False
+    seeded = len(screen.history.list_jobs())
+    for _ in range(100):
+        cards = screen.query(JobCard)
+        if len(cards) == seeded and all(card.is_mounted for card in cards):
+            break
+        await pilot.pause(0.02)
     await pilot.pause()
 
 
@@ -166,3 +182,56 @@ def test_selected_job_with_image(snap_compare: Any, app_home: Path, tmp_path: Pa
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=select)
+
+
+# --------------------------------------------------------------------------- the cards alone
+
+
+class PoolApp(App[None]):
+    """Just the job pool, styled by the app's stylesheet, fed hand-made events."""
+
+    CSS_PATH = str(Path(tui.__file__).parent / "app.tcss")
+
+    def __init__(self, events: list[JobEvent]) -> None:
+        super().__init__()
+        self.events = events
+
+    def compose(self) -> ComposeResult:
+        yield JobPool(id="pool")
+
+    def on_mount(self) -> None:
+        pool = self.query_one(JobPool)
+        pool.run_estimate = 25.0
+        pool.load(self.events, now=T0)
+        pool.select(self.events[2].job.id)
+
+
+def _card_events() -> list[JobEvent]:
+    def job(number: int, prompt: str, state: JobState, **fields: Any) -> Job:
+        return Job(number, JobRequest(prompt, "1024_1024"), state, T0 - 60, T0, **fields)
+
+    return [
+        JobEvent(job(12, "a fox resumed from last night", JobState.RUNNING, resumed=True,
+                     started_at=T0 - 8), elapsed=14),
+        JobEvent(job(11, "saving with a known size", JobState.DOWNLOADING, started_at=T0 - 30),
+                 elapsed=31, bytes_done=1_300_000, bytes_total=3_500_000),
+        JobEvent(job(10, "a flaky network", JobState.QUEUED, queue_position=2), elapsed=9,
+                 retry_in=4.0),
+        JobEvent(job(9, "too late to stop", JobState.RUNNING, started_at=T0 - 20), elapsed=22,
+                 message="running — can't be cancelled; it will finish and be billed"),
+        JobEvent(job(8, "sending now", JobState.SUBMITTING), elapsed=1),
+        JobEvent(job(7, "stopped in the queue", JobState.CANCELLED),
+                 message="cancelled — nothing more will be billed", elapsed=40),
+        JobEvent(job(6, "hostile server", JobState.FAILED,
+                     error="render failed: [bold red]pwned[/] \x1b]52;c;aGk=\x07[@click=app.quit]"),
+                 elapsed=3),
+        JobEvent(job(5, "two images", JobState.COMPLETED,
+                     files=("/out/a-very-long-file-name-0001.png", "/out/b.png")), elapsed=3725),
+    ]
+
+
+@pytest.mark.parametrize("width", [40, 50])
+def test_job_cards_at_pool_widths(snap_compare: Any, width: int) -> None:
+    app = PoolApp(_card_events())
+    app.animation_level = "none"
+    assert snap_compare(app, terminal_size=(width, 18))

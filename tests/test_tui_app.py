@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Label, RadioButton
+from textual.widgets import Label
 
 from tui.app import GptImageApp, Prefill
 from tui.config import load_settings
@@ -90,22 +90,31 @@ async def test_sizes_offer_auto_only_with_references(services: Services) -> None
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.main_screen
         picker = screen.query_one(SizePicker)
-        auto = screen.query_one("#size-auto", RadioButton)
-        labels = [str(b.label) for b in picker.query(RadioButton)]
-        assert labels[:3] == ["1:1 square", "2:3 portrait", "3:2 landscape"]
-        assert auto.disabled and auto.region.area == 0  # hidden and skipped by the arrow keys
+
+        def offered() -> list[str]:
+            return [str(prompt) for prompt, _ in picker.select._options]
+
+        assert offered() == [
+            "1:1 square · 1024×1024", "2:3 portrait · 1024×1536", "3:2 landscape · 1536×1024"
+        ]
         assert picker.value == "1024_1024"
+        assert "1:1 square" in str(picker.select.query_one("SelectCurrent Static").render())
         assert "text-to-image" in label_text(app, "#endpoint")
         screen.query_one("#ref-input").focus()
         await pilot.press(*"https://example.com/cat.png", "enter")
         await pilot.pause()
-        assert not auto.disabled and picker.value == "auto"
+        assert "auto (keep input aspect)" in offered() and picker.value == "auto"
         assert "edit" in label_text(app, "#endpoint")
         screen.query_one("#ref-list").focus()
         await pilot.press("delete")
         await pilot.pause()
-        assert auto.disabled and picker.value == "1024_1024"
+        assert "auto (keep input aspect)" not in offered() and picker.value == "1024_1024"
         assert "text-to-image" in label_text(app, "#endpoint")
+        # The keyboard picks a size: open the list, move down, choose.
+        picker.select.focus()
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+        assert picker.value == "1024_1536"
 
 
 async def test_references_add_remove_reorder_and_refuse_inline(services: Services) -> None:
@@ -329,6 +338,4 @@ async def test_everything_is_visible_at_80x24(services: Services) -> None:
             assert screen.region.contains_region(region), selector
             hit, _ = screen.get_widget_at(region.x, region.y)
             assert hit is widget or widget in hit.ancestors_with_self, selector
-        for name in ("size-1024_1024", "size-1024_1536", "size-1536_1024"):
-            button = screen.query_one(f"#{name}")
-            assert screen.region.contains_region(button.region), name
+        assert screen.region.contains_region(screen.query_one("#size-select").region)

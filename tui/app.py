@@ -15,10 +15,12 @@ from textual.widget import Widget
 
 from .config import signin_help
 from .imaging import GraphicsChoice, PreviewCache
+from .messages import CompareRequested
 from .screens.confirm import ConfirmQuit, quit_question
 from .screens.help import HelpScreen, help_content
 from .screens.image import ImageScreen
 from .screens.main import MainScreen
+from .screens.sweep import SweepGrid
 from .widgets.preview import ImagePreview
 
 __all__ = ["GptImageApp", "Prefill"]
@@ -26,11 +28,18 @@ __all__ = ["GptImageApp", "Prefill"]
 DEFAULT_GRAPHICS = GraphicsChoice("halfcell", "not detected → half-cell blocks")
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+j", "submit the prompt (works inside the editor)"),
+    ("ctrl+j", "submit the prompt (works inside the editor); {a|b|c} sweeps send one job each"),
     ("escape", "cancel the selected job, or the most recent active one"),
     ("tab / shift+tab", "move between prompt, size, references, jobs"),
     ("enter / f", "full-screen view of the selected job's image"),
-    ("c", "copy the selected job's request id (OSC 52 clipboard)"),
+    ("i", "iterate: load the selected job into the composer as its child"),
+    ("e", "edit this result: a new edit whose image 1 is the job's output"),
+    ("c", "compare: mark a job, c on another compares; c twice: with its parent"),
+    ("l", "lineage of the selected job (ancestors and descendants)"),
+    ("h", "history browser: open, iterate, edit, re-run, delete"),
+    ("y", "copy menu: image path, URL, request id, prompt, runcomfy command"),
+    ("\\{ \\} \\|", "literal braces and bar in a prompt (not a sweep)"),
+    ("image path + enter", "in the reference field: restore that PNG's recipe"),
     ("↑ / ↓", "select a job; move in the size and reference lists"),
     ("enter (URL field)", "add the reference URL"),
     ("delete / x", "remove the selected reference"),
@@ -107,6 +116,16 @@ class GptImageApp(App[None]):
             ImageScreen(path, self.graphics, self.preview_cache, image_class=self.image_class)
         )
 
+    def on_sweep_grid_cancel_job(self, message: SweepGrid.CancelJob) -> None:
+        self.main_screen.cancel(message.job_id)
+
+    def on_sweep_grid_selected(self, message: SweepGrid.Selected) -> None:
+        self.main_screen.select_job(message.job_id)
+        self.main_screen.action_fullscreen()
+
+    def on_compare_requested(self, message: CompareRequested) -> None:
+        self.main_screen.mark_or_compare(message.job_id)
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
@@ -156,10 +175,24 @@ class GptImageApp(App[None]):
             "Full-screen image", "Show the selected job's image (f / enter)",
             screen.action_fullscreen,
         )
-        yield SystemCommand(
-            "Copy request id", "Copy the selected job's request id (c)",
-            screen.action_copy_request_id,
-        )
+        for title, help_text, action in (
+            ("Iterate on job", "Load the selected job into the composer as its child (i)",
+             screen.action_iterate),
+            ("Edit this result", "Start an edit whose image 1 is the job's output (e)",
+             screen.action_edit_result),
+            ("Compare jobs", "Mark the selected job / compare it with the marked one (c)",
+             screen.action_compare),
+            ("Lineage", "Ancestors and descendants of the selected job (l)", screen.action_lineage),
+            ("History browser", "Every past job: open, iterate, re-run, delete (h)",
+             screen.action_history),
+            ("Copy…", "Image path, output URL, request id, prompt, runcomfy command (y)",
+             screen.action_copy_menu),
+            ("Open image recipe…", "Restore prompt, size and references from a saved PNG",
+             screen.action_open_recipe),
+            ("Detach from parent", "The next job starts a new lineage",
+             screen.action_detach_parent),
+        ):
+            yield SystemCommand(title, help_text, action)
         yield SystemCommand("Focus prompt", "Move to the prompt editor (f2)", screen.action_focus_prompt)
         yield SystemCommand("Focus jobs", "Move to the job list (f3)", screen.action_focus_jobs)
         yield SystemCommand("Help", "Keys, backend and graphics mode (f1 / ?)", self.action_help)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
 from .jobs.events import JobEvent
 
-__all__ = ["DraftChanged", "JobSelected", "JobUpdated"]
+__all__ = ["CompareRequested", "DraftChanged", "JobSelected", "JobUpdated", "OpenRecipe"]
 
 
 class JobUpdated(Message):
@@ -42,3 +44,19 @@ class DraftChanged(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class OpenRecipe(Message):
+    """The user gave a local file path: restore the recipe embedded in it into the composer."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
+class CompareRequested(Message):
+    """``c`` on a job outside the main screen (e.g. a sweep cell): mark it, or compare."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__()
+        self.job_id = job_id

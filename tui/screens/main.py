@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -24,18 +25,23 @@ from textual.widgets import Footer, Label, ListView
 from textual.worker import Worker, WorkerState
 
 from ..api.errors import InputError
+from ..iterate.sweep import has_sweep
 from ..jobs.events import CancelOutcome, JobEvent
-from ..messages import DraftChanged, JobSelected, JobUpdated
-from ..models import JobState, prepare_request
+from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
+from ..models import Job, JobState, prepare_request
 from ..sanitize import clean_text
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails
 from ..widgets.job_pool import JobList, JobPool
+from ..widgets.lint_hints import LintHints
+from .iterating import IterateActions
+from .sweep import SweepScreen
 
 __all__ = ["DRAFT_KEY", "NARROW_BELOW", "MainScreen", "cancel_outcome_text"]
 
 DRAFT_KEY = "composer"
+HINTS_KEY = "lint-dismissed"  # the prompt-hint rules the user turned off, comma separated
 NARROW_BELOW = 100  # columns: under this the composer sits on top of the pool
 DRAFT_DELAY = 0.5
 HISTORY_ROWS = 200
@@ -53,14 +59,19 @@ def cancel_outcome_text(outcome: CancelOutcome) -> str:
     return _OUTCOMES.get(outcome, str(outcome))
 
 
-class MainScreen(Screen[None]):
+class MainScreen(IterateActions, Screen[None]):
     """Composer on the left (or top), jobs and details on the right (or below)."""
 
     BINDINGS = [
         Binding("ctrl+j", "submit", "Submit", priority=True),
         Binding("escape", "cancel_job", "Cancel job", priority=True),
-        Binding("f", "fullscreen", "Full screen"),
-        Binding("c", "copy_request_id", "Copy id"),
+        Binding("f", "fullscreen", "Full screen", show=False),
+        Binding("i", "iterate", "Iterate"),
+        Binding("e", "edit_result", "Edit result"),
+        Binding("c", "compare", "Compare"),
+        Binding("l", "lineage", "Lineage"),
+        Binding("h", "history", "History"),
+        Binding("y", "copy_menu", "Copy…"),
         Binding("f1", "app.help", "Help", priority=True),
         Binding("question_mark", "app.help", "Help", show=False),
         Binding("f2", "focus_prompt", "Prompt", show=False),
@@ -103,11 +114,13 @@ class MainScreen(Screen[None]):
             if settings.offline or not self.services.signed_in:
                 yield Label("F1: how to sign in", id="signin-hint")
         prompt, size, images = self._prefill
+        dismissed = tuple(filter(None, (self.history.load_draft(HINTS_KEY) or "").split(",")))
         with Horizontal(id="main"):
-            yield Composer(prompt, size, images, id="composer")
+            yield Composer(prompt, size, images, dismissed_hints=dismissed, id="composer")
             with Vertical(id="jobs-side"):
                 yield JobPool(id="pool")
                 yield JobDetails(preview_factory=self._preview_factory, id="details")
+        yield Label("", id="status", markup=False)
         yield Footer()
 
     def on_resize(self, event: Resize) -> None:
@@ -160,6 +173,9 @@ class MainScreen(Screen[None]):
         details = self.query_one(JobDetails)
         if details.job_id == event.job.id:
             details.show(event)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, SweepScreen):
+                screen.update_job(event)
 
     def _on_state_change(self, event: JobEvent) -> None:
         job = event.job
@@ -207,9 +223,10 @@ class MainScreen(Screen[None]):
             pool.set_note(job_id, f"{what}: {reason}", now=self.clock())
             self.notify(f"job #{job_id}: {what}: {reason}", severity="error", markup=False)
         elif event.state == WorkerState.SUCCESS and kind == "cancel":
-            text = cancel_outcome_text(worker.result)
+            outcome: CancelOutcome = worker.result  # type: ignore[assignment]
+            text = cancel_outcome_text(outcome)
             pool.set_note(job_id, text, now=self.clock())
-            severity = "warning" if worker.result is CancelOutcome.NOT_CANCELLABLE else "information"
+            severity: SeverityLevel = "warning" if outcome is CancelOutcome.NOT_CANCELLABLE else "information"
             self.notify(f"job #{job_id}: {text}", severity=severity, markup=False)
 
     # ------------------------------------------------------------------ composer
@@ -233,21 +250,45 @@ class MainScreen(Screen[None]):
     def action_submit(self) -> None:
         composer = self.query_one(Composer)
         prompt, size, images = composer.values()
+        self._draft_text = prompt
+        self._save_draft()
+        if has_sweep(prompt):
+            self.submit_sweep(prompt, size, images)
+            return
         try:
             prepared = prepare_request(prompt, size, images)
         except InputError as exc:
             composer.show_problems(exc)
             return
         composer.clear_problems()
-        self._draft_text = prompt
-        self._save_draft()
-        job = self.engine.create(prepared.request)
+        job = self.engine.create(prepared.request, parent_id=composer.parent_id)
+        self.show_created(job)
+        self._follow(job.id)
+        notices = "; ".join(prepared.notices)
+        composer.show_notice(notices or None)
+        parent = f" (child of #{job.parent_id})" if job.parent_id else ""
+        self.say(f"job #{job.id} created{parent}")
+
+    def show_created(self, job: Job) -> None:
+        """Put a just-created job in the pool and select it."""
         pool = self.query_one(JobPool)
         pool.apply(self.engine.event_for(job), now=self.clock())
         pool.select(job.id)
-        self._follow(job.id)
-        notices = "; ".join(prepared.notices)
-        composer.show_notice(f"job #{job.id} created" + (f" · {notices}" if notices else ""))
+
+    def say(self, text: str) -> None:
+        """One plain line in the status bar above the footer (never covers the composer)."""
+        self.query_one("#status", Label).update(clean_text(text, limit=300))
+
+    def on_open_recipe(self, message: OpenRecipe) -> None:
+        self.restore_recipe(message.path)
+
+    def on_lint_hints_dismissed(self, message: LintHints.Dismissed) -> None:
+        dismissed = sorted(self.query_one(LintHints).dismissed | {message.rule})
+        try:
+            self.history.save_draft(HINTS_KEY, ",".join(dismissed))
+        except Exception:  # remembering is a nicety; the hint is gone for this session anyway
+            pass
+        self.say(f"hint {message.rule} dismissed")
 
     # ------------------------------------------------------------------ jobs
 
@@ -261,6 +302,24 @@ class MainScreen(Screen[None]):
         if isinstance(event.item, JobCard):
             self.action_fullscreen()
 
+    def select_job(self, job_id: int) -> None:
+        """Select ``job_id`` in the pool (added there if it is older than the loaded rows)."""
+        pool = self.query_one(JobPool)
+        if pool.event_for(job_id) is None:
+            job = self._job(job_id)
+            if job is None:
+                return
+            pool.apply(self.engine.event_for(job), now=self.clock())
+        pool.select(job_id)
+
+    def _mark_forgotten(self) -> None:
+        """After the history browser: note jobs that were deleted there."""
+        pool = self.query_one(JobPool)
+        for card in pool.query(JobCard):
+            job_id = card.job_id
+            if self._job(job_id) is None:
+                pool.set_note(job_id, "forgotten: deleted from the history", now=self.clock())
+
     def selected_event(self) -> JobEvent | None:
         pool = self.query_one(JobPool)
         job_id = pool.selected_job_id
@@ -272,6 +331,11 @@ class MainScreen(Screen[None]):
         if job_id is None:
             self.notify("no job to cancel", markup=False)
             return
+        self.cancel(job_id)
+
+    def cancel(self, job_id: int) -> None:
+        """Ask the engine to cancel ``job_id`` (the outcome arrives as a worker result)."""
+        pool = self.query_one(JobPool)
         pool.set_note(job_id, "cancelling…", now=self.clock())
         self.run_worker(
             self.engine.cancel(job_id), name=f"cancel-{job_id}", group="cancel",
@@ -287,20 +351,14 @@ class MainScreen(Screen[None]):
             return
         self.app.show_image(existing[0])  # type: ignore[attr-defined]
 
-    def action_copy_request_id(self) -> None:
-        event = self.selected_event()
-        if event is None or not event.job.request_id:
-            self.notify("the selected job has no request id yet", markup=False)
-            return
-        request_id = clean_text(event.job.request_id, limit=128)
-        self.app.copy_to_clipboard(request_id)
-        self.notify(f"copied request id {request_id}", markup=False)
-
     def action_focus_prompt(self) -> None:
         self.query_one(PromptEditor).focus()
 
     def action_focus_jobs(self) -> None:
-        self.query_one(JobList).focus()
+        job_list = self.query_one(JobList)
+        if job_list.index is None and len(job_list):
+            job_list.index = 0  # the keys on the list act on a job: have one highlighted
+        job_list.focus()
 
     def in_flight(self) -> tuple[int, int]:
         """(jobs the server has or may have, jobs not sent yet) among active ones."""

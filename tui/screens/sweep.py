@@ -19,6 +19,7 @@ from textual.widgets import Button, Footer, Static
 from ..imaging import GraphicsChoice, PreviewCache
 from ..iterate.sweep import Sweep
 from ..jobs.events import JobEvent
+from ..messages import CompareRequested
 from ..models import Job, JobState
 from ..sanitize import clean_text
 from ..widgets.thumbs import Thumb
@@ -140,13 +141,13 @@ class SweepGrid(Widget):
     SweepGrid.-cols-1 { grid-size: 1; }
     SweepGrid.-cols-2 { grid-size: 2; }
     SweepGrid.-cols-4 { grid-size: 4; }
-    SweepGrid > SweepCell { height: 9; border: round $panel-lighten-2; padding: 0 1; }
+    SweepGrid > SweepCell { height: 13; border: round $panel-lighten-2; padding: 0 1; }
     SweepGrid > SweepCell:focus { border: round $accent; }
     SweepGrid > SweepCell.-completed { border-title-color: $success; }
     SweepGrid > SweepCell.-failed, SweepGrid > SweepCell.-unknown { border: round $error; }
     SweepGrid .cell-label { height: 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
     SweepGrid .cell-state { height: 1; color: $text-muted; text-wrap: nowrap; }
-    SweepGrid .cell-thumb { width: 1fr; height: 5; }
+    SweepGrid .cell-thumb { width: 1fr; height: 9; }
     """
 
     BINDINGS = [
@@ -244,7 +245,10 @@ class SweepScreen(Screen[None]):
     SweepScreen > VerticalScroll { height: 1fr; }
     """
 
-    BINDINGS = [Binding("q,backspace", "close", "Back")]
+    BINDINGS = [
+        Binding("q,backspace", "close", "Back"),
+        Binding("c", "compare", "Compare"),
+    ]
 
     def __init__(
         self,
@@ -262,7 +266,9 @@ class SweepScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         count = len(self.grid.jobs)
         title = f"sweep {clean_text(self.sweep_id, limit=24)} · {count} variants"
-        yield Static(Text(title + " · Esc cancels the focused job · q back"), id="sweep-title")
+        yield Static(
+            Text(title + " · Esc cancels the focused job · c compare · q back"), id="sweep-title"
+        )
         with VerticalScroll():
             yield self.grid
         yield Footer()
@@ -274,6 +280,12 @@ class SweepScreen(Screen[None]):
 
     def update_job(self, event: JobEvent) -> None:
         self.grid.update_job(event)
+
+    def action_compare(self) -> None:
+        """``c`` on a cell marks it; ``c`` on another compares the two (twice: the next cell)."""
+        focused = self.focused
+        if isinstance(focused, SweepCell):
+            self.post_message(CompareRequested(focused.job.id))
 
     def action_close(self) -> None:
         self.dismiss(None)

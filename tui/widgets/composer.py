@@ -1,12 +1,17 @@
-"""The composer: prompt editor, size picker, reference list, and the reasons input is refused."""
+"""The composer: prompt editor, what changed against the parent, prompt hints, size, references.
+
+It can hold a *parent* job: then the prompt is diffed live against the parent's request and the
+next submission records that parent. Sweep groups (``{a|b|c}``) are counted live in the bar.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, RadioButton, RadioSet, TextArea
+from textual.widgets import Label, Select, TextArea
 
 from ..api.errors import InputError
+from ..iterate.sweep import CONFIRM_THRESHOLD, SweepError, count_variants, has_sweep
 from ..messages import DraftChanged
 from ..models import (
     DEFAULT_EDIT_SIZE,
@@ -15,11 +20,15 @@ from ..models import (
     SIZE_LABELS,
     SIZES,
     Endpoint,
+    Job,
+    JobRequest,
 )
 from ..sanitize import clean_text
+from .lint_hints import LintHints
+from .prompt_diff import PromptDiff
 from .references import ReferenceList
 
-__all__ = ["Composer", "PromptEditor", "SizePicker"]
+__all__ = ["Composer", "PromptEditor", "SizePicker", "size_option_label", "sweep_text"]
 
 
 class PromptEditor(TextArea):
@@ -35,42 +44,66 @@ class PromptEditor(TextArea):
         )
 
 
-class SizePicker(RadioSet):
-    """The three sizes with their shapes spelled out; ``auto`` only while references exist."""
+def size_option_label(size: str) -> str:
+    """``1:1 square · 1024×1024`` — the shape spelled out, so the choice reads without colour."""
+    shape = SIZE_LABELS.get(size, size)
+    return shape if size == "auto" else f"{shape} · {size.replace('_', '×')}"
+
+
+class SizePicker(Horizontal):
+    """One line: ``Size [2:3 portrait · 1024×1536 ▾]``; ``auto`` only while references exist."""
 
     def __init__(self, size: str | None = None, *, id: str | None = None) -> None:
-        chosen = size if size in (*SIZES, "auto") else DEFAULT_SIZE
-        buttons = [
-            RadioButton(SIZE_LABELS[name], value=name == chosen, id=f"size-{name}", name=name)
-            for name in SIZES
-        ]
-        auto = RadioButton(
-            "auto", value=chosen == "auto", id="size-auto", name="auto", disabled=chosen != "auto"
+        super().__init__(id=id)
+        self._auto = size == "auto"
+        self._initial = size if size in (*SIZES, "auto") else DEFAULT_SIZE
+
+    def compose(self) -> ComposeResult:
+        yield Label("Size", id="size-title")
+        yield Select(
+            self._options(),
+            value=self._initial,
+            allow_blank=False,
+            compact=True,
+            id="size-select",
         )
-        super().__init__(*buttons, auto, id=id, compact=True)
+
+    def _options(self) -> list[tuple[str, str]]:
+        sizes = [*SIZES, "auto"] if self._auto else list(SIZES)
+        return [(size_option_label(size), size) for size in sizes]
+
+    @property
+    def select(self) -> Select[str]:
+        return self.query_one("#size-select", Select)
 
     @property
     def value(self) -> str:
-        button = self.pressed_button
-        return button.name if button is not None and button.name else DEFAULT_SIZE
+        value = self.select.value
+        return value if isinstance(value, str) else DEFAULT_SIZE
+
+    @property
+    def auto_available(self) -> bool:
+        return self._auto
 
     def choose(self, size: str) -> None:
-        """Press the button for ``size`` (ignored when unknown)."""
-        for button in self.query(RadioButton):
-            if button.name == size:
-                button.value = True
+        """Pick ``size`` (``auto`` makes auto available; unknown sizes are ignored)."""
+        if size == "auto" and not self._auto:
+            self._auto = True
+            self.select.set_options(self._options())
+        if size in (*SIZES, "auto"):
+            self.select.value = size
 
     def set_auto_available(self, available: bool) -> None:
-        """Show ``auto`` (and make it the default) while references exist; hide it otherwise."""
-        auto = self.query_one("#size-auto", RadioButton)
-        if available == (not auto.disabled):
+        """Offer ``auto`` (and make it the default) while references exist; drop it otherwise."""
+        if available == self._auto:
             return
-        auto.disabled = not available
-        self.set_class(available, "-with-auto")
+        current = self.value
+        self._auto = available
+        self.select.set_options(self._options())
         if available:
-            self.choose(DEFAULT_EDIT_SIZE)
-        elif self.value == "auto":
-            self.choose(DEFAULT_SIZE)
+            self.select.value = DEFAULT_EDIT_SIZE
+        else:
+            self.select.value = current if current in SIZES else DEFAULT_SIZE
 
 
 def endpoint_text(references: int) -> str:
@@ -78,6 +111,19 @@ def endpoint_text(references: int) -> str:
         noun = "reference" if references == 1 else "references"
         return f"→ {Endpoint.EDIT.value} ({references} {noun})"
     return f"→ {Endpoint.TEXT_TO_IMAGE.value}"
+
+
+def sweep_text(prompt: str) -> str:
+    """``sweep: 3 jobs`` while the prompt has ``{a|b}`` groups; the syntax problem otherwise."""
+    if not has_sweep(prompt):
+        return ""
+    try:
+        count = count_variants(prompt)
+    except SweepError as exc:
+        return "sweep: " + "; ".join(exc.for_field("prompt"))
+    noun = "job" if count == 1 else "jobs"
+    ask = " (asks first)" if count > CONFIRM_THRESHOLD else ""
+    return f"sweep: {count} {noun}{ask} · one per {{a|b}} alternative; \\{{ for a literal brace"
 
 
 class Composer(Vertical):
@@ -89,12 +135,15 @@ class Composer(Vertical):
         size: str | None = None,
         images: list[str] | None = None,
         *,
+        dismissed_hints: tuple[str, ...] = (),
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._initial_prompt = prompt
         self._initial_images = list(images or [])
         self._initial_size = size or (DEFAULT_EDIT_SIZE if self._initial_images else DEFAULT_SIZE)
+        self._dismissed_hints = dismissed_hints
+        self.parent_job: Job | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-bar"):
@@ -103,14 +152,18 @@ class Composer(Vertical):
             yield Label(endpoint_text(len(self._initial_images)), id="endpoint", markup=False)
         yield PromptEditor(self._initial_prompt, id="prompt")
         yield Label("", id="prompt-error", classes="field-error", markup=False)
+        yield Label("", id="sweep-count", markup=False)
+        yield Label("", id="parent-line", markup=False)
+        yield PromptDiff(id="diff")
+        yield LintHints(dismissed=self._dismissed_hints, id="hints")
         yield SizePicker(self._initial_size, id="size")
         yield Label("", id="size-error", classes="field-error", markup=False)
         yield ReferenceList(self._initial_images, id="references")
         yield Label("", id="notice", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(SizePicker).set_class(bool(self._initial_images), "-with-auto")
-        self._count(self._initial_prompt)
+        self.set_class(bool(self._initial_images), "-edit")
+        self._prompt_changed(self._initial_prompt)
 
     # ------------------------------------------------------------------ reading
 
@@ -125,6 +178,44 @@ class Composer(Vertical):
     @property
     def prompt(self) -> str:
         return self.query_one(PromptEditor).text
+
+    @property
+    def parent_id(self) -> int | None:
+        return self.parent_job.id if self.parent_job is not None else None
+
+    def current_request(self) -> JobRequest:
+        prompt, size, images = self.values()
+        return JobRequest(prompt, size, tuple(images))
+
+    # ------------------------------------------------------------------ loading
+
+    def load_request(self, request: JobRequest, *, parent: Job | None, note: str = "") -> None:
+        """Put ``request`` in the composer; with ``parent`` the next submission is its child."""
+        editor = self.query_one(PromptEditor)
+        editor.load_text(request.prompt)
+        editor.move_cursor(editor.document.end)
+        self.query_one(ReferenceList).set_urls(list(request.images))
+        picker = self.query_one(SizePicker)
+        picker.set_auto_available(bool(request.images))
+        picker.choose(request.size)
+        self.set_parent(parent)
+        self.clear_problems()
+        self.show_notice(note or None)
+        self._prompt_changed(request.prompt)
+
+    def set_parent(self, parent: Job | None) -> None:
+        """Diff against ``parent`` from now on (None: a fresh prompt)."""
+        self.parent_job = parent
+        line = self.query_one("#parent-line", Label)
+        if parent is None:
+            line.update("")
+        else:
+            what = clean_text(parent.sweep_label or parent.request.prompt, limit=60)
+            line.update(f"child of #{parent.id} ({what})")
+        line.set_class(parent is not None, "-shown")
+        self.set_class(parent is not None, "-iterating")
+        self.query_one(PromptDiff).set_parent(parent.request if parent else None)
+        self._refresh_diff()
 
     # ------------------------------------------------------------------ showing problems
 
@@ -142,7 +233,7 @@ class Composer(Vertical):
         self.query_one(ReferenceList).show_error(None)
 
     def show_notice(self, text: str | None) -> None:
-        """A plain note under the composer (e.g. duplicates removed, last submit)."""
+        """A plain one-line note under the composer (e.g. duplicates removed, iterating)."""
         label = self.query_one("#notice", Label)
         label.update(clean_text(text or "", limit=300))
         label.set_class(bool(text), "-shown")
@@ -157,7 +248,7 @@ class Composer(Vertical):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         text = event.text_area.text
-        self._count(text)
+        self._prompt_changed(text)
         self._field_error("#prompt-error", [])
         self.post_message(DraftChanged(text))
 
@@ -166,12 +257,29 @@ class Composer(Vertical):
         self.query_one(SizePicker).set_auto_available(bool(event.urls))
         self.query_one("#endpoint", Label).update(endpoint_text(len(event.urls)))
         self.set_class(bool(event.urls), "-edit")
+        self._refresh_hints()
+        self._refresh_diff()
 
-    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+    def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         self._field_error("#size-error", [])
+        self._refresh_diff()
 
-    def _count(self, text: str) -> None:
+    def _prompt_changed(self, text: str) -> None:
         label = self.query_one("#char-count", Label)
         label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}")
         label.set_class(len(text) > MAX_PROMPT_CHARS, "-over")
+        sweep = self.query_one("#sweep-count", Label)
+        sweep.update(sweep_text(text))
+        sweep.set_class(bool(sweep_text(text)), "-shown")
+        self._refresh_hints()
+        self._refresh_diff()
+
+    def _refresh_hints(self) -> None:
+        prompt, _, images = self.values()
+        endpoint = Endpoint.EDIT if images else Endpoint.TEXT_TO_IMAGE
+        self.query_one(LintHints).update_hints(prompt, endpoint, len(images))
+
+    def _refresh_diff(self) -> None:
+        diff = self.query_one(PromptDiff)
+        diff.update_current(self.current_request() if self.parent_job is not None else None)

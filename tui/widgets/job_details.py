@@ -25,34 +25,47 @@ def _when(stamp: float | None) -> str:
 
 
 def describe_job(event: JobEvent) -> Content:
-    """Every detail of a job as plain content (untrusted parts sanitised, never parsed as markup)."""
+    """Every detail of a job as plain content (untrusted parts sanitised, never parsed as markup).
+
+    The most useful lines come first (the panel shows only a few above a finished image; the
+    rest scrolls): state and size, the error, the prompt, the request id and the saved file.
+    """
     job: Job = event.job
     request = job.request
-    rows: list[tuple[str, str]] = [
-        ("job", f"#{job.id} · {badge_text(job.state)}" + (" · resumed" if job.resumed else "")),
-        ("size", f"{request.size} ({SIZE_LABELS.get(request.size, request.size)})"),
-        ("endpoint", request.endpoint.model_id),
+    head = [
+        f"#{job.id}",
+        badge_text(job.state) + (" (resumed)" if job.resumed else ""),
+        SIZE_LABELS.get(request.size, request.size),
+        format_elapsed(event.elapsed),
     ]
-    for position, url in enumerate(request.images, start=1):
-        role = "image 1 (primary)" if position == 1 else f"image {position}"
-        rows.append((role, url))
-    rows.append(("request id", job.request_id or "— (not sent yet)"))
-    rows.append(
-        ("times", f"created {_when(job.created_at)} · sent {_when(job.submitted_at)} · "
-                  f"started {_when(job.started_at)} · done {_when(job.finished_at)}")
-    )
-    rows.append(("elapsed", format_elapsed(event.elapsed)))
-    for path in job.files:
-        rows.append(("saved", path))
+    if job.parent_id is not None:
+        head.append(f"child of #{job.parent_id}")
+    if job.sweep_label:
+        head.append("sweep: " + job.sweep_label)
+    rows: list[tuple[str, str]] = []
     if job.error:
         rows.append(("error" if job.state is not JobState.COMPLETED else "note", job.error))
     if event.message and event.message != job.error:
         rows.append(("status", event.message))
-    parts: list[Content | tuple[str, str] | str] = [("prompt\n", "bold")]
-    parts.append(Content(clean_text(request.prompt, keep_newlines=True, limit=4000)))
+    rows.append(("prompt", request.prompt))
+    rows.append(("request id", job.request_id or "— (not sent yet)"))
+    for path in job.files:
+        rows.append(("saved", path))
+    for position, url in enumerate(request.images, start=1):
+        role = "image 1 (primary)" if position == 1 else f"image {position}"
+        rows.append((role, url))
+    rows.append(("size", f"{request.size} → {request.endpoint.model_id}"))
+    rows.append(
+        ("times", f"created {_when(job.created_at)} · sent {_when(job.submitted_at)} · "
+                  f"started {_when(job.started_at)} · done {_when(job.finished_at)}")
+    )
+    parts: list[Content | tuple[str, str] | str] = [
+        (clean_text(" · ".join(head), limit=200), "bold")
+    ]
     for label, value in rows:
         parts.append(("\n" + label + ": ", "bold"))
-        parts.append(Content(clean_text(value, limit=1000)))
+        keep = label == "prompt"
+        parts.append(Content(clean_text(value, keep_newlines=keep, limit=4000 if keep else 1000)))
     return Content.assemble(*parts)
 
 

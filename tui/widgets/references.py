@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, ListItem, ListView
 
+from ..messages import OpenRecipe
 from ..models import MAX_REFERENCES
 from ..sanitize import clean_text
 from ..urlsafety import UnsafeUrl, check_reference_url
@@ -19,6 +22,17 @@ def reference_label(position: int, url: str) -> str:
     """``image 1 (primary)  https://…`` — plain text, the URL sanitised."""
     role = "image 1 (primary)" if position == 1 else f"image {position}"
     return f"{role}  {clean_text(url, limit=200)}"
+
+
+def local_path(text: str) -> Path | None:
+    """``text`` as an existing local file (``~`` expanded, quotes from a paste dropped), or None."""
+    if not text or "://" in text:
+        return None
+    candidate = Path(text.strip().strip("'\"")).expanduser()
+    try:
+        return candidate if candidate.is_file() else None
+    except OSError:
+        return None
 
 
 def refuse_reason(url: str, existing: list[str]) -> str | None:
@@ -88,7 +102,7 @@ class ReferenceList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="reference image URL (https://…) + Enter",
+            placeholder="reference URL (https://…) or an image path to restore + Enter",
             id="ref-input",
             compact=True,
         )
@@ -115,6 +129,12 @@ class ReferenceList(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         url = event.value.strip()
+        path = local_path(url)
+        if path is not None:  # a file of ours: restore its recipe (the server can't fetch it)
+            self.show_error(None)
+            event.input.value = ""
+            self.post_message(OpenRecipe(path))
+            return
         reason = refuse_reason(url, self._urls)
         if reason is not None:
             self.show_error(f"refused: {reason}")
@@ -127,6 +147,17 @@ class ReferenceList(Vertical):
         """Append a URL (already checked by the caller)."""
         self._urls.append(url)
         self.query_one(ReferenceView).append(ReferenceItem(url, len(self._urls)))
+        self._changed()
+
+    def set_urls(self, urls: list[str]) -> None:
+        """Replace the whole list (e.g. when a job is loaded for iterating)."""
+        if urls == self._urls:
+            return
+        self._urls = list(urls)
+        view = self.query_one(ReferenceView)
+        view.clear()
+        view.extend(ReferenceItem(url, n) for n, url in enumerate(self._urls, start=1))
+        self.show_error(None)
         self._changed()
 
     def remove_at(self, index: int) -> None:

@@ -1,0 +1,426 @@
+"""Pilot tests of the iterate features wired into the app, against the real offline backend
+(loopback server, real SQLite, real files): iterate with a live diff, sweeps into a grid,
+compare and flip, edit-this-result offline, the history browser, recipes and the copy menu."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.actions import OFFLINE_EDIT_REASON
+from tui.app import GptImageApp
+from tui.clipboard import CopyMenu
+from tui.config import load_settings
+from tui.imaging import GraphicsChoice, PreviewCache, image_widget_class
+from tui.iterate.recipe import read_recipe
+from tui.jobs.engine import JobEngine
+from tui.models import JobRequest, JobState
+from tui.offline.server import OfflineServer
+from tui.screens.compare import CompareScreen
+from tui.screens.history import HistoryScreen
+from tui.screens.lineage import LineageScreen
+from tui.screens.open_recipe import OpenRecipeScreen
+from tui.screens.sweep import SweepCell, SweepConfirmScreen, SweepScreen
+from tui.storage.files import OutputFiles
+from tui.storage.history import History
+from tui.widgets.composer import Composer, PromptEditor, SizePicker
+from tui.widgets.job_pool import JobPool
+from tui.widgets.lint_hints import LintHints
+from tui.widgets.prompt_diff import PromptDiff
+from tui.wiring import Services, open_services
+
+HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+
+
+@pytest.fixture
+async def services(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> AsyncIterator[Services]:
+    settings = load_settings(offline=True, output_dir=tmp_path / "out", poll_interval=0.05)
+    built = open_services(settings, offline_server=offline_server)
+    try:
+        yield built
+    finally:
+        await built.aclose()
+
+
+def make_app(services: Any) -> GptImageApp:
+    return GptImageApp(services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL))
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
+    """Let the app run until ``condition`` holds (bounded; no fixed sleeps)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")
+
+
+async def finished_job(pilot: Pilot[Any], services: Services, prompt: str) -> int:
+    """Type ``prompt``, submit it and wait for its image on disk; returns the job id."""
+    app: Any = pilot.app
+    editor = app.main_screen.query_one(PromptEditor)
+    editor.load_text(prompt)
+    editor.focus()
+    before = services.history.count()
+    await pilot.press("ctrl+j")
+    await wait_until(pilot, lambda: services.history.count() == before + 1)
+    job_id = services.history.list_jobs(limit=1)[0].id
+    await wait_until(pilot, lambda: services.history.get(job_id).state is JobState.COMPLETED)
+    assert Path(services.history.get(job_id).files[0]).is_file()
+    return job_id
+
+
+async def focus_job(pilot: Pilot[Any], job_id: int) -> None:
+    app: Any = pilot.app
+    pool = app.main_screen.query_one(JobPool)
+    pool.select(job_id)
+    await pilot.press("f3")
+    await pilot.pause()
+    assert pool.selected_job_id == job_id
+
+
+def status(app: Any) -> str:
+    return str(app.main_screen.query_one("#status").render())
+
+
+async def test_iterate_shows_a_live_diff_and_the_child_records_its_parent(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        parent_id = await finished_job(pilot, services, "a fox in soft window light")
+        await focus_job(pilot, parent_id)
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.main_screen
+        composer = screen.query_one(Composer)
+        editor = screen.query_one(PromptEditor)
+        assert app.focused is editor
+        assert editor.text == "a fox in soft window light"
+        assert composer.parent_id == parent_id
+        diff = screen.query_one(PromptDiff)
+        assert diff.has_class("-has-parent") and diff.region.area > 0
+        assert f"child of #{parent_id}" in str(screen.query_one("#parent-line").render())
+
+        editor.move_cursor(editor.document.end)
+        await pilot.press(*" at golden hour")
+        await wait_until(pilot, lambda: "+golden hour" in diff.plain.replace("+at ", "+"))
+        assert diff.summary is not None and diff.summary.regions
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: services.history.count() == 2)
+        child = services.history.list_jobs(limit=1)[0]
+        assert child.id != parent_id
+        assert services.history.get(child.id).parent_id == parent_id
+        assert child.request.prompt == "a fox in soft window light at golden hour"
+        assert f"job #{child.id} created (child of #{parent_id})" in status(app)
+
+        # The lineage of the child shows both steps, the child labelled by its change.
+        await wait_until(pilot, lambda: services.history.get(child.id).state is JobState.COMPLETED)
+        await focus_job(pilot, child.id)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LineageScreen))
+        lineage = app.screen
+        assert isinstance(lineage, LineageScreen)
+        assert [step.job.id for step in lineage.steps] == [parent_id, child.id]
+        assert "golden hour" in lineage.labels[1]
+        await pilot.press("escape")
+
+
+async def test_two_regions_changed_are_named_gently(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        parent_id = await finished_job(
+            pilot, services, 'a cafe poster, soft window light, headline "OPEN LATE"'
+        )
+        await focus_job(pilot, parent_id)
+        await pilot.press("i")
+        await pilot.pause()
+        editor = app.main_screen.query_one(PromptEditor)
+        editor.load_text('a cafe poster, neon rim light, headline "CLOSED"')
+        diff = app.main_screen.query_one(PromptDiff)
+        await wait_until(pilot, lambda: diff.has_class("-advice"))
+        advice = str(diff.query_one("#diff-advice").render())
+        assert "2 knobs changed" in advice
+
+
+async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.main_screen
+        editor = screen.query_one(PromptEditor)
+        editor.load_text("a {red|green|blue} apple")
+        await pilot.pause()
+        assert str(screen.query_one("#sweep-count").render()).startswith("sweep: 3 jobs ·")
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        sweep = app.screen
+        assert isinstance(sweep, SweepScreen)
+        jobs = services.history.list_jobs(limit=10)
+        assert len(jobs) == 3
+        assert {job.sweep_label for job in jobs} == {"red", "green", "blue"}
+        assert len({job.sweep_id for job in jobs}) == 1
+        assert {job.request.prompt for job in jobs} == {
+            "a red apple", "a green apple", "a blue apple"
+        }
+        cells = list(sweep.query(SweepCell))
+        assert len(cells) == 3
+        await wait_until(
+            pilot, lambda: all(cell.job.state is JobState.COMPLETED for cell in cells)
+        )
+        assert all(cell.has_class("-completed") for cell in cells)
+        files = [Path(services.history.get(job.id).files[0]) for job in jobs]
+        assert all(path.is_file() for path in files) and len(set(files)) == 3
+
+        # c on one cell, c on another: compare them; flip alternates in one box.
+        await pilot.press("c", "right", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        assert {compare.left.id, compare.right.id} == {cells[0].job.id, cells[1].job.id}
+
+
+async def test_a_large_sweep_asks_first_and_escaped_braces_stay_literal(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        editor.load_text("a {1|2|3} by {a|b|c} grid")
+        await pilot.pause()
+        assert "sweep: 9 jobs (asks first)" in str(app.main_screen.query_one("#sweep-count").render())
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause()
+        assert services.history.count() == 0 and offline_server.stats.submits == 0
+
+        editor.load_text(r"a set \{x\|y\} of braces")
+        await pilot.pause()
+        assert not app.main_screen.query_one("#sweep-count").has_class("-shown")
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: services.history.count() == 1)
+        assert services.history.list_jobs()[0].request.prompt == r"a set \{x\|y\} of braces"
+
+
+async def test_compare_two_jobs_and_flip(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = await finished_job(pilot, services, "a quiet harbour at dawn")
+        second = await finished_job(pilot, services, "a quiet harbour at night")
+        await focus_job(pilot, first)
+        await pilot.press("c")
+        await pilot.pause()
+        assert f"#{first} marked" in status(app)
+        await focus_job(pilot, second)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        assert (compare.left.id, compare.right.id) == (first, second)
+        assert "+night" in compare.query_one(PromptDiff).plain
+        await pilot.press("space")
+        assert compare.shown_job_id == first
+        await pilot.press("space")
+        assert compare.shown_job_id == second
+        await pilot.press("escape")
+        assert compare.shown_job_id is None and app.screen is compare
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen
+
+
+async def test_c_twice_compares_a_child_with_its_parent(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        parent_id = await finished_job(pilot, services, "a red kite")
+        await focus_job(pilot, parent_id)
+        await pilot.press("i")
+        await pilot.pause()
+        child_id = await finished_job(pilot, services, "a red kite over the sea")
+        assert services.history.get(child_id).parent_id == parent_id
+        await focus_job(pilot, child_id)
+        await pilot.press("c", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        assert (compare.left.id, compare.right.id) == (parent_id, child_id)
+
+
+async def test_edit_this_result_offline_explains_why_not(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await finished_job(pilot, services, "a paper boat")
+        await focus_job(pilot, job_id)
+        editor = app.main_screen.query_one(PromptEditor)
+        editor.load_text("untouched")
+        await pilot.press("e")
+        await pilot.pause()
+        assert OFFLINE_EDIT_REASON in status(app)
+        assert f"can't edit #{job_id}" in status(app)
+        assert editor.text == "untouched"
+        assert app.main_screen.query_one(Composer).values()[2] == []
+
+
+async def test_history_browser_opens_and_i_loads_the_composer(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await finished_job(pilot, services, "a lantern in the fog")
+        app.main_screen.query_one(PromptEditor).load_text("")
+        await focus_job(pilot, job_id)
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        history_screen = app.screen
+        assert isinstance(history_screen, HistoryScreen)
+        await wait_until(pilot, lambda: history_screen.selected is not None)
+        assert history_screen.selected is not None and history_screen.selected.id == job_id
+        await pilot.press("i")
+        await wait_until(pilot, lambda: app.screen is app.main_screen)
+        composer = app.main_screen.query_one(Composer)
+        assert composer.prompt == "a lantern in the fog"
+        assert composer.parent_id == job_id
+        assert app.focused is app.main_screen.query_one(PromptEditor)
+
+
+async def test_recipe_is_restored_from_a_png_the_app_wrote(services: Services) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await finished_job(pilot, services, 'a tin robot, sign saying "HI"')
+        path = Path(services.history.get(job_id).files[0])
+        recipe = read_recipe(path)
+        assert recipe is not None and recipe.prompt == 'a tin robot, sign saying "HI"'
+        screen = app.main_screen
+        editor = screen.query_one(PromptEditor)
+        editor.load_text("")
+        screen.query_one(SizePicker).choose("1536_1024")
+        # Typing the image's path into the reference field restores its recipe.
+        field = screen.query_one("#ref-input")
+        field.focus()
+        field.value = str(path)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: editor.text == 'a tin robot, sign saying "HI"')
+        composer = screen.query_one(Composer)
+        assert composer.parent_id == job_id  # found in history by its request_id
+        assert screen.query_one(SizePicker).value == "1024_1024"
+        assert composer.values()[2] == []
+
+        # The palette command's modal does the same; a file without a recipe is explained.
+        editor.load_text("")
+        composer.set_parent(None)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Open image recipe")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, OpenRecipeScreen))
+        app.screen.query_one("#recipe-path").value = str(path)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: editor.text == 'a tin robot, sign saying "HI"')
+        assert composer.parent_id == job_id
+        plain = path.parent / "plain.txt"
+        plain.write_text("not an image")
+        assert not screen.restore_recipe(plain)
+        assert "no recipe in plain.txt" in status(app)
+
+
+async def test_copy_menu_returns_the_runcomfy_command(services: Services) -> None:
+    app = make_app(services)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await finished_job(pilot, services, "a teapot")
+        await focus_job(pilot, job_id)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, CopyMenu))
+        menu = app.screen
+        assert isinstance(menu, CopyMenu)
+        keys = [choice.key for choice in menu.choices]
+        assert keys == ["path", "url", "request_id", "prompt", "command"]
+        await pilot.press("end", "enter")
+        await wait_until(pilot, lambda: bool(copied))
+        assert copied[0].startswith("runcomfy run openai/gpt-image-2/text-to-image --input ")
+        assert '"prompt": "a teapot"' in copied[0]
+        assert "runcomfy command" in status(app)
+
+
+async def test_lint_hints_show_while_typing_and_a_dismissal_is_remembered(
+    services: Services,
+) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        await pilot.press(*"a poster with the text HELLO WORLD")
+        hints = app.main_screen.query_one(LintHints)
+        await wait_until(pilot, lambda: "unquoted-text" in hints.rules_shown)
+        assert hints.region.area > 0
+        button = hints.query_one(".hint-dismiss")
+        await pilot.click(button)
+        await wait_until(pilot, lambda: "unquoted-text" not in hints.rules_shown)
+        assert "unquoted-text" in (services.history.load_draft("lint-dismissed") or "")
+        assert editor.text == "a poster with the text HELLO WORLD"
+        await pilot.press("ctrl+j")  # hints never block
+        await wait_until(pilot, lambda: services.history.count() == 1)
+
+
+# ---------------------------------------------------------------------- snapshot
+
+T0 = 1_790_000_000.0
+
+
+class SilentClient:
+    base_url = "https://model-api.runcomfy.net/v1"
+
+    async def _never(self, *args: Any, **kwargs: Any) -> Any:
+        import asyncio
+
+        await asyncio.Event().wait()
+
+    submit = status = result = cancel = _never
+
+
+def test_main_screen_iterating_with_diff_and_hints(
+    snap_compare: Any, app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    settings = load_settings(offline=True, output_dir=tmp_path / "out")
+    settings.locations.data_dir.mkdir(parents=True, exist_ok=True)
+    history = History(settings.locations.history_db, clock=lambda: T0 - 60)
+    parent = history.create_job(
+        JobRequest('a cafe poster, soft window light, headline "OPEN LATE"', "1024_1536")
+    )
+    history.update(parent.id, state=JobState.NOT_SENT, error="not sent")
+    engine = JobEngine(client=SilentClient(), history=history, downloader=None,
+                       output_files=OutputFiles(tmp_path / "out"), clock=lambda: T0,
+                       pid=os.getpid())
+    services = SimpleNamespace(
+        settings=settings, history=history, engine=engine, offline=None,
+        backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
+    )
+    app = GptImageApp(services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),
+                      preview_cache=PreviewCache(tmp_path / "previews"), clock=lambda: T0)
+    app.animation_level = "none"
+
+    async def iterate(pilot: Pilot[Any]) -> None:
+        for _ in range(100):
+            if pilot.app.screen.query(PromptEditor):
+                break
+            await pilot.pause(0.02)
+        screen: Any = pilot.app.main_screen
+        editor = screen.query_one(PromptEditor)
+        editor.cursor_blink = False
+        screen.iterate_job(history.get(parent.id))
+        editor.load_text(
+            "a cafe poster, neon rim light, watercolor, oil painting, pixel art, 3d render, "
+            'anime, headline "CLOSED" and the text OPEN SOON'
+        )
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=iterate)
