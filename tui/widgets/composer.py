@@ -144,6 +144,7 @@ class Composer(Vertical):
         self._initial_size = size or (DEFAULT_EDIT_SIZE if self._initial_images else DEFAULT_SIZE)
         self._dismissed_hints = dismissed_hints
         self.parent_job: Job | None = None
+        self._sweep_line = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-bar"):
@@ -266,12 +267,16 @@ class Composer(Vertical):
         self._refresh_diff()
 
     def _prompt_changed(self, text: str) -> None:
+        # Runs on every keystroke: touch only what changed, and never relayout for the count.
         label = self.query_one("#char-count", Label)
-        label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}")
+        label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}", layout=False)
         label.set_class(len(text) > MAX_PROMPT_CHARS, "-over")
-        sweep = self.query_one("#sweep-count", Label)
-        sweep.update(sweep_text(text))
-        sweep.set_class(bool(sweep_text(text)), "-shown")
+        sweep_line = sweep_text(text)
+        if sweep_line != self._sweep_line:
+            self._sweep_line = sweep_line
+            sweep = self.query_one("#sweep-count", Label)
+            sweep.update(sweep_line)
+            sweep.set_class(bool(sweep_line), "-shown")
         self._refresh_hints()
         self._refresh_diff()
 

@@ -77,7 +77,8 @@ class LintHints(Widget):
         self.dismissed: set[str] = set(dismissed)
         self.hints: list[Hint] = []
         self._inputs: tuple[str, str, int] | None = None
-        self._shown: tuple[Hint, ...] | None = None
+        self._shown: tuple[tuple[str, str, str], ...] | None = None
+        self._header: str | None = None
         self.set_class(collapsed, "-collapsed")
 
     def compose(self) -> ComposeResult:
@@ -140,19 +141,21 @@ class LintHints(Widget):
         noun = "hint" if count == 1 else "hints"
         arrow = "▸" if self.collapsed else "▾"
         action = "click to show" if self.collapsed else "✕ dismisses a rule"
-        self.query_one("#hints-header", Static).update(
-            Text(f"{arrow} {count} prompt {noun} (advice only; {action})")
-        )
+        header = f"{arrow} {count} prompt {noun} (advice only; {action})"
+        if header != self._header:
+            self._header = header
+            self.query_one("#hints-header", Static).update(Text(header))
 
     def _render_hints(self) -> None:
         self.set_class(bool(self.hints), "-has-hints")
         if not self._ready:
             return
         self._update_header()
-        shown = tuple(self.hints)
+        # Compared without spans: typing before a hint's words moves its span, not the hint.
+        shown = tuple((hint.rule, hint.title, hint.message) for hint in self.hints)
         if shown == self._shown:
             return
         self._shown = shown
         rows = self.query_one("#hints-rows", VerticalScroll)
         rows.remove_children()
-        rows.mount_all(HintRow(hint) for hint in shown)
+        rows.mount_all(HintRow(hint) for hint in self.hints)

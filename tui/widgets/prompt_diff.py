@@ -86,6 +86,7 @@ class PromptDiff(Widget):
         self._parent_request = parent
         self._current: RequestLike | None = None
         self._key: tuple[object, ...] | None = None
+        self._drawn: object = object()  # what the Statics show now (parent, key, fold)
         self.fold = fold
         self.summary: ChangeSummary | None = None
         self.spans: list[DiffSpan] = []
@@ -133,6 +134,10 @@ class PromptDiff(Widget):
         self.set_class(parent is not None, "-has-parent")
         if not self._ready:
             return
+        drawn = (id(parent), self._key, self.fold, parent is None, current is None)
+        if drawn == self._drawn:
+            return  # nothing visible changed (e.g. typing with no parent)
+        self._drawn = drawn
         summary = self.summary
         words = self.query_one("#diff-words", Static)
         if summary is None:
