@@ -74,8 +74,8 @@ class MainScreen(IterateActions, Screen[None]):
         Binding("y", "copy_menu", "Copy…"),
         Binding("f1", "app.help", "Help", priority=True),
         Binding("question_mark", "app.help", "Help", show=False),
-        Binding("f2", "focus_prompt", "Prompt", show=False),
-        Binding("f3", "focus_jobs", "Jobs", show=False),
+        Binding("f2", "focus_prompt", "Prompt"),
+        Binding("f3", "focus_jobs", "Jobs"),
     ]
 
     def __init__(

@@ -50,11 +50,13 @@ def describe_job(event: JobEvent) -> Content:
     rows.append(("prompt", request.prompt))
     rows.append(("request id", job.request_id or "— (not sent yet)"))
     for path in job.files:
-        rows.append(("saved", path))
+        rows.append(("saved", Path(path).name))  # the name fits; the folder comes further down
     for position, url in enumerate(request.images, start=1):
         role = "image 1 (primary)" if position == 1 else f"image {position}"
         rows.append((role, url))
     rows.append(("size", f"{request.size} → {request.endpoint.model_id}"))
+    for folder in dict.fromkeys(str(Path(path).parent) for path in job.files):
+        rows.append(("folder", folder))
     rows.append(
         ("times", f"created {_when(job.created_at)} · sent {_when(job.submitted_at)} · "
                   f"started {_when(job.started_at)} · done {_when(job.finished_at)}")
