@@ -155,6 +155,7 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 screen.action_submit()
                 await until(pilot, lambda: isinstance(app.screen, SweepScreen))
                 grid_screen = app.screen
+                await until(pilot, lambda: len(grid_screen.query(SweepCell)) == 3)
                 cells = list(grid_screen.query(SweepCell))
                 sweep_ids = [c.job.id for c in cells]
                 await until(pilot, lambda: all(history.get(i).request_id for i in sweep_ids))

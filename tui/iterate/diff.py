@@ -106,7 +106,7 @@ _EDGES = re.compile(rf"^([{re.escape(_OPENERS)}]*)(.*?)([{re.escape(_CLOSERS)}]*
 def _tokenise(text: str) -> list[_Token]:
     """Whitespace-separated words, with leading and trailing punctuation split off as tokens.
 
-    ``"Open",`` becomes ``"`` ``Open`` ``",`` so a change of the word inside quotes, or of the
+    ``"Open",`` becomes ``"`` ``Open`` ``"`` ``,`` so a change of the word inside quotes, or of the
     comma after it, is a change of that token alone. Inner punctuation (``top-right``, ``AQUA+``,
     ``person's``) stays attached.
     """
@@ -120,7 +120,10 @@ def _tokenise(text: str) -> list[_Token]:
         edges = _EDGES.match(match.group())
         assert edges is not None  # the pattern matches every string
         offset = match.start()
-        for part in edges.groups():
+        lead, core, trail = edges.groups()
+        # Each edge punctuation mark is its own token, so '"HELLO",' changing to '"HELLO", and'
+        # is an insertion after the comma rather than a replaced '",' token.
+        for part in (*(lead or ""), core, *(trail or "")):
             if part:
                 tokens.append(_Token(part, offset, offset + len(part), space, newline))
                 space = newline = False
