@@ -122,6 +122,7 @@ def build_app(app_home: Path, tmp_path: Path, *, jobs: bool, with_image: bool = 
     services = SimpleNamespace(
         settings=settings, history=history, engine=engine, offline=None,
         backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
+        close_clients=lambda: asyncio.sleep(0),  # no real clients to close
     )
     app = GptImageApp(
         services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),

@@ -4,6 +4,7 @@ compare and flip, edit-this-result offline, the history browser, recipes and the
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -402,6 +403,7 @@ def test_main_screen_iterating_with_diff_and_hints(
     services = SimpleNamespace(
         settings=settings, history=history, engine=engine, offline=None,
         backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
+        close_clients=lambda: asyncio.sleep(0),  # no real clients to close
     )
     app = GptImageApp(services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),
                       preview_cache=PreviewCache(tmp_path / "previews"), clock=lambda: T0)

@@ -143,6 +143,11 @@ class GptImageApp(App[None]):
             )
         )
 
+    async def on_unmount(self) -> None:
+        """Close the HTTP clients on this app's own loop, which they belong to. The database
+        and the offline server stay with whoever built the services (launch, or a test)."""
+        await self.services.close_clients()
+
     async def action_quit(self) -> None:
         """Quit; with jobs in flight, say they will be resumed and ask first."""
         if isinstance(self.screen, ConfirmQuit):

@@ -48,6 +48,7 @@ def launch_tui(args: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
+        # The app closed its HTTP clients on unmount; the rest is ours to close.
         services.history.close()
         if services.offline is not None:
             services.offline.stop()

@@ -43,12 +43,16 @@ class Services:
     backend_label: str
     signed_in: bool
 
-    async def aclose(self) -> None:
-        """Close network clients, the database and the offline server (idempotent)."""
+    async def close_clients(self) -> None:
+        """Close the API and download clients (idempotent); call on the loop that used them."""
         with contextlib.suppress(Exception):
             await self.client.aclose()
         with contextlib.suppress(Exception):
             await self.downloader.aclose()
+
+    async def aclose(self) -> None:
+        """Close network clients, the database and the offline server (idempotent)."""
+        await self.close_clients()
         self.history.close()
         if self.offline is not None:
             self.offline.stop()
