@@ -60,6 +60,7 @@ class ImagePreview(Widget):
 
     EMPTY_TEXT = "no image yet"
     LOADING_TEXT = "rendering preview…"
+    IMAGE_CLASSES = "preview-image"  # classes of the mounted textual_image widget
 
     class Shown(Message):
         """The image for ``path`` is on screen (``path`` None: the panel was cleared)."""
@@ -145,13 +146,15 @@ class ImagePreview(Widget):
             exit_on_error=False,
         )
 
+    def scaled_copy(self, path: Path) -> Path:
+        """The cached downscaled copy to draw (runs in the worker thread; subclasses pick)."""
+        if self.scale == "full" and self.graphics.mode != "halfcell":
+            return self.cache.fullscreen_for(path)
+        return self.cache.preview_for(path)
+
     def _load(self, path: Path) -> tuple[Path, PILImage.Image]:
         """Thread worker: the cached downscaled copy, decoded, ready to draw."""
-        if self.scale == "full" and self.graphics.mode != "halfcell":
-            scaled = self.cache.fullscreen_for(path)
-        else:
-            scaled = self.cache.preview_for(path)
-        with PILImage.open(scaled, formats=("PNG",)) as image:
+        with PILImage.open(self.scaled_copy(path), formats=("PNG",)) as image:
             image.load()
             return path, image.copy()
 
@@ -172,7 +175,7 @@ class ImagePreview(Widget):
     def _display(self, path: Path, image: PILImage.Image) -> None:
         if self._image is None:
             widget_class = self._image_class or image_widget_class(self.graphics)
-            self._image = widget_class(image, classes="preview-image")
+            self._image = widget_class(image, classes=self.IMAGE_CLASSES)
             self.mount(self._image)
         else:
             self._image.image = image  # type: ignore[attr-defined]
