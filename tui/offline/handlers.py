@@ -191,17 +191,26 @@ class ApiHandlers:
         }
         return await self._send(request, json_answer(payload), None)
 
-    async def _status(self, request: web.Request) -> Any:
-        self._stats.add("status_gets")
-        fault, early = await self._begin(request, "status")
+    async def _lookup(
+        self, request: web.Request, route: str, counter: str
+    ) -> tuple[Fault | None, JobView | None, Any]:
+        """Count, apply the route's fault, find the job: (fault, job, an answer to send now)."""
+        self._stats.add(counter)
+        fault, early = await self._begin(request, route)
         if early is not None:
-            return early
+            return fault, None, early
         request_id = request.match_info["request_id"]
         if fault is Fault.HOSTILE_FAILURE and self._simulation.get(request_id) is not None:
             self._simulation.advance(request_id, "failed", error=HOSTILE_ERROR)
         job = self._simulation.get(request_id)
         if job is None:
-            return await self._send(request, self._unknown(request_id), fault)
+            return fault, None, await self._send(request, self._unknown(request_id), fault)
+        return fault, job, None
+
+    async def _status(self, request: web.Request) -> Any:
+        fault, job, answered = await self._lookup(request, "status", "status_gets")
+        if job is None:
+            return answered
         payload: dict[str, Any] = {"request_id": job.request_id, "status": job.state}
         if fault is Fault.UNKNOWN_STATUS:
             payload["status"] = self._picker.config.unknown_status_text
@@ -215,16 +224,9 @@ class ApiHandlers:
         return await self._send(request, json_answer(payload), fault)
 
     async def _result(self, request: web.Request) -> Any:
-        self._stats.add("result_gets")
-        fault, early = await self._begin(request, "result")
-        if early is not None:
-            return early
-        request_id = request.match_info["request_id"]
-        if fault is Fault.HOSTILE_FAILURE and self._simulation.get(request_id) is not None:
-            self._simulation.advance(request_id, "failed", error=HOSTILE_ERROR)
-        job = self._simulation.get(request_id)
+        fault, job, answered = await self._lookup(request, "result", "result_gets")
         if job is None:
-            return await self._send(request, self._unknown(request_id), fault)
+            return answered
         output: Any = None
         if job.state == "completed":
             await self._image(job)
