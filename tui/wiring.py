@@ -111,7 +111,7 @@ def open_services(
         journal = settings.locations.data_dir / "offline-jobs.json"
         from .offline.server import OfflineServer  # aiohttp is only imported when needed
 
-        offline = offline_server or OfflineServer(journal=journal).start()
+        offline = offline_server or OfflineServer(journal=journal).start(wait=False)
         api_base = offline.base_url
         token = None
         backend = "offline"

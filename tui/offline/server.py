@@ -14,10 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from aiohttp import web
-
 from .faults import Fault, FaultConfig, FaultPicker, Timing
-from .handlers import ApiHandlers
 from .simulation import JobView, ServerStats, Simulation
 
 __all__ = ["OfflineServer", "ServerStats", "run_standalone"]
@@ -138,8 +135,13 @@ class OfflineServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> OfflineServer:
-        """Serve from a daemon thread with its own event loop; returns once listening."""
+    def start(self, *, wait: bool = True) -> OfflineServer:
+        """Serve from a daemon thread with its own event loop; returns once serving.
+
+        With ``wait=False`` it returns as soon as the socket listens (``base_url`` is known and
+        connections queue in the backlog) while aiohttp loads and starts in the thread — the
+        app uses this so the server's start overlaps its own.
+        """
         if self._thread is not None:
             return self
         self.bind()
@@ -152,6 +154,8 @@ class OfflineServer:
             daemon=True,
         )
         self._thread.start()
+        if not wait:
+            return self
         if not ready.wait(_START_TIMEOUT) or self._startup_error is not None:
             self.stop()
             raise RuntimeError(f"offline server failed to start: {self._startup_error!r}")
@@ -193,12 +197,19 @@ class OfflineServer:
             loop.run_until_complete(self._serve_until_stopped(ready))
         except BaseException as error:
             self._startup_error = error
+            if self._sock is not None:  # refuse connections instead of leaving them queued
+                self._sock.close()
+                self._sock = None
             ready.set()
         finally:
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
     async def _serve_until_stopped(self, ready: threading.Event | None) -> None:
+        from aiohttp import web  # imported here, so binding (and the app's start) needn't wait
+
+        from .handlers import ApiHandlers
+
         assert self._sock is not None
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
