@@ -34,7 +34,7 @@ def env(app_home: Path) -> dict[str, str]:
     return environment
 
 
-def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True,
         timeout=timeout, stdin=subprocess.DEVNULL,
@@ -52,7 +52,8 @@ def history_of(home: Path) -> History:
     return History(home / "data" / "history.sqlite3")
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 30) -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float = 90) -> None:
+    """Poll real state (files, the database, server counters); generous for slow CI machines."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
