@@ -53,6 +53,24 @@ def _private_file(path: Path) -> None:
         os.close(fd)
 
 
+def _enable_wal(conn: sqlite3.Connection, *, patience: float) -> None:
+    """Switch to WAL (persistent once set). Two processes opening a fresh file at once can see
+    "database is locked" here without SQLite's busy handler waiting, so retry for a while."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 class History:
     """All jobs and drafts, in a SQLite database shared safely by several processes.
 
@@ -77,7 +95,7 @@ class History:
         )
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(self._conn, patience=busy_timeout)
             if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
                 raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
             self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
