@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .sanitize import clean_text
 
@@ -259,11 +259,11 @@ def _load_textual_image(cell_size: tuple[int, int] = DEFAULT_CELL_SIZE) -> Any:
             if not hasattr(_terminal.get_cell_size, "_result"):
                 _terminal.get_cell_size._result = _terminal.CellSize(*cell_size)  # type: ignore[attr-defined]
             real = sys.__stdout__
-            sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment]
+            sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment, misc]
             try:
                 importlib.import_module("textual_image.widget")
             finally:
-                sys.__stdout__ = real
+                sys.__stdout__ = real  # type: ignore[misc]
         else:
             _terminal.get_cell_size._result = _terminal.CellSize(*cell_size)  # type: ignore[attr-defined]
         return sys.modules["textual_image.widget"]
@@ -272,11 +272,12 @@ def _load_textual_image(cell_size: tuple[int, int] = DEFAULT_CELL_SIZE) -> Any:
 def image_widget_class(choice: GraphicsChoice) -> type:
     """The textual_image widget class drawing images the way ``choice`` says."""
     widgets = _load_textual_image(choice.cell_size)
-    return {
+    chosen: type = {
         "kitty": widgets.TGPImage,
         "sixel": widgets.SixelImage,
         "halfcell": widgets.HalfcellImage,
     }[choice.mode]
+    return chosen
 
 
 # --- previews --------------------------------------------------------------------------------
@@ -375,7 +376,7 @@ class PreviewCache:
             raise
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             reason = (
-                "not an image" if isinstance(exc, Image.UnidentifiedImageError) else "unreadable"
+                "not an image" if isinstance(exc, UnidentifiedImageError) else "unreadable"
             )
             raise PreviewError(f"can't preview {name}: {reason}") from None
         finally:
