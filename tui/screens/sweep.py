@@ -148,6 +148,10 @@ class SweepGrid(Widget):
     SweepGrid .cell-label { height: 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
     SweepGrid .cell-state { height: 1; color: $text-muted; text-wrap: nowrap; }
     SweepGrid .cell-thumb { width: 1fr; height: 9; }
+    /* One or two rows: the cells share the screen's height, so the images are as big as fits. */
+    SweepGrid.-fill { height: 1fr; grid-rows: 1fr; }
+    SweepGrid.-fill > SweepCell { height: 1fr; min-height: 13; }
+    SweepGrid.-fill .cell-thumb { height: 1fr; }
     """
 
     BINDINGS = [
@@ -200,6 +204,8 @@ class SweepGrid(Widget):
         self.columns = min(columns, max(1, len(self.jobs)))
         for n in (1, 2, 4):
             self.set_class(self.columns == n, f"-cols-{n}")
+        rows = -(-len(self.jobs) // self.columns)
+        self.set_class(rows <= 2, "-fill")
 
     def cell(self, job_id: int) -> SweepCell | None:
         found = self.query(f"#sweep-cell-{job_id}")
