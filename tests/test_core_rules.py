@@ -4,6 +4,7 @@ job state moves, output URL collection."""
 from __future__ import annotations
 
 import pytest
+from vectors import UNTRUSTED_DOWNLOAD_URLS
 
 from tui.api.errors import InputError
 from tui.api.schemas import StatusResponse, collect_output_urls, normalise_status
@@ -51,20 +52,7 @@ def test_clean_prompt_keeps_newlines_and_strips_controls() -> None:
 
 # --------------------------------------------------------------------------- URLs
 
-REFUSED_DOWNLOADS = [
-    "https://evil.example.com/runcomfy.net/x",
-    "https://runcomfy.net.evil.com/x",
-    "ftp://files.runcomfy.net/x",
-    "not a url",
-    "https://cdn.runcomfy.net@evil.example.com/file",
-    "https://evil.example.com/#@cdn.runcomfy.net",
-    "https://evil.example.com/?u=https://cdn.runcomfy.net",
-    "https://[::1]/x",
-    "http://10.0.0.1/x.runcomfy.net",
-    "https://127.0.0.1\\@cdn.runcomfy.net/file",
-    "http://cdn.runcomfy.net/x.png",  # plain http to a RunComfy host
-    "https://cdn.runcomfy.net/a b.png",
-]
+REFUSED_DOWNLOADS = UNTRUSTED_DOWNLOAD_URLS
 
 
 @pytest.mark.parametrize("url", REFUSED_DOWNLOADS)
