@@ -50,7 +50,7 @@ def describe_job(event: JobEvent) -> Content:
     rows.append(("prompt", request.prompt))
     rows.append(("request id", job.request_id or "— (not sent yet)"))
     for path in job.files:
-        rows.append(("saved", Path(path).name))  # the name fits; the folder comes further down
+        rows.append(("saved", _middle(Path(path).name, 44)))  # full path: folder line, `y`
     for position, url in enumerate(request.images, start=1):
         role = "image 1 (primary)" if position == 1 else f"image {position}"
         rows.append((role, url))
@@ -108,3 +108,12 @@ class JobDetails(Vertical):
     def _show_image(self, path: Path | None) -> None:
         for preview in self.query("ImagePreview"):
             preview.show(path)  # type: ignore[attr-defined]
+
+
+def _middle(text: str, limit: int) -> str:
+    """``text`` cut in the middle to ``limit`` characters, keeping its start and its end
+    (a file name's date, request-id prefix and extension), so it fits on one line."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
