@@ -288,12 +288,12 @@ async def test_recover_settles_dead_jobs_and_resumes_by_request_id(rig: Rig) -> 
     await rig.engine.submit(job_id)
     sent = rig.history.get(job_id)
     assert sent.request_id
-    dead = {"owner_pid": 2**22 + 12345, "backend": "test"}
-    rig.history.update(job_id, extra=dead)
+    dead = {"owner": str(2**22 + 12345), "backend": "test"}
+    rig.history.update(job_id, **dead)
     never_sent = rig.job("never sent")
-    rig.history.update(never_sent, extra=dead)
+    rig.history.update(never_sent, **dead)
     mid_submit = rig.job("mid submit")
-    rig.history.update(mid_submit, state=JobState.SUBMITTING, extra=dead)
+    rig.history.update(mid_submit, state=JobState.SUBMITTING, **dead)
 
     resumed = rig.engine.recover()
     assert [j.id for j in resumed] == [job_id] and resumed[0].resumed
@@ -308,8 +308,10 @@ async def test_recover_settles_dead_jobs_and_resumes_by_request_id(rig: Rig) -> 
 async def test_recover_leaves_jobs_of_live_processes_alone(rig: Rig) -> None:
     import os
 
+    from tui.storage.owners import owner_for
+
     job_id = rig.job()
-    rig.history.update(job_id, extra={"owner_pid": os.getppid(), "backend": "test"})
+    rig.history.update(job_id, owner=owner_for(os.getppid()), backend="test")
     assert rig.engine.recover() == []
     assert rig.history.get(job_id).state is JobState.PENDING
 

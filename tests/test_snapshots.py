@@ -28,6 +28,7 @@ from tui.models import Job, JobRequest, JobState
 from tui.offline.render import render_image
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
+from tui.storage.owners import owner_for
 from tui.widgets.composer import PromptEditor
 from tui.widgets.job_card import JobCard
 from tui.widgets.job_pool import JobPool
@@ -65,7 +66,7 @@ def _walk(history: History, job_id: int, states: list[JobState], **final: Any) -
 def seed(history: History, *, with_image: bool = False) -> int | None:
     """One job in each state; returns the id of the completed one."""
     sent = [JobState.SUBMITTING, JobState.QUEUED]
-    theirs = {"owner_pid": OTHER_LIVE_PID}
+    theirs = owner_for(OTHER_LIVE_PID)
 
     def job(prompt: str, size: str = "1024_1024", images: tuple[str, ...] = ()) -> int:
         return history.create_job(JobRequest(prompt, size, images)).id
@@ -88,18 +89,18 @@ def seed(history: History, *, with_image: bool = False) -> int | None:
     _walk(history, j, [JobState.NOT_SENT], error="not sent: the app stopped before sending it")
     j = job("lost contact")
     _walk(history, j, [*sent, JobState.STALLED], request_id="rid00000stalled",
-          error="lost contact; run `gpt-image-tui resume`", extra=theirs)
+          error="lost contact; run `gpt-image-tui resume`", owner=theirs)
     j = job("replace the sky", "auto", ("https://example.com/sky.png", "https://example.com/b.png"))
     _walk(history, j, [*sent, JobState.DOWNLOADING], request_id="rid0downloading",
-          submitted_at=T0 - 20, started_at=T0 - 15, extra=theirs)
+          submitted_at=T0 - 20, started_at=T0 - 15, owner=theirs)
     j = job("a running fox")
     _walk(history, j, [*sent, JobState.RUNNING], request_id="rid00000running",
-          submitted_at=T0 - 12, started_at=T0 - 8, extra=theirs)
+          submitted_at=T0 - 12, started_at=T0 - 8, owner=theirs)
     j = job("waiting in line")
     _walk(history, j, [*sent], request_id="rid000000queued", queue_position=3,
-          submitted_at=T0 - 4, extra=theirs)
+          submitted_at=T0 - 4, owner=theirs)
     j = job("not yet sent")
-    history.update(j, extra=theirs)
+    history.update(j, owner=theirs)
     if with_image:
         SNAPSHOT_OUT.mkdir(parents=True, exist_ok=True)
         (SNAPSHOT_OUT / "lighthouse.png").write_bytes(

@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
-import sys
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from .api.errors import GptImageError, InputError
 from .config import Settings, load_settings, signin_help
+from .console import print_json, say, write_line
 from .jobs import CancelOutcome, JobEvent
 from .models import Job, JobState, prepare_request
 from .sanitize import clean_text
@@ -35,14 +35,23 @@ HEADLESS_GIVE_UP_SECONDS = 300.0
 
 
 class ProgressPrinter:
-    """Writes one stderr line per meaningful change of a job — never a flood."""
+    """Writes one stderr line per meaningful change of a job — never a flood.
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    A failed write (a closed pipe) is dropped: progress never takes a job down. A request id
+    the history database refused is always printed, on its own line, for the user to keep.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
         self._last: dict[int, tuple[Any, ...]] = {}
+        self._announced: set[str] = set()
 
     def __call__(self, event: JobEvent) -> None:
         job = event.job
+        rid = event.unsaved_request_id
+        if rid and rid not in self._announced:
+            self._announced.add(rid)
+            say(f"request id {rid} (job {job.id}) — keep it: {event.message or ''}", self.stream)
         bucket = event.bytes_done // (256 * 1024) if job.state is JobState.DOWNLOADING else 0
         key = (job.state, job.queue_position, event.message, bucket, job.remote_status)
         if self._last.get(job.id) == key:
@@ -59,7 +68,7 @@ class ProgressPrinter:
             parts.append(f"— {event.message}")
         if job.state is JobState.COMPLETED and job.files:
             parts.append("→ " + ", ".join(job.files))
-        print(clean_text(" · ".join(parts)), file=self.stream, flush=True)
+        say(clean_text(" · ".join(parts)), self.stream)
 
 
 def job_summary(job: Job) -> dict[str, Any]:
@@ -92,9 +101,13 @@ def exit_code_for(job: Job) -> int:
 
 
 def _print_json(value: Any, *, compact: bool) -> None:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":") if compact else None,
-                      indent=None if compact else 2)
-    print(text, flush=True)
+    print_json(value, compact=compact)
+
+
+def _explicit_output_dir(args: argparse.Namespace) -> Path | None:
+    """The ``--output-dir`` the user gave on this command line (None: each job keeps its own)."""
+    value = getattr(args, "output_dir", None)
+    return Path(value).expanduser().absolute() if value else None
 
 
 def _settings_for(args: argparse.Namespace) -> Settings:
@@ -127,15 +140,18 @@ def run_command(args: argparse.Namespace) -> int:
         return asyncio.run(_dispatch(args, settings))
     except _Exit as exc:
         if exc.message:
-            print(exc.message, file=sys.stderr)
+            say(exc.message)
         return exc.code
     except InputError as exc:
         for problem in exc.problems:
-            print(f"invalid input — {problem.message}", file=sys.stderr)
+            say(f"invalid input — {problem.message}")
         return exc.exit_code
     except GptImageError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        say(f"error: {exc.message}")
         return exc.exit_code
+    except sqlite3.Error as exc:  # storage translates these; this is the last safety net
+        say(f"error: the history database failed: {clean_text(exc, limit=200)}")
+        return 74
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -158,7 +174,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 async def _cmd_run(args: argparse.Namespace, services: Services) -> int:
     prepared = prepare_request(args.prompt, args.size, args.image or [])
     for notice in prepared.notices:
-        print(f"note: {notice}", file=sys.stderr)
+        say(f"note: {notice}")
+    services.output_files.ensure()  # a folder that can't be written: say so, send nothing
     engine = services.engine
     job = engine.create(prepared.request)
     if args.no_wait:
@@ -184,7 +201,7 @@ async def _interruptible(work: Any, services: Services, job: Job) -> Job:
         if task.done():
             finished: Job = task.result()
             return finished
-        print("interrupted — cancelling the request…", file=sys.stderr)
+        say("interrupted — cancelling the request…")
         outcome = await services.engine.cancel(job.id)
         if outcome in {CancelOutcome.CANCELLED, CancelOutcome.REQUESTED}:
             # Let the follower see the cancel land (and a late request_id be stored).
@@ -192,20 +209,18 @@ async def _interruptible(work: Any, services: Services, job: Job) -> Job:
                 await asyncio.wait_for(asyncio.shield(task), 15)
         current = services.history.get(job.id)
         if outcome is CancelOutcome.NOT_CANCELLABLE:
-            print(
+            say(
                 "the request is already running: it can't be cancelled, will finish and be billed."
-                " Run `gpt-image-tui resume` to save the image.",
-                file=sys.stderr,
+                " Run `gpt-image-tui resume` to save the image."
             )
         elif outcome is CancelOutcome.FAILED:
-            print(
+            say(
                 "the cancel did not go through; the request is kept in history — "
                 "`gpt-image-tui resume` follows it, `gpt-image-tui cancel "
-                f"{current.request_id or current.id}` tries again.",
-                file=sys.stderr,
+                f"{current.request_id or current.id}` tries again."
             )
         else:
-            print(f"job {current.id}: {current.state.value}", file=sys.stderr)
+            say(f"job {current.id}: {current.state.value}")
         raise _Exit(EXIT_INTERRUPTED)
     finally:
         waiter.cancel()
@@ -253,10 +268,15 @@ async def _cmd_status(args: argparse.Namespace, services: Services) -> int:
 async def _cmd_result(args: argparse.Namespace, services: Services) -> int:
     job, request_id = _lookup(services, args.id)
     if job is not None and job.request_id is not None:
+        target = _explicit_output_dir(args)
+        if target is not None:
+            services.output_files.ensure(target)
         if not job.state.is_terminal:
+            if target is not None:  # explicitly elsewhere than the job's own folder
+                job = services.history.update(job.id, output_dir=str(target))
             job = await _interruptible(services.engine.follow(job.id), services, job)
         elif job.state is not JobState.COMPLETED or len(job.files) < 1:
-            job = await services.engine.fetch_again(job.id)
+            job = await services.engine.fetch_again(job.id, output_dir=target)
         _print_json(job_summary(job), compact=args.json)
         return exit_code_for(job)
     assert request_id is not None
@@ -269,14 +289,15 @@ async def _result_without_history(args: argparse.Namespace, services: Services, 
     files: list[str] = []
     status = answer.status or "unknown"
     if status == "completed":
+        folder = services.output_files.ensure()
         for url in answer.output_urls:
             try:
                 check_download_url(url, api_base=services.client.base_url)
             except UnsafeUrl:
-                print(f"not downloaded (untrusted host): {clean_text(url)}", file=sys.stderr)
+                say(f"not downloaded (untrusted host): {clean_text(url)}")
                 continue
             name = services.output_files.url_file_name(url)
-            path = await services.downloader.download(url, services.output_files.directory, name)
+            path = await services.downloader.download(url, folder, name)
             files.append(str(path))
     _print_json(
         {"request_id": request_id, "status": clean_text(status), "output": answer.output_urls,
@@ -313,20 +334,34 @@ async def _cmd_history(args: argparse.Namespace, services: Services) -> int:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = clean_text(job.request.prompt, limit=50)
         rid = (job.request_id or "-")[:12]
-        print(f"{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}")
+        if not write_line(f"{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}"):
+            break
     return 0
 
 
 async def _cmd_resume(args: argparse.Namespace, services: Services) -> int:
-    jobs = services.engine.recover()
+    target = _explicit_output_dir(args)
+    if target is not None:
+        services.output_files.ensure(target)
+    jobs = services.engine.recover(output_dir=target)
     if not jobs:
-        print("nothing to resume", file=sys.stderr)
+        say("nothing to resume")
         return 0
-    print(f"resuming {len(jobs)} job(s)", file=sys.stderr)
-    finals = await asyncio.gather(*(services.engine.follow(job.id) for job in jobs))
-    for job in finals:
-        _print_json(job_summary(job), compact=True)
-    return max((exit_code_for(job) for job in finals), default=0)
+    say(f"resuming {len(jobs)} job(s)")
+    outcomes = await asyncio.gather(
+        *(services.engine.follow(job.id) for job in jobs), return_exceptions=True
+    )
+    codes: list[int] = []
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, GptImageError):
+            say(f"job {job.id}: {outcome.message}")
+            codes.append(outcome.exit_code)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            _print_json(job_summary(outcome), compact=True)
+            codes.append(exit_code_for(outcome))
+    return max(codes, default=0)
 
 
 _HANDLERS = {
@@ -345,11 +380,11 @@ def recipe_command(path: str, *, as_json: bool = True) -> int:
 
     file = Path(path)
     if not file.is_file():
-        print(f"no such file: {clean_text(path)}", file=sys.stderr)
+        say(f"no such file: {clean_text(path)}")
         return 65
     recipe = read_recipe(file)
     if recipe is None:
-        print(f"{clean_text(path)} carries no gpt-image-tui recipe", file=sys.stderr)
+        say(f"{clean_text(path)} carries no gpt-image-tui recipe")
         return 1
     _print_json({**recipe.to_dict(), "runcomfy_command": runcomfy_command(recipe)}, compact=False)
     return 0

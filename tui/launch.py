@@ -39,7 +39,19 @@ def launch_tui(args: argparse.Namespace) -> int:
     from .app import GptImageApp, Prefill
     from .wiring import open_services
 
-    services = open_services(settings)
+    try:
+        services = open_services(settings)
+    except GptImageError as exc:  # history locked, or damaged (and moved aside)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        services.output_files.ensure()  # new jobs save here: a folder that can't be written
+    except GptImageError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        services.history.close()
+        if services.offline is not None:
+            services.offline.stop()
+        return exc.exit_code
     app = GptImageApp(
         services,
         prefill=Prefill(prompt=args.prompt, size=args.size, images=tuple(args.image or ())),

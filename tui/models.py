@@ -234,7 +234,10 @@ class Job:
     """One row of history: a request, where it stands, and what it produced.
 
     Times are UNIX seconds (float). ``files`` are absolute paths of saved images;
-    ``output_urls`` every URL the result listed (trusted or not).
+    ``output_urls`` every URL the result listed (trusted or not). ``output_dir`` is where its
+    images go, decided when the job is created and used by whichever process finishes it;
+    ``owner`` names the process following it (see :mod:`tui.storage.owners`); ``backend`` the
+    API it was sent to.
     """
 
     id: int
@@ -258,6 +261,9 @@ class Job:
     cancel_requested: bool = False
     resumed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    output_dir: str | None = None
+    owner: str | None = None
+    backend: str | None = None
 
     @property
     def endpoint(self) -> Endpoint:

@@ -9,9 +9,11 @@ it. Markup is a separate concern: widgets show the result as plain content, neve
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-__all__ = ["clean_prompt", "clean_text", "shorten"]
+__all__ = ["clean_prompt", "clean_text", "json_text", "shorten"]
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/APC/PM/SOS strings (ESC ] ... BEL|ST),
 # and any other two-byte ESC x sequence. C1 equivalents (0x9b CSI, 0x9d OSC, 0x90 DCS, 0x9f APC,
@@ -61,3 +63,24 @@ def shorten(text: str, limit: int) -> str:
     if limit <= 0:
         return ""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may act on or that hide
+# text: DEL, the C1 controls (U+0080-U+009F: 0x9B is a CSI on its own), line/paragraph
+# separators, bidi and other invisible format characters. (C0 controls it escapes already.)
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_text(value: Any, *, compact: bool = False) -> str:
+    """``value`` as JSON that is safe to write to a terminal: every control character escaped.
+
+    Non-ASCII text stays readable; only the characters above become ``\\uXXXX`` escapes (they
+    can only occur inside JSON strings, so escaping them never changes the value).
+    """
+    text = json.dumps(
+        value,
+        ensure_ascii=False,
+        separators=(",", ":") if compact else None,
+        indent=None if compact else 2,
+    )
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -115,11 +115,14 @@ def open_services(
         api_base = offline.base_url
         token = None
         backend = "offline"
-    settings.locations.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    history = History(settings.locations.history_db)
-    output_files = OutputFiles(settings.output_dir)
-    output_files.ensure()
-    output_files.sweep_stale()
+    try:
+        settings.locations.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        history = History(settings.locations.history_db)
+    except BaseException:
+        if offline is not None and offline_server is None:
+            offline.stop()
+        raise
+    output_files = OutputFiles(settings.output_dir)  # checked by whoever creates jobs
     client = ModelApiClient(api_base, token)
     downloader = Downloader(api_base=api_base)
     engine = JobEngine(

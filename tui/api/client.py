@@ -9,6 +9,7 @@ never from URLs in an answer (the bearer token would follow them). Redirects are
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import ipaddress
 import random as random_module
@@ -116,6 +117,23 @@ def normalise_base_url(url: str) -> str:
     return text
 
 
+class _AcceptedWithError(Exception):
+    """Internal: a submit answered 200 with a request_id and an error_code at once."""
+
+    def __init__(self, data: dict[str, Any], note: str) -> None:
+        super().__init__(note)
+        self.data = data
+        self.note = note
+
+
+def _valid_request_id(value: object) -> bool:
+    try:
+        validate_request_id(value)
+    except UnsafeUrl:
+        return False
+    return True
+
+
 def _secret_of(token: Token | None) -> str | None:
     if token is None:
         return None
@@ -201,6 +219,12 @@ class ModelApiClient:
                 "submit", "POST", path, json=body, submit=True, on_retry=on_retry
             )
             return self._parse(SubmitResponse, data, "submit")
+        except _AcceptedWithError as accepted:
+            # HTTP 200 with a valid request_id *and* an error_code: the job exists on the
+            # server (and may be billed). Keep the id; the message rides along as a note.
+            answer = self._parse(SubmitResponse, accepted.data, "submit")
+            answer.server_note = accepted.note
+            return answer
         except (ServerError, ProtocolError) as exc:
             raise SubmitOutcomeUnknown(exc) from None
         except (CallTimeout, ConnectionLost) as exc:
@@ -246,7 +270,7 @@ class ModelApiClient:
         while True:
             attempt += 1
             try:
-                return await self._send(method, path, json=json)
+                return await self._send(method, path, json=json, submit=submit)
             except ApiError as exc:
                 retry_after = getattr(exc, "retry_after", None)
                 if (
@@ -266,7 +290,9 @@ class ModelApiClient:
 
     # -- the choke point ------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, json: Any = None) -> Any:
+    async def _send(
+        self, method: str, path: str, json: Any = None, *, submit: bool = False
+    ) -> Any:
         """One attempt: send, read the whole answer within the deadline, return its JSON.
 
         Every httpx exception is translated here; error answers become HttpStatusError kinds.
@@ -302,7 +328,7 @@ class ModelApiClient:
             ) from None
         except httpx.HTTPError as exc:
             raise ProtocolError(f"the API call failed: {self._describe(exc)}") from None
-        return self._interpret(response, body)
+        return self._interpret(response, body, submit=submit)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []
@@ -314,9 +340,10 @@ class ModelApiClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _interpret(self, response: httpx.Response, body: bytes) -> Any:
+    def _interpret(self, response: httpx.Response, body: bytes, *, submit: bool = False) -> Any:
         status = response.status_code
         data, parsed = answers.json_or_none(body)
+        data = self._redact_tree(data)  # the token never travels on in a server's string
         if 200 <= status < 300:
             if not parsed:
                 raise ProtocolError(
@@ -325,7 +352,10 @@ class ModelApiClient:
             if isinstance(data, dict) and (
                 data.get("error_code") is not None or answers.text(data.get("error_message"))
             ):
-                raise self._error_answer(status, data, response.headers)
+                error = self._error_answer(status, data, response.headers)
+                if submit and _valid_request_id(data.get("request_id")):
+                    raise _AcceptedWithError(data, error.message)
+                raise error
             return data
         if 300 <= status < 400:
             raise ProtocolError(
@@ -390,7 +420,29 @@ class ModelApiClient:
             ) from None
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "[token]") if self._secret else text
+        if not self._secret:
+            return text
+        for form in self._secret_forms:
+            text = text.replace(form, "[token]")
+        return text
+
+    @functools.cached_property
+    def _secret_forms(self) -> tuple[str, ...]:
+        """The token as a server might echo it: verbatim, or percent-encoded."""
+        assert self._secret is not None
+        return tuple(dict.fromkeys((self._secret, quote(self._secret, safe=""))))
+
+    def _redact_tree(self, value: Any) -> Any:
+        """``value`` (parsed JSON) with the token cut out of every string, keys included."""
+        if not self._secret:
+            return value
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, list):
+            return [self._redact_tree(item) for item in value]
+        if isinstance(value, dict):
+            return {self._redact_tree(k): self._redact_tree(v) for k, v in value.items()}
+        return value
 
     def _safe(self, text: str, limit: int) -> str:
         """Untrusted text made displayable: token removed (before and after the escape codes

@@ -207,10 +207,15 @@ class SubmitOutcomeUnknown(ApiError):
 
 
 class DownloadError(GptImageError):
-    """An output could not be saved: untrusted host, too large, not an image, truncated."""
+    """An output could not be saved: untrusted host, too large, not an image, truncated.
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    ``retryable``: the network was the trouble; try again later. ``local``: this machine was
+    (the folder can't be created or written): the job is kept, not failed.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, local: bool = False) -> None:
         self.retryable = retryable
+        self.local = local
         super().__init__(message)
 
 

@@ -52,9 +52,14 @@ class _Answer(BaseModel):
 
 
 class SubmitResponse(_Answer):
-    """Answer to a submit. Only ``request_id`` is used; the URLs are never followed."""
+    """Answer to a submit. Only ``request_id`` is used; the URLs are never followed.
+
+    ``server_note`` is set by the client when the server accepted the job (a valid
+    request_id) and sent an error message along with it.
+    """
 
     request_id: str
+    server_note: str | None = Field(default=None, exclude=True)
 
     @field_validator("request_id")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .engine import JobEngine
+from .engine import JobEngine, JobFollowedElsewhere
 from .events import CancelOutcome, JobEvent
 
-__all__ = ["CancelOutcome", "JobEngine", "JobEvent"]
+__all__ = ["CancelOutcome", "JobEngine", "JobEvent", "JobFollowedElsewhere"]

@@ -1,45 +1,64 @@
 """The one job engine both the TUI and the headless commands drive.
 
-A job's life: persisted PENDING → (a submission slot) → SUBMITTING → the request_id is stored the
-moment the answer arrives (QUEUED) → polled every ``poll_interval`` (QUEUED / RUNNING) → result
-fetched and images downloaded (DOWNLOADING) → COMPLETED, or FAILED / CANCELLED / UNKNOWN.
+A job's life: persisted PENDING (with the folder its images go to) → (a submission slot) →
+SUBMITTING → the request_id is kept the moment the answer arrives (journal, then database:
+QUEUED) → followed by :class:`~tui.jobs.follower.Follower` (QUEUED / RUNNING → DOWNLOADING) →
+COMPLETED, or FAILED / CANCELLED / UNKNOWN, or STALLED (resumable) when following stops early.
 
 Money rules (see reliability.md): a submit is never repeated by the engine; an ambiguous submit
-becomes UNKNOWN; network trouble while waiting never fails a job (it reconnects); a job that is
-killed at any point is picked up by :meth:`JobEngine.recover` at the next start, by request_id.
+becomes UNKNOWN; a delivered request_id outlives every local failure; network trouble while
+waiting never fails a job; one process follows a job at a time (claimed atomically in the
+database, dead owners reclaimable); a job killed at any point is picked up by
+:meth:`JobEngine.recover` at the next start, by request_id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from ..api.errors import (
-    GptImageError,
-    SubmitOutcomeUnknown,
-)
+from ..api.errors import GptImageError, SubmitOutcomeUnknown
 from ..models import Job, JobRequest, JobState
-from ..sanitize import clean_text
+from ..storage.errors import StorageError
+from ..storage.owners import owner_alive, owner_for, owner_pid
+from .book import EventListener, JobBook
 from .events import CancelOutcome, JobEvent
+from .follower import Follower, StopFollowing
 from .outputs import describe_error
 from .ports import ApiClient, Downloads, HistoryStore, OutputNames
-from .waiting import FollowingMixin, LiveNumbers, StopFollowing
 
-__all__ = ["JobEngine"]
+__all__ = ["JobEngine", "JobFollowedElsewhere"]
 
-EventListener = Callable[[JobEvent], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 # How long an in-flight submit may still land its request_id after its follower is cancelled.
 SUBMIT_GRACE_SECONDS = 10.0
+# How long a delivered request_id's database write is retried before the journal must do.
+REQUEST_ID_PATIENCE_SECONDS = 30.0
 
 
-class JobEngine(FollowingMixin):
+class JobFollowedElsewhere(GptImageError):
+    """Another live process follows this job; its images appear in history when it is done."""
+
+    exit_code = 75
+
+
+class _RequestIdNotStored(Exception):
+    """Internal: the request_id arrived but the database refused it; ``job`` is the snapshot."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.request_id)
+        self.job = job
+
+
+def _absolute(directory: Path | str) -> str:
+    return str(Path(directory).expanduser().absolute())
+
+
+class JobEngine:
     """Runs jobs against the Model API and keeps history in step with reality."""
 
     def __init__(
@@ -58,24 +77,39 @@ class JobEngine(FollowingMixin):
         before_commit: Callable[[Job, Path], None] | None = None,
         pid: int | None = None,
         backend: str = "api",
+        request_id_patience: float = REQUEST_ID_PATIENCE_SECONDS,
     ) -> None:
         self.client = client
         self.history = history
-        self.downloader = downloader
         self.output_files = output_files
-        self.poll_interval = poll_interval
-        self.on_event = on_event
         self.clock = clock
         self.sleep = sleep
-        self.give_up_after = give_up_after
-        self.before_commit = before_commit
-        self.pid = os.getpid() if pid is None else pid
         self.backend = backend
+        self.owner = owner_for(pid)
+        self.request_id_patience = request_id_patience
+        self.book = JobBook(history, clock)
+        if on_event is not None:
+            self.book.subscribe(on_event)
+        self.follower = Follower(
+            self.book,
+            client=client,
+            downloader=downloader,
+            output_files=output_files,
+            poll_interval=poll_interval,
+            sleep=sleep,
+            give_up_after=give_up_after,
+            before_commit=before_commit,
+        )
         self._submit_slots = asyncio.Semaphore(max(1, max_concurrent_submissions))
-        self._live: dict[int, LiveNumbers] = {}
         self._followers: dict[int, asyncio.Future[Job]] = {}
+        self._seen_version: int | None = None
+        self._seen_rev: int | None = None
 
     # ----------------------------------------------------------------- public API
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        """Receive every job event from now on; returns the function that unsubscribes."""
+        return self.book.subscribe(listener)
 
     def create(
         self,
@@ -84,21 +118,25 @@ class JobEngine(FollowingMixin):
         parent_id: int | None = None,
         sweep_id: str | None = None,
         sweep_label: str | None = None,
+        output_dir: Path | str | None = None,
     ) -> Job:
-        """Record a new job (PENDING) before anything is sent, owned by this process."""
+        """Record a new job (PENDING) before anything is sent, owned by this process.
+
+        Its images go to ``output_dir`` (default: the configured folder), whoever finishes it.
+        """
+        directory = output_dir if output_dir is not None else self.output_files.default_directory
         job = self.history.create_job(
-            request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=sweep_label
+            request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=sweep_label,
+            output_dir=_absolute(directory), owner=self.owner, backend=self.backend,
         )
-        job = self.history.update(
-            job.id, extra={**job.extra, "owner_pid": self.pid, "backend": self.backend}
-        )
-        self._emit(job)
+        self.book.emit(job)
         return job
 
     async def follow(self, job_id: int) -> Job:
         """Take a job to a final state (or STALLED) and return its final row.
 
-        Submits it if it was never sent, otherwise picks it up by request_id. Calling this
+        Submits it if it was never sent, otherwise picks it up by request_id — after claiming
+        it (:class:`JobFollowedElsewhere` when another live process follows it). Calling this
         twice for one job waits on the first follower instead of starting a second.
         """
         running = self._followers.get(job_id)
@@ -117,10 +155,17 @@ class JobEngine(FollowingMixin):
         return job
 
     async def submit(self, job_id: int) -> Job:
-        """Send a PENDING job and return it with its request_id stored (``run --no-wait``)."""
+        """Send a PENDING job and return it with its request_id stored (``run --no-wait``).
+
+        The job is released at once, so ``resume`` (or the app) can follow it.
+        """
         job = self.history.get(job_id)
         if job.state is JobState.PENDING:
-            job = await self._submit(job)
+            try:
+                job = await self._submit(job)
+            except _RequestIdNotStored as lost:
+                return lost.job
+        self._release(job.id)
         return job
 
     def is_following(self, job_id: int) -> bool:
@@ -135,112 +180,125 @@ class JobEngine(FollowingMixin):
         job = self.history.update(job_id, cancel_requested=True)
         if job.request_id is None:
             if job.state is JobState.PENDING:
-                job = self._move(
-                    job, JobState.CANCELLED, error="cancelled before it was sent — nothing was billed",
+                job = self.book.move(
+                    job, JobState.CANCELLED,
+                    error="cancelled before it was sent — nothing was billed",
                     finished_at=self.clock(),
                 )
-                self._say(job, "cancelled before it was sent — nothing was billed")
-                self._wake(job_id)
+                self.book.say(job, "cancelled before it was sent — nothing was billed")
+                self.follower.wake(job_id)
                 return CancelOutcome.CANCELLED
-            self._say(job, "cancel requested — sent the moment the request id arrives")
+            self.book.say(job, "cancel requested — sent the moment the request id arrives")
             return CancelOutcome.REQUESTED
         return await self._cancel_remote(job)
 
-    def recover(self) -> list[Job]:
+    def recover(self, *, output_dir: Path | str | None = None) -> list[Job]:
         """At start: settle jobs a dead process left behind; return the ones to resume.
 
         Never-sent jobs become NOT_SENT (nothing billed, nothing sent now). A job caught
-        mid-submit becomes UNKNOWN (it may have run). Jobs with a request_id are claimed
-        and returned, marked ``resumed``. Jobs owned by a live process, or sent to another
-        backend than this engine's, are left alone.
+        mid-submit becomes UNKNOWN (it may have run). Jobs with a request_id are claimed —
+        atomically: of two processes recovering at once each job goes to exactly one — and
+        returned, marked ``resumed``. Jobs owned by a live process, or sent to another backend
+        than this engine's, are left alone. ``output_dir`` explicitly moves the resumed jobs'
+        images there. Stale temp files are swept in every folder a resumable job saves to.
         """
         for job in self.history.unsent():
-            if self._owned_by_live_process(job) or not self._same_backend(job):
+            if not self._same_backend(job) or self.is_following(job.id):
                 continue
-            if job.state is JobState.PENDING:
-                self._move(
-                    job, JobState.NOT_SENT,
+            claimed = self.history.claim(job.id, self.owner, stale=self._owner_gone)
+            if claimed is None or claimed.request_id is not None:
+                continue
+            if claimed.state is JobState.PENDING:
+                self.book.move(
+                    claimed, JobState.NOT_SENT, owner=None,
                     error="not sent: the app stopped before sending it; nothing was billed",
                 )
-            else:
-                self._move(
-                    job, JobState.UNKNOWN, exit_code=1,
+            elif claimed.state is JobState.SUBMITTING:
+                self.book.move(
+                    claimed, JobState.UNKNOWN, exit_code=1, owner=None,
                     error="the app stopped while submitting: it may have run and been billed",
                 )
         resumed: list[Job] = []
         for job in self.history.resumable():
-            if self._owned_by_live_process(job) or not self._same_backend(job):
+            if not self._same_backend(job) or self.is_following(job.id):
                 continue
-            job = self.history.update(
-                job.id, resumed=True, extra={**job.extra, "owner_pid": self.pid}
-            )
-            resumed.append(job)
-            self._emit(job)
+            claimed = self.history.claim(job.id, self.owner, stale=self._owner_gone)
+            if claimed is None or not claimed.state.is_resumable:
+                continue
+            changes: dict[str, object] = {"resumed": True}
+            if output_dir is not None:
+                changes["output_dir"] = _absolute(output_dir)
+            claimed = self.history.update(job.id, **changes)
+            resumed.append(claimed)
+            self.book.emit(claimed)
+        self._sweep_temp_files(extra=output_dir)
         return resumed
+
+    async def fetch_again(self, job_id: int, *, output_dir: Path | str | None = None) -> Job:
+        """Fetch the result of a finished job and save any missing images (``result ID``).
+
+        ``output_dir`` explicitly saves them elsewhere than the job's own folder.
+        """
+        job = self.history.get(job_id)
+        if job.request_id is None:
+            return job
+        if output_dir is not None:
+            job = self.history.update(job_id, output_dir=_absolute(output_dir))
+        return await self.follower.fetch_again(job)
 
     def event_for(self, job: Job) -> JobEvent:
         """The current snapshot of a job with its live numbers."""
-        live = self._live.get(job.id)
-        if live is None:
-            return JobEvent(job=job, elapsed=self._elapsed(job))
-        return JobEvent(
-            job=job,
-            elapsed=self._elapsed(job),
-            polls=live.polls,
-            bytes_done=live.bytes_done,
-            bytes_total=live.bytes_total,
-            reconnecting=live.reconnecting,
-            retry_in=live.retry_in,
-            rate_limited_until=live.rate_limited_until,
-            message=live.message,
-        )
+        return self.book.event_for(job)
+
+    async def sync_external(self) -> list[Job]:
+        """Publish jobs other processes created or changed since the last call.
+
+        Cheap when nothing changed (one ``PRAGMA data_version``). Jobs this engine follows
+        itself are not re-published; nothing is followed because of this.
+        """
+        jobs = await asyncio.to_thread(self._external_changes)
+        for job in jobs:
+            if not self.is_following(job.id):
+                self.book.emit(job)
+        return jobs
 
     # ----------------------------------------------------------------- the life of a job
 
     async def _follow(self, job_id: int) -> Job:
         job = self.history.get(job_id)
+        if not job.state.is_terminal and job.owner != self.owner:
+            claimed = self.history.claim(job_id, self.owner, stale=self._owner_gone)
+            if claimed is None:
+                pid = owner_pid(self.history.get(job_id).owner)
+                raise JobFollowedElsewhere(
+                    f"job {job_id} is being followed by another gpt-image-tui process"
+                    + (f" (pid {pid})" if pid else "")
+                    + "; its images appear in history when it is done"
+                )
+            job = claimed
         try:
             if job.state is JobState.PENDING:
                 job = await self._submit(job)
                 if job.cancel_requested and job.request_id is not None:
                     # A cancel that arrived while the submit was in flight.
                     await self._cancel_remote(job)
-            if job.request_id is None or (
-                job.state.is_terminal and job.state is not JobState.FAILED
-            ):
+            if job.request_id is None or job.state.is_terminal:
                 return job
-            if job.state is JobState.FAILED:
-                return job
-            job = await self._wait_for_result(job)
-            if job.state is JobState.DOWNLOADING:
-                job = await self._fetch_and_save(job)
-            return job
+            return await self.follower.run(job)
+        except _RequestIdNotStored as lost:
+            return lost.job
         except StopFollowing:
             return self.history.get(job_id)
         finally:
-            live = self._live.get(job_id)
-            if live is not None:
-                live.reconnecting = False
-                live.retry_in = None
-
-    async def fetch_again(self, job_id: int) -> Job:
-        """Fetch the result of a finished job and save any missing images (``result ID``)."""
-        job = self.history.get(job_id)
-        if job.request_id is None:
-            return job
-        if job.state is not JobState.DOWNLOADING:
-            job = self._move(job, JobState.DOWNLOADING)
-        try:
-            return await self._fetch_and_save(job)
-        except StopFollowing:
-            return self.history.get(job_id)
+            self._release(job_id)
 
     async def _submit(self, job: Job) -> Job:
         async with self._submit_slots:
             job = self.history.get(job.id)
             if job.state is not JobState.PENDING:
                 return job
-            job = self._move(job, JobState.SUBMITTING, submitted_at=self.clock())
+            # If this write fails (database locked, disk full) nothing has been sent.
+            job = self.book.move(job, JobState.SUBMITTING, submitted_at=self.clock())
             landing = asyncio.ensure_future(self._send_submit(job))
             try:
                 return await asyncio.shield(landing)
@@ -252,63 +310,104 @@ class JobEngine(FollowingMixin):
 
     async def _send_submit(self, job: Job) -> Job:
         try:
-            answer = await self.client.submit(job.request, on_retry=self._on_retry(job.id))
-        except SubmitOutcomeUnknown as exc:
-            job = self._move(
-                job, JobState.UNKNOWN, error=exc.message, exit_code=exc.exit_code,
-                finished_at=self.clock(),
+            answer = await self.client.submit(
+                job.request, on_retry=self.follower.retry_notice(job.id)
             )
-            self._say(job, exc.message)
-            return job
+        except SubmitOutcomeUnknown as exc:
+            return self._settle(
+                job, JobState.UNKNOWN, error=exc.message, exit_code=exc.exit_code
+            )
         except GptImageError as exc:
             # Refused (4xx) or never reached the server: nothing ran, nothing billed.
-            job = self._move(
+            return self._settle(
                 job, JobState.FAILED, error=f"not submitted: {describe_error(exc)}",
-                exit_code=exc.exit_code, finished_at=self.clock(),
+                exit_code=exc.exit_code,
             )
-            self._say(job, job.error)
-            return job
         except Exception as exc:  # anything unforeseen after sending: it may have been billed
-            job = self._move(
-                job, JobState.UNKNOWN, exit_code=1, finished_at=self.clock(),
+            return self._settle(
+                job, JobState.UNKNOWN, exit_code=1,
                 error=f"outcome unknown — it may have run and been billed ({describe_error(exc)})",
             )
-            return job
-        # The request_id is stored in the same breath as the answer arrives.
-        job = self._move(
-            job, JobState.QUEUED, request_id=answer.request_id, remote_status="in_queue"
-        )
-        self._say(job, None)
+        return await self._land_request_id(job, answer.request_id, answer.server_note)
+
+    def _settle(self, job: Job, state: JobState, *, error: str, exit_code: int) -> Job:
+        """Record how a submit ended; if the database refuses, the next start settles it."""
+        try:
+            job = self.book.move(
+                job, state, error=error, exit_code=exit_code, finished_at=self.clock()
+            )
+        except StorageError:
+            job = job.evolve(state=state, error=error, exit_code=exit_code)
+        self.book.say(job, error)
         return job
 
-    def _wake(self, job_id: int) -> None:
-        live = self._live.get(job_id)
-        if live is not None:
-            live.wake.set()
+    async def _land_request_id(self, job: Job, request_id: str, note: str | None) -> Job:
+        """Keep a delivered request_id whatever fails locally.
 
-    def _on_retry(self, job_id: int) -> Callable[[Any], None]:
-        def notice(retry: Any) -> None:
-            live = self._live_for(job_id)
-            live.retry_in = getattr(retry, "delay", None)
-            reason = clean_text(getattr(retry, "reason", "retrying"), limit=120)
-            self._say(self.history.get(job_id), f"retrying in {live.retry_in or 0:.1f} s — {reason}")
+        It goes to the fsync'd journal first, then into the database — retried while another
+        process holds the lock or the disk is full. If the database still refuses, the id is
+        published on the job's event (``unsaved_request_id``) for the user to hold, and the
+        journal brings it back at the next start.
+        """
+        journal_problem: str | None = None
+        try:
+            self.history.keep_request_id(job, request_id)
+        except Exception as exc:  # the database write below may still succeed
+            journal_problem = describe_error(exc)
+        deadline = self.clock() + self.request_id_patience
+        delay = 0.1
+        while True:
+            try:
+                job = self.book.move(
+                    job, JobState.QUEUED, request_id=request_id, remote_status="in_queue"
+                )
+            except StorageError as exc:
+                if self.clock() < deadline:
+                    live = self.book.live(job.id)
+                    live.message = f"saving request id {request_id}: {exc.message} — retrying"
+                    self.book.emit(job.evolve(request_id=request_id))
+                    await self.sleep(delay)
+                    delay = min(2.0, delay * 2)
+                    continue
+                raise self._request_id_not_stored(job, request_id, exc, journal_problem) from None
+            self.book.say(job, note)
+            return job
 
-        return notice
+    def _request_id_not_stored(
+        self, job: Job, request_id: str, exc: StorageError, journal_problem: str | None
+    ) -> _RequestIdNotStored:
+        where = getattr(getattr(self.history, "journal", None), "path", None)
+        kept = (
+            f"it is kept in {where} and picked up at the next start"
+            if journal_problem is None
+            else f"the journal failed too ({journal_problem}) — note it down; "
+            f"`gpt-image-tui result {request_id}` fetches the image"
+        )
+        error = f"request id {request_id} could not be saved in history ({exc.message}); {kept}"
+        snapshot = job.evolve(
+            request_id=request_id, state=JobState.STALLED, error=error, exit_code=75
+        )
+        live = self.book.live(job.id)
+        live.unsaved_request_id = request_id
+        self.book.say(snapshot, error)
+        return _RequestIdNotStored(snapshot)
 
     # ----------------------------------------------------------------- cancel
 
     async def _cancel_remote(self, job: Job) -> CancelOutcome:
         assert job.request_id is not None
         try:
-            answer = await self.client.cancel(job.request_id, on_retry=self._on_retry(job.id))
+            answer = await self.client.cancel(
+                job.request_id, on_retry=self.follower.retry_notice(job.id)
+            )
         except GptImageError as exc:
-            self._say(job, f"cancel failed: {describe_error(exc)} — the job goes on")
+            self.book.say(job, f"cancel failed: {describe_error(exc)} — the job goes on")
             return CancelOutcome.FAILED
         if answer.accepted:
-            self._say(job, "cancel accepted — stopping")
-            self._wake(job.id)
+            self.book.say(job, "cancel accepted — stopping")
+            self.follower.wake(job.id)
             return CancelOutcome.CANCELLED
-        self._say(
+        self.book.say(
             self.history.get(job.id),
             "running — can't be cancelled; it will finish and be billed; the image will still be saved",
         )
@@ -316,42 +415,37 @@ class JobEngine(FollowingMixin):
 
     # ----------------------------------------------------------------- helpers
 
-    def _move(self, job: Job, state: JobState, **changes: Any) -> Job:
-        job = self.history.update(job.id, state=state, **changes)
-        self._emit(job)
-        return job
+    def _release(self, job_id: int) -> None:
+        """Let other processes follow a job this one stopped following (best effort)."""
+        with contextlib.suppress(StorageError, KeyError):
+            self.history.release(job_id, self.owner)
 
-    def _say(self, job: Job, message: str | None) -> None:
-        self._live_for(job.id).message = clean_text(message, limit=300) if message else None
-        self._emit(self.history.get(job.id))
-
-    def _emit(self, job: Job) -> None:
-        if self.on_event is not None:
-            self.on_event(self.event_for(job))
-
-    def _live_for(self, job_id: int) -> LiveNumbers:
-        live = self._live.get(job_id)
-        if live is None:
-            live = self._live[job_id] = LiveNumbers()
-        return live
-
-    def _elapsed(self, job: Job) -> float:
-        start = job.submitted_at or job.created_at
-        end = job.finished_at if job.state.is_terminal and job.finished_at else self.clock()
-        return max(0.0, end - start)
+    def _owner_gone(self, owner: str) -> bool:
+        return owner != self.owner and not owner_alive(owner)
 
     def _same_backend(self, job: Job) -> bool:
-        backend = job.extra.get("backend") if job.extra else None
-        return backend is None or backend == self.backend
+        return job.backend is None or job.backend == self.backend
 
-    def _owned_by_live_process(self, job: Job) -> bool:
-        owner = job.extra.get("owner_pid") if job.extra else None
-        if not isinstance(owner, int) or owner == self.pid:
-            return False
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+    def _sweep_temp_files(self, *, extra: Path | str | None = None) -> None:
+        folders = {Path(self.output_files.default_directory)}
+        with contextlib.suppress(StorageError):
+            folders.update(Path(d) for d in self.history.resumable_output_dirs())
+        if extra is not None:
+            folders.add(Path(_absolute(extra)))
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                self.output_files.sweep_stale(folder)
+
+    def _external_changes(self) -> list[Job]:
+        """(In a thread) jobs changed by anyone since the last look; [] when nothing was."""
+        version = self.history.data_version()
+        if self._seen_rev is None:
+            self._seen_version, self._seen_rev = version, self.history.current_rev()
+            return []
+        if version == self._seen_version:
+            return []
+        limit = 500
+        jobs, self._seen_rev = self.history.changed_since(self._seen_rev, limit=limit)
+        if len(jobs) < limit:
+            self._seen_version = version  # else: more to read at the next call
+        return jobs

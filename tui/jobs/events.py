@@ -16,6 +16,8 @@ class JobEvent:
 
     ``message`` is plain, sanitised text for people ("reconnecting in 4 s", "rate-limited until
     14:05", "running — can't be cancelled; it will finish and be billed").
+    ``unsaved_request_id`` is set when the server delivered a request id that could not be
+    written to the history database: front ends show it prominently so the user holds it.
     """
 
     job: Job
@@ -27,6 +29,7 @@ class JobEvent:
     retry_in: float | None = None
     rate_limited_until: float | None = None
     message: str | None = None
+    unsaved_request_id: str | None = None
 
 
 class CancelOutcome(enum.StrEnum):

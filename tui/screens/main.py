@@ -44,6 +44,7 @@ DRAFT_KEY = "composer"
 HINTS_KEY = "lint-dismissed"  # the prompt-hint rules the user turned off, comma separated
 NARROW_BELOW = 100  # columns: under this the composer sits on top of the pool
 DRAFT_DELAY = 0.5
+EXTERNAL_SYNC_SECONDS = 2.0  # how often changes made by other processes are looked for
 HISTORY_ROWS = 200
 
 _OUTCOMES = {
@@ -98,6 +99,7 @@ class MainScreen(IterateActions, Screen[None]):
         self._draft_text: str | None = None
         self._draft_timer: Timer | None = None
         self._run_durations: list[float] = []
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ layout
 
@@ -128,7 +130,7 @@ class MainScreen(IterateActions, Screen[None]):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
-        self.engine.on_event = self._on_engine_event
+        self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         if not self._prefill[0]:
             draft = self.history.load_draft(DRAFT_KEY)
             if draft:
@@ -151,8 +153,17 @@ class MainScreen(IterateActions, Screen[None]):
                 markup=False,
             )
         self.set_interval(1.0, self._tick)
+        # Other processes (a second window, `resume`) change jobs too: show their changes.
+        self.run_worker(self.engine.sync_external(), group="external", exit_on_error=False)
+        self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
+
+    def _sync_external(self) -> None:
+        self.run_worker(
+            self.engine.sync_external(), group="external", exclusive=True, exit_on_error=False
+        )
 
     def on_unmount(self) -> None:
+        self._unsubscribe()
         self._save_draft()
 
     # ------------------------------------------------------------------ engine → UI
@@ -182,7 +193,15 @@ class MainScreen(IterateActions, Screen[None]):
         if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
             self._run_durations.append(job.finished_at - job.started_at)
             self.query_one(JobPool).run_estimate = self._run_estimate()
-        if job.state in {JobState.FAILED, JobState.UNKNOWN, JobState.STALLED}:
+        if event.unsaved_request_id:
+            # The server delivered it but history refused it: the user must hold it.
+            self.notify(
+                f"job #{job.id}: request id {event.unsaved_request_id} — keep it. "
+                + clean_text(job.error or "", limit=300),
+                severity="error", markup=False, timeout=3600,
+            )
+            self.say(f"job #{job.id}: request id {event.unsaved_request_id} not saved in history")
+        elif job.state in {JobState.FAILED, JobState.UNKNOWN, JobState.STALLED}:
             reason = clean_text(job.error or job.state.value, limit=200)
             self.notify(f"job #{job.id}: {reason}", severity="error", markup=False)
 

@@ -50,29 +50,81 @@ def _default_file_mode() -> int:
     return 0o644
 
 
+def _png_complete(path: Path) -> bool:
+    """True when the PNG's chunks run, length by length, to an IEND chunk."""
+    with open(path, "rb") as file:
+        if file.read(8) != b"\x89PNG\r\n\x1a\n":
+            return False
+        size = os.fstat(file.fileno()).st_size
+        position = 8
+        while position + 12 <= size:
+            file.seek(position)
+            head = file.read(8)
+            length, kind = int.from_bytes(head[:4], "big"), head[4:]
+            end = position + 12 + length
+            if end > size:
+                return False
+            if kind == b"IEND":
+                return True
+            position = end
+    return False
+
+
+def _jpeg_complete(path: Path) -> bool:
+    """True when the JPEG ends with its end-of-image marker (padding zeros allowed)."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        file.seek(max(0, size - 1024))
+        tail = file.read().rstrip(b"\x00")
+    return tail.endswith(b"\xff\xd9")
+
+
+def _webp_complete(path: Path) -> bool:
+    """True when the file holds the whole RIFF container its header announces."""
+    with open(path, "rb") as file:
+        head = file.read(12)
+        size = os.fstat(file.fileno()).st_size
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+        return False
+    return int.from_bytes(head[4:8], "little") + 8 <= size
+
+
+_COMPLETE = {"PNG": _png_complete, "JPEG": _jpeg_complete, "WEBP": _webp_complete}
+
+
 def verify_image(path: Path, *, max_pixels: int) -> str:
-    """Check ``path`` is a PNG, JPEG or WEBP of at most ``max_pixels``; return its extension.
+    """Check ``path`` is a whole PNG, JPEG or WEBP of at most ``max_pixels``; return its extension.
 
     The pixel count is read from the header and checked before anything is decoded, so a
-    "decompression bomb" is refused outright rather than merely warned about.
+    "decompression bomb" is refused outright rather than merely warned about. Then the whole
+    image is decoded (a header that parses says nothing about the rest) and the container is
+    checked to its end marker: a body cut short — a PNG without IEND — is refused.
     """
     try:
         with Image.open(path, formats=list(FORMAT_EXTENSIONS)) as image:
             width, height = image.size
-            if width <= 0 or height <= 0 or width * height > max_pixels:
-                raise DownloadError(
-                    f"image is {width}×{height} pixels; the limit is {max_pixels:,} pixels"
-                )
             kind = str(image.format)
-            image.verify()
-    except DownloadError:
-        raise
     except Image.DecompressionBombError as exc:
         raise DownloadError("image has too many pixels") from exc
     except Exception as exc:  # Pillow raises many types for garbage input
         raise DownloadError("the download is not a valid PNG, JPEG or WEBP image") from exc
+    if width <= 0 or height <= 0 or width * height > max_pixels:
+        raise DownloadError(f"image is {width}×{height} pixels; the limit is {max_pixels:,} pixels")
+    try:
+        with Image.open(path, formats=[kind]) as image:
+            image.verify()
+        with Image.open(path, formats=[kind]) as image:
+            image.load()
+    except Image.DecompressionBombError as exc:
+        raise DownloadError("image has too many pixels") from exc
+    except Exception as exc:  # a header that parses, over data that is damaged or cut short
+        raise DownloadError(
+            f"the {kind} image is damaged or cut short", retryable=True
+        ) from exc
     if kind not in FORMAT_EXTENSIONS:  # pragma: no cover - formats= already restricts this
         raise DownloadError("the download is not a PNG, JPEG or WEBP image")
+    if not _COMPLETE[kind](path):
+        raise DownloadError(f"the {kind} image was cut short (no end marker)", retryable=True)
     return FORMAT_EXTENSIONS[kind]
 
 
@@ -172,7 +224,10 @@ class Downloader:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DownloadError(f"can't create the output folder: {exc.strerror}") from exc
+            reason = "part of its path is a file" if isinstance(exc, FileExistsError) else exc.strerror
+            raise DownloadError(
+                f"can't create the output folder {directory}: {reason}", local=True
+            ) from exc
         name = safe_component(filename)
         stem, suffix = os.path.splitext(name)
         if suffix.lower() not in _IMAGE_SUFFIXES:
@@ -197,7 +252,9 @@ class Downloader:
         try:
             fd, temp = create_temp(directory)
         except OSError as exc:
-            raise DownloadError(f"can't write to the output folder: {exc.strerror}") from exc
+            raise DownloadError(
+                f"can't write to the output folder {directory}: {exc.strerror}", local=True
+            ) from exc
         try:
             try:
                 with os.fdopen(fd, "wb") as sink:
@@ -216,7 +273,9 @@ class Downloader:
                     f"download interrupted ({type(exc).__name__})", retryable=True
                 ) from exc
             except OSError as exc:
-                raise DownloadError(f"can't write the download: {exc.strerror}") from exc
+                raise DownloadError(
+                    f"can't write the download in {directory}: {exc.strerror}", local=True
+                ) from exc
             ext = await asyncio.to_thread(verify_image, temp, max_pixels=self.max_pixels)
             if before_commit is not None:
                 before_commit(temp)
@@ -258,7 +317,9 @@ class Downloader:
                     if on_progress is not None and time.monotonic() - last_report >= _PROGRESS_EVERY:
                         last_report = time.monotonic()
                         on_progress(done, total)
-                if declared is not None and response.num_bytes_downloaded != declared:
+                if (declared is not None and response.num_bytes_downloaded != declared) or (
+                    total is not None and done != total
+                ):
                     raise DownloadError(
                         f"download truncated: {response.num_bytes_downloaded:,} of "
                         f"{declared:,} bytes",
@@ -320,5 +381,7 @@ class Downloader:
                 _fsync_dir(directory)
                 return final
         except OSError as exc:
-            raise DownloadError(f"can't save the image: {exc.strerror or exc}") from exc
-        raise DownloadError(f"too many files named {stem}-N.{ext} already")
+            raise DownloadError(
+                f"can't save the image in {directory}: {exc.strerror or exc}", local=True
+            ) from exc
+        raise DownloadError(f"too many files named {stem}-N.{ext} already", local=True)

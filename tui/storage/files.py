@@ -19,6 +19,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..models import Job
+from ..sanitize import clean_text
+from .errors import OutputDirUnusable
 
 __all__ = [
     "MAX_NAME_CHARS",
@@ -114,18 +116,41 @@ def _slug(prompt: str) -> str:
 
 
 class OutputFiles:
-    """The output directory: names for new images, and sweeping of stale temp files."""
+    """Where images go: the default folder for new jobs, each job's own folder, names for new
+    images, and sweeping of stale temp files."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
+    def __init__(self, default_directory: Path) -> None:
+        self.default_directory = Path(default_directory)
 
     safe_component = staticmethod(safe_component)
     url_file_name = staticmethod(url_file_name)
 
-    def ensure(self) -> Path:
-        """Create the directory (and parents) if needed; return it."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        return self.directory
+    def directory_for(self, job: Job) -> Path:
+        """The folder ``job``'s images go to: its own, else (older rows) the default."""
+        return Path(job.output_dir) if job.output_dir else self.default_directory
+
+    def ensure(self, directory: Path | None = None) -> Path:
+        """Create the folder (and parents) if needed and check it can be written; return it.
+
+        Raises :class:`~tui.storage.errors.OutputDirUnusable` with one plain sentence.
+        """
+        folder = Path(directory) if directory is not None else self.default_directory
+        shown = clean_text(str(folder), limit=300)
+        if folder.exists() and not folder.is_dir():
+            raise OutputDirUnusable(f"the output folder {shown} is a file, not a folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise OutputDirUnusable(
+                f"can't create the output folder {shown}: part of its path is a file"
+            ) from None
+        except OSError as exc:
+            raise OutputDirUnusable(
+                f"can't create the output folder {shown}: {exc.strerror or exc}"
+            ) from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputDirUnusable(f"can't write to the output folder {shown}: permission denied")
+        return folder
 
     def name_for(self, job: Job, index: int, ext: str) -> str:
         """``<YYYYmmdd-HHMMSS>_<prompt-slug>_<request-id-8>[_<index+1>].<ext>`` (local time).
@@ -139,15 +164,17 @@ class OutputFiles:
         extension = re.sub(r"[^a-z0-9]", "", str(ext).lower().lstrip(".")) or "png"
         return safe_component(f"{stamp}_{_slug(job.request.prompt)}_{rid}{suffix}.{extension}")
 
-    def sweep_stale(self, *, now: float | None = None) -> int:
-        """Remove our temp files whose process is gone or that are over a day old; count them.
+    def sweep_stale(self, directory: Path | None = None, *, now: float | None = None) -> int:
+        """Remove our temp files in ``directory`` (default: the default folder) whose process is
+        gone or that are over a day old; count them.
 
         The age limit covers a pid reused by an unrelated process after a reboot.
         """
         now = time.time() if now is None else now
+        folder = directory if directory is not None else self.default_directory
         removed = 0
         try:
-            entries = list(os.scandir(self.directory))
+            entries = list(os.scandir(folder))
         except (FileNotFoundError, NotADirectoryError):
             return 0
         for entry in entries:

@@ -21,21 +21,40 @@ from typing import Any
 
 from ..models import Job, JobRequest, JobState, can_move
 from ..urlsafety import validate_request_id
+from . import schema
+from .errors import (
+    HistoryCorrupt,
+    HistoryWriteFailed,
+    StorageError,
+    translate_sqlite_error,
+)
+from .journal import JournalEntry, RequestIdJournal
 from .schema import SCHEMA_VERSION, HistorySchemaError, upgrade
 
-__all__ = ["SCHEMA_VERSION", "History", "HistorySchemaError"]
+__all__ = ["SCHEMA_VERSION", "History", "HistorySchemaError", "journal_path_for"]
 
 # Columns settable through update(): Job field name -> how to store the value.
 _JSON_TUPLE = {"output_urls", "files"}
 _BOOL = {"cancel_requested", "resumed"}
 _PLAIN = {
     "state", "request_id", "parent_id", "submitted_at", "started_at", "finished_at", "error",
-    "exit_code", "remote_status", "queue_position", "sweep_id", "sweep_label",
+    "exit_code", "remote_status", "queue_position", "sweep_id", "sweep_label", "output_dir",
+    "owner", "backend",
 }
 _UPDATABLE = _JSON_TUPLE | _BOOL | _PLAIN | {"extra"}
 _JOB_FIELDS = {f.name for f in fields(Job)}
 _RESUMABLE_STATES = tuple(s.value for s in JobState if s.is_resumable)
+# States a job can be in when its request_id never reached the database (see fold_journal).
+_WITHOUT_ID_STATES = (
+    JobState.PENDING.value, JobState.SUBMITTING.value, JobState.UNKNOWN.value,
+    JobState.NOT_SENT.value,
+)
 _MAX_LINEAGE = 10_000
+
+
+def journal_path_for(database: Path) -> Path:
+    """Where the request-id journal of ``database`` lives: right next to it."""
+    return database.with_name(database.name + ".request-ids")
 
 
 def _escape_like(text: str) -> str:
@@ -71,11 +90,29 @@ def _enable_wal(conn: sqlite3.Connection, *, patience: float) -> None:
             time.sleep(0.05)
 
 
+def _move_aside(path: Path, clock: Callable[[], float]) -> Path:
+    """Rename a damaged database (and its -wal/-shm) out of the way; return the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(clock()))
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+        number += 1
+    os.rename(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(side, Path(f"{target}{suffix}"))
+    return target
+
+
 class History:
     """All jobs and drafts, in a SQLite database shared safely by several processes.
 
     Every method is one short transaction; a second process waits up to ``busy_timeout``
-    seconds for a lock. Methods are thread-safe (one connection, one lock).
+    seconds for a lock. Methods are thread-safe (one connection, one lock). Failures are
+    :class:`~tui.storage.errors.StorageError` kinds with one plain sentence: locked, damaged
+    (the file is moved aside, never deleted), full.
     """
 
     def __init__(
@@ -89,18 +126,30 @@ class History:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
-        _private_file(self.path)
-        self._conn = sqlite3.connect(
-            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
+        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
+            raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
+        try:
+            _private_file(self.path)
+        except OSError as exc:
+            raise HistoryWriteFailed(
+                f"can't open the history database {self.path}: {exc.strerror or exc}"
+            ) from None
+        self.journal = RequestIdJournal(journal_path_for(self.path))
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise self._open_failed(exc) from None
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             _enable_wal(self._conn, patience=busy_timeout)
-            if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
-                raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
             self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._upgrade()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise self._open_failed(exc) from None
         except BaseException:
             self._conn.close()
             raise
@@ -109,23 +158,72 @@ class History:
                 side = Path(f"{self.path}{suffix}")
                 if side.exists() and side.stat().st_mode & 0o077:
                     side.chmod(0o600)
+        try:
+            self.fold_journal()
+        except BaseException:
+            self._conn.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
 
+    def _open_failed(self, exc: sqlite3.Error) -> StorageError:
+        """Translate an error while opening; a damaged file is moved aside and named."""
+        error = translate_sqlite_error(exc, self.path)
+        if not isinstance(error, HistoryCorrupt):
+            return error
+        try:
+            moved = _move_aside(self.path, self._clock)
+        except OSError as move_error:
+            return HistoryCorrupt(
+                f"the history database {self.path} is damaged and could not be moved aside "
+                f"({move_error.strerror or move_error}); move it away by hand"
+            )
+        return HistoryCorrupt(
+            f"the history database {self.path} was damaged; it was moved to {moved} "
+            "(nothing deleted) and the next start begins a new history",
+            moved_to=moved,
+        )
+
+    def _failed(self, exc: sqlite3.Error) -> StorageError:
+        return translate_sqlite_error(exc, self.path)
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One committed write transaction (BEGIN IMMEDIATE takes the lock up front)."""
+        """One committed write transaction (BEGIN IMMEDIATE takes the lock up front).
+
+        SQLite trouble (locked, full, damaged) comes out as a StorageError; an IntegrityError
+        is left to the caller, which knows what it means.
+        """
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from None
             try:
                 yield self._conn
-            except BaseException:
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
                 if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise self._failed(exc) from None
                 raise
-            self._conn.execute("COMMIT")
+
+    @staticmethod
+    def _next_rev(conn: sqlite3.Connection) -> int:
+        """The next change number (inside the caller's write transaction)."""
+        row = conn.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = 'rev' RETURNING value"
+        ).fetchone()
+        return int(row[0])
 
     def _upgrade(self) -> None:
+        """Bring the schema up to date; a current database is only read (no write lock)."""
+        with self._lock:
+            version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        if version == schema.latest_version():
+            return
         with self._write() as conn:
             upgrade(conn, where=str(self.path))
 
@@ -145,10 +243,15 @@ class History:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Job]:
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         with self._lock:
-            rows = self._conn.execute(sql, tuple(params)).fetchall()
-        return [self._job(row) for row in rows]
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from None
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Job]:
+        return [self._job(row) for row in self._rows(sql, params)]
 
     @staticmethod
     def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
@@ -156,7 +259,7 @@ class History:
             job_id, prompt, size, images, _endpoint, state, request_id, parent_id, sweep_id,
             sweep_label, created_at, updated_at, submitted_at, started_at, finished_at, error,
             exit_code, remote_status, queue_position, output_urls, files, cancel_requested,
-            resumed, extra,
+            resumed, extra, output_dir, owner, backend,
         ) = row
         return Job(
             id=job_id,
@@ -180,12 +283,16 @@ class History:
             cancel_requested=bool(cancel_requested),
             resumed=bool(resumed),
             extra=json.loads(extra),
+            output_dir=output_dir,
+            owner=owner,
+            backend=backend,
         )
 
     _COLUMNS = (
         "id, prompt, size, images, endpoint, state, request_id, parent_id, sweep_id, sweep_label, "
         "created_at, updated_at, submitted_at, started_at, finished_at, error, exit_code, "
-        "remote_status, queue_position, output_urls, files, cancel_requested, resumed, extra"
+        "remote_status, queue_position, output_urls, files, cancel_requested, resumed, extra, "
+        "output_dir, owner, backend"
     )
 
     @staticmethod
@@ -212,18 +319,26 @@ class History:
         parent_id: int | None = None,
         sweep_id: str | None = None,
         sweep_label: str | None = None,
+        output_dir: str | None = None,
+        owner: str | None = None,
+        backend: str | None = None,
     ) -> Job:
-        """Record a new PENDING job — before anything is sent — and return it."""
+        """Record a new PENDING job — before anything is sent — and return it.
+
+        ``output_dir`` is where its images go, whoever finishes it; ``owner`` the process that
+        follows it; ``backend`` the API it is sent to.
+        """
         now = self._clock()
         try:
             with self._write() as conn:
                 cursor = conn.execute(
                     "INSERT INTO jobs (prompt, size, images, endpoint, state, parent_id, sweep_id,"
-                    " sweep_label, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " sweep_label, created_at, updated_at, output_dir, owner, backend, rev)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         request.prompt, request.size, json.dumps(list(request.images)),
                         request.endpoint.value, JobState.PENDING.value, parent_id, sweep_id,
-                        sweep_label, now, now,
+                        sweep_label, now, now, output_dir, owner, backend, self._next_rev(conn),
                     ),
                 )
                 job_id = cursor.lastrowid
@@ -276,6 +391,7 @@ class History:
                     src, dst = JobState(row[0]), JobState(values["state"])
                     if not can_move(src, dst):
                         raise ValueError(f"job {job_id}: illegal state move {src} → {dst}")
+                values["rev"] = self._next_rev(conn)
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 conn.execute(
                     f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job_id)
@@ -304,8 +420,7 @@ class History:
         self, *, states: Iterable[JobState | str] | None = None, search: str | None = None
     ) -> int:
         where, params = self._filters(states, search)
-        with self._lock:
-            return int(self._conn.execute(f"SELECT COUNT(*) FROM jobs{where}", params).fetchone()[0])
+        return int(self._rows(f"SELECT COUNT(*) FROM jobs{where}", params)[0][0])
 
     def resumable(self) -> list[Job]:
         """Jobs to follow again at start: a resumable state and a request_id; oldest first."""
@@ -351,6 +466,143 @@ class History:
         with self._write() as conn:
             conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
+    # ------------------------------------------------------------------ who follows a job
+
+    def claim(self, job_id: int, owner: str, *, stale: Callable[[str], bool]) -> Job | None:
+        """Make ``owner`` the one process following ``job_id``; None when another live one is.
+
+        One write transaction reads the current owner and sets the new one only if the job has
+        none, already is ``owner``'s, or ``stale(current)`` says the old owner is gone: of two
+        processes claiming at once exactly one wins (BEGIN IMMEDIATE serialises them).
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise KeyError(job_id)
+            current = row[0]
+            if current not in (None, owner) and not stale(str(current)):
+                return None
+            if current != owner:
+                conn.execute(
+                    "UPDATE jobs SET owner = ?, updated_at = ?, rev = ? WHERE id = ?"
+                    " AND owner IS ?",
+                    (owner, self._clock(), self._next_rev(conn), job_id, current),
+                )
+        return self.get(job_id)
+
+    def release(self, job_id: int, owner: str) -> None:
+        """Stop owning ``job_id`` (only if ``owner`` owns it), so another process may follow it."""
+        with self._write() as conn:
+            row = conn.execute("SELECT owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is not None and row[0] == owner:
+                conn.execute(
+                    "UPDATE jobs SET owner = NULL, rev = ? WHERE id = ?",
+                    (self._next_rev(conn), job_id),
+                )
+
+    # ------------------------------------------------------------------ other processes
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (cheap: no table is read)."""
+        return int(self._rows("PRAGMA data_version")[0][0])
+
+    def current_rev(self) -> int:
+        """The newest change number; :meth:`changed_since` takes it."""
+        rows = self._rows("SELECT value FROM counters WHERE name = 'rev'")
+        return int(rows[0][0]) if rows else 0
+
+    def changed_since(self, rev: int, *, limit: int = 500) -> tuple[list[Job], int]:
+        """Jobs created or changed after change number ``rev`` (oldest change first), and the
+        change number to ask from next time."""
+        rows = self._rows(
+            f"SELECT {self._COLUMNS}, rev FROM jobs WHERE rev > ? ORDER BY rev LIMIT ?",
+            (rev, max(1, int(limit))),
+        )
+        if not rows:
+            return [], rev
+        return [self._job(row[:-1]) for row in rows], int(rows[-1][-1])
+
+    def resumable_output_dirs(self) -> list[str]:
+        """Every folder a resumable job saves to (its temp files may need sweeping)."""
+        marks = ", ".join("?" * len(_RESUMABLE_STATES))
+        rows = self._rows(
+            f"SELECT DISTINCT output_dir FROM jobs WHERE state IN ({marks})"
+            " AND output_dir IS NOT NULL",
+            _RESUMABLE_STATES,
+        )
+        return [str(row[0]) for row in rows]
+
+    # ------------------------------------------------------------------ the request-id journal
+
+    def keep_request_id(self, job: Job, request_id: str) -> None:
+        """Append a delivered request_id to the journal (fsync'd) before anything else."""
+        self.journal.append(
+            JournalEntry(
+                job_id=job.id,
+                request_id=validate_request_id(request_id),
+                prompt=job.request.prompt,
+                size=job.request.size,
+                images=job.request.images,
+                output_dir=job.output_dir,
+                backend=job.backend,
+                created_at=job.created_at,
+                submitted_at=job.submitted_at,
+            )
+        )
+
+    def fold_journal(self) -> int:
+        """Fold request ids the journal kept back into the database; empty it. Idempotent.
+
+        A job whose id never reached the database (still PENDING / SUBMITTING, or marked UNKNOWN
+        or NOT_SENT since) gets it and becomes QUEUED, so it is resumed; a job whose row is gone
+        is re-created from the entry. Returns how many entries were read.
+        """
+        return self.journal.drain(self._fold)
+
+    def _fold(self, entries: list[JournalEntry]) -> None:
+        now = self._clock()
+        with self._write() as conn:
+            for entry in entries:
+                try:
+                    request_id = validate_request_id(entry.request_id)
+                except ValueError:
+                    continue
+                if conn.execute(
+                    "SELECT 1 FROM jobs WHERE request_id = ?", (request_id,)
+                ).fetchone():
+                    continue
+                row = conn.execute(
+                    "SELECT state, prompt, request_id FROM jobs WHERE id = ?", (entry.job_id,)
+                ).fetchone()
+                if (
+                    row is not None
+                    and row[2] is None
+                    and row[1] == entry.prompt
+                    and row[0] in _WITHOUT_ID_STATES
+                ):
+                    conn.execute(
+                        "UPDATE jobs SET request_id = ?, state = ?, remote_status = 'in_queue',"
+                        " error = NULL, exit_code = NULL, finished_at = NULL, owner = NULL,"
+                        " submitted_at = COALESCE(submitted_at, ?), updated_at = ?, rev = ?"
+                        " WHERE id = ?",
+                        (request_id, JobState.QUEUED.value, entry.submitted_at, now,
+                         self._next_rev(conn), entry.job_id),
+                    )
+                    continue
+                request = JobRequest(entry.prompt, entry.size, tuple(entry.images))
+                conn.execute(
+                    "INSERT INTO jobs (prompt, size, images, endpoint, state, request_id,"
+                    " remote_status, created_at, updated_at, submitted_at, output_dir, backend,"
+                    " extra, rev) VALUES (?, ?, ?, ?, ?, ?, 'in_queue', ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        request.prompt, request.size, json.dumps(list(request.images)),
+                        request.endpoint.value, JobState.QUEUED.value, request_id,
+                        entry.created_at or now, now, entry.submitted_at, entry.output_dir,
+                        entry.backend, json.dumps({"restored_from_journal": True}),
+                        self._next_rev(conn),
+                    ),
+                )
+
     # ------------------------------------------------------------------ drafts
 
     def save_draft(self, key: str, text: str) -> None:
@@ -364,6 +616,5 @@ class History:
             )
 
     def load_draft(self, key: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute("SELECT text FROM drafts WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._rows("SELECT text FROM drafts WHERE key = ?", (key,))
+        return None if not rows else str(rows[0][0])

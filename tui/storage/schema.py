@@ -10,10 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-__all__ = ["SCHEMA_VERSION", "UPGRADES", "HistorySchemaError", "upgrade"]
+from .errors import StorageError
+
+__all__ = ["SCHEMA_VERSION", "UPGRADES", "HistorySchemaError", "latest_version", "upgrade"]
 
 
-class HistorySchemaError(RuntimeError):
+class HistorySchemaError(StorageError):
     """The database was written by a newer version of this app; it is left untouched."""
 
 
@@ -62,10 +64,34 @@ CREATE TABLE drafts (
 );
 """
 
+# Version 2: where a job's images go, which process follows it and which backend it was sent to
+# are typed columns (they were loose keys of ``extra``); ``rev`` orders changes so another
+# process can ask "what changed since I last looked".
+_V2 = """
+ALTER TABLE jobs ADD COLUMN output_dir TEXT;
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+ALTER TABLE jobs ADD COLUMN backend TEXT;
+ALTER TABLE jobs ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET
+    owner = CAST(json_extract(extra, '$.owner_pid') AS TEXT),
+    backend = json_extract(extra, '$.backend'),
+    extra = json_remove(extra, '$.owner_pid', '$.backend')
+    WHERE json_valid(extra);
+CREATE INDEX jobs_rev ON jobs(rev);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters (name, value) VALUES ('rev', 0);
+"""
+
 UPGRADES: list[Callable[[sqlite3.Connection], None]] = [
     lambda conn: _run_script(conn, _V1),
+    lambda conn: _run_script(conn, _V2),
 ]
 SCHEMA_VERSION = len(UPGRADES)
+
+
+def latest_version() -> int:
+    """The schema version this code writes (the number of upgrade steps)."""
+    return len(UPGRADES)
 
 
 def upgrade(conn: sqlite3.Connection, *, where: str = "the history database") -> int:
