@@ -2,15 +2,91 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from tui.api.client import ModelApiClient
+from tui.api.retry import RetryPolicy
+from tui.config import Token
+from tui.jobs import JobEngine, JobEvent
+from tui.models import prepare_request
 from tui.offline.faults import FaultConfig, Timing
 from tui.offline.server import OfflineServer
+from tui.storage.downloads import Downloader
+from tui.storage.files import OutputFiles
+from tui.storage.history import History
+from tui.wiring import embed_recipe_hook
 
 FAST = Timing(queue_seconds=0.05, run_seconds=0.05, queue_ahead=1)
+SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)  # jobs move only by advance()
+FAST_POLICY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05, call_deadline=10.0)
+TEST_TOKEN = "test-token-123"
+
+
+class Rig:
+    """A real engine wired to a loopback server, a real SQLite file and real files; every event
+    recorded. Keyword arguments reach the engine (``give_up_after``, ``request_id_patience``…)."""
+
+    def __init__(
+        self,
+        server: OfflineServer,
+        tmp: Path,
+        *,
+        poll: float = 0.02,
+        policy: RetryPolicy = FAST_POLICY,
+        busy_timeout: float = 10.0,
+        output_dir: Path | None = None,
+        database: Path | None = None,
+        **engine_options: Any,
+    ) -> None:
+        self.server = server
+        self.events: list[JobEvent] = []
+        self.history = History(database or tmp / "history.sqlite3", busy_timeout=busy_timeout)
+        self.output_dir = output_dir or tmp / "out"
+        self.files = OutputFiles(self.output_dir)
+        self.files.ensure()
+        token = Token(SecretStr(TEST_TOKEN), "RUNCOMFY_TOKEN")
+        self.client = ModelApiClient(server.base_url, token, policy=policy)
+        self.downloader = Downloader(api_base=server.base_url, backoff=0.01, max_backoff=0.05)
+        engine_options.setdefault("backend", "test")
+        self.engine = JobEngine(
+            client=self.client,
+            history=self.history,
+            downloader=self.downloader,
+            output_files=self.files,
+            poll_interval=poll,
+            on_event=self.events.append,
+            before_commit=embed_recipe_hook(self.history),
+            **engine_options,
+        )
+
+    def job(self, prompt: str = 'a sign that reads "OPEN"', **kw: Any) -> int:
+        prepared = prepare_request(prompt, kw.get("size"), kw.get("images", ()))
+        return self.engine.create(prepared.request, output_dir=kw.get("output_dir")).id
+
+    def messages(self, job_id: int) -> list[str]:
+        return [e.message for e in self.events if e.job.id == job_id and e.message]
+
+    def images(self, directory: Path | None = None) -> list[Path]:
+        folder = directory or self.output_dir
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+    def temps(self, directory: Path | None = None) -> list[Path]:
+        folder = directory or self.output_dir
+        return [p for p in folder.iterdir() if p.name.startswith(".")]
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.downloader.aclose()
+        self.history.close()
 
 
 @pytest.fixture
@@ -33,3 +109,69 @@ def offline_server() -> Iterator[OfflineServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def rig(offline_server: OfflineServer, tmp_path: Path) -> AsyncIterator[Rig]:
+    made = Rig(offline_server, tmp_path)
+    yield made
+    await made.aclose()
+
+
+# ------------------------------------------------------------------ the headless commands, run
+# as real processes
+
+TOKEN = "rc-SECRET-token-4f9a2c"
+
+
+@pytest.fixture
+def env(app_home: Path) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["RUNCOMFY_TOKEN"] = TOKEN
+    environment["PYTHONUNBUFFERED"] = "1"
+    return environment
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True,
+        timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", *args], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+
+
+def history_of(home: Path) -> History:
+    return History(home / "data" / "history.sqlite3")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 90) -> None:
+    """Poll real state (files, the database, server counters); generous for slow CI machines."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (KeyError, FileNotFoundError, OSError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def first_job(home: Path):  # type: ignore[no-untyped-def]
+    with history_of(home) as history:
+        jobs = history.list_jobs(limit=5)
+    return jobs[-1] if jobs else None
+
+
+def images_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if not p.name.startswith(".")) if directory.exists() else []
+
+
+def temps_in(directory: Path) -> list[Path]:
+    return [p for p in directory.iterdir() if p.name.startswith(".")] if directory.exists() else []

@@ -7,76 +7,26 @@ Covers exit codes, the never-resubmit rule across SIGKILL (mid-poll and mid-down
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import (
+    SLOW,
+    TOKEN,
+    cli,
+    first_job,
+    images_in,
+    spawn,
+    temps_in,
+    wait_until,
+)
 
 from tui.models import JobState
 from tui.offline.faults import Fault, FaultConfig, Timing
 from tui.offline.server import OfflineServer
-from tui.storage.history import History
-
-TOKEN = "rc-SECRET-token-4f9a2c"
-SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
-
-
-@pytest.fixture
-def env(app_home: Path) -> dict[str, str]:
-    environment = dict(os.environ)
-    environment["RUNCOMFY_TOKEN"] = TOKEN
-    environment["PYTHONUNBUFFERED"] = "1"
-    return environment
-
-
-def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True,
-        timeout=timeout, stdin=subprocess.DEVNULL,
-    )
-
-
-def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tui", *args], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-    )
-
-
-def history_of(home: Path) -> History:
-    return History(home / "data" / "history.sqlite3")
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 90) -> None:
-    """Poll real state (files, the database, server counters); generous for slow CI machines."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (KeyError, FileNotFoundError, OSError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
-def first_job(home: Path):  # type: ignore[no-untyped-def]
-    with history_of(home) as history:
-        jobs = history.list_jobs(limit=5)
-    return jobs[-1] if jobs else None
-
-
-def images_in(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if not p.name.startswith(".")) if directory.exists() else []
-
-
-def temps_in(directory: Path) -> list[Path]:
-    return [p for p in directory.iterdir() if p.name.startswith(".")] if directory.exists() else []
 
 
 def test_run_text_to_image_json(offline_server: OfflineServer, env: dict[str, str], app_home: Path) -> None:

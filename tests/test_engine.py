@@ -4,78 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conftest import Rig
 
-from tui.api.client import ModelApiClient
-from tui.api.retry import RetryPolicy
-from tui.config import Token
 from tui.iterate.recipe import read_recipe
-from tui.jobs import CancelOutcome, JobEngine, JobEvent
-from tui.models import JobState, prepare_request
+from tui.jobs import CancelOutcome
+from tui.models import JobState
 from tui.offline.faults import Fault, FaultConfig, Timing
 from tui.offline.server import OfflineServer
-from tui.storage.downloads import Downloader
-from tui.storage.files import OutputFiles
-from tui.storage.history import History
-from tui.wiring import embed_recipe_hook
 
-FAST_POLICY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05, call_deadline=10.0)
 SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
-
-
-class Rig:
-    """An engine wired to a loopback server, with every event recorded."""
-
-    def __init__(self, server: OfflineServer, tmp: Path, *, poll: float = 0.02) -> None:
-        from pydantic import SecretStr
-
-        self.server = server
-        self.events: list[JobEvent] = []
-        self.history = History(tmp / "history.sqlite3")
-        self.output_dir = tmp / "out"
-        self.files = OutputFiles(self.output_dir)
-        self.files.ensure()
-        token = Token(SecretStr("test-token-123"), "RUNCOMFY_TOKEN")
-        self.client = ModelApiClient(server.base_url, token, policy=FAST_POLICY)
-        self.downloader = Downloader(api_base=server.base_url, backoff=0.01, max_backoff=0.05)
-        self.engine = JobEngine(
-            client=self.client,
-            history=self.history,
-            downloader=self.downloader,
-            output_files=self.files,
-            poll_interval=poll,
-            on_event=self.events.append,
-            before_commit=embed_recipe_hook(self.history),
-            backend="test",
-        )
-
-    def job(self, prompt: str = 'a sign that reads "OPEN"', **kw: object) -> int:
-        prepared = prepare_request(prompt, kw.get("size"), kw.get("images", ()))  # type: ignore[arg-type]
-        return self.engine.create(prepared.request).id
-
-    def messages(self, job_id: int) -> list[str]:
-        return [e.message for e in self.events if e.job.id == job_id and e.message]
-
-    def images(self) -> list[Path]:
-        return sorted(p for p in self.output_dir.iterdir() if not p.name.startswith("."))
-
-    def temps(self) -> list[Path]:
-        return [p for p in self.output_dir.iterdir() if p.name.startswith(".")]
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-        await self.downloader.aclose()
-        self.history.close()
-
-
-@pytest.fixture
-async def rig(offline_server: OfflineServer, tmp_path: Path) -> AsyncIterator[Rig]:
-    made = Rig(offline_server, tmp_path)
-    yield made
-    await made.aclose()
 
 
 async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -332,8 +272,7 @@ async def test_soak_100_concurrent_jobs_with_faults(offline_server: OfflineServe
         seed=7, rate_5xx=0.06, rate_429=0.04, rate_reset=0.04, rate_truncate=0.04,
         rate_unknown_status=0.03, retry_after=0.02,
     )
-    rig = Rig(offline_server, tmp_path, poll=0.05)
-    rig.engine._submit_slots = asyncio.Semaphore(16)  # a wider submission window for the soak
+    rig = Rig(offline_server, tmp_path, poll=0.05, max_concurrent_submissions=16)
     try:
         ids = [rig.job(f'poster number {n} that reads "N{n}"') for n in range(100)]
         started = time.monotonic()

@@ -339,3 +339,55 @@ async def test_everything_is_visible_at_80x24(services: Services) -> None:
             hit, _ = screen.get_widget_at(region.x, region.y)
             assert hit is widget or widget in hit.ancestors_with_self, selector
         assert screen.region.contains_region(screen.query_one("#size-select").region)
+
+
+async def test_a_second_window_sees_another_process_jobs_without_following_them(
+    services: Services, offline_server: OfflineServer, tmp_path: Path
+) -> None:
+    import os
+
+    from conftest import Rig
+
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        other = Rig(offline_server, tmp_path / "other", pid=os.getppid(),
+                    database=services.history.path, backend=services.engine.backend)
+        try:
+            job = await other.engine.follow(other.job("made in another window"))
+            assert job.state is JobState.COMPLETED
+            await wait_until(pilot, lambda: bool(app.main_screen.query(f"#job-{job.id}")))
+            await wait_until(pilot, lambda: card(app, job.id).event.job.state is JobState.COMPLETED)
+            assert Path(job.files[0]).name in card_status(app, job.id)
+            assert not services.engine.is_following(job.id)
+            assert offline_server.stats.submits == 1
+        finally:
+            await other.aclose()
+
+
+async def test_a_request_id_history_refused_is_shown_to_the_user(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    from test_nothing_lost import Locker
+
+    services.engine.request_id_patience = 0.2
+    lockers: list[Locker] = []
+
+    def lock_once_submitting(event) -> None:  # type: ignore[no-untyped-def]
+        if event.job.state is JobState.SUBMITTING and not lockers:
+            lockers.append(Locker(services.history.path))
+
+    services.engine.subscribe(lock_once_submitting)
+    app = GptImageApp(services)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await submit(pilot, "locked out")
+            await wait_until(pilot, lambda: bool(lockers) and any(
+                "keep it" in str(n.message) for n in app._notifications
+            ), seconds=30)
+            (shown,) = [str(n.message) for n in app._notifications if "keep it" in str(n.message)]
+            request_id = shown.split("request id ")[1].split(" ")[0]
+            assert request_id == offline_server.request_ids()[0]
+            assert request_id in label_text(app, "#status")
+    finally:
+        for locker in lockers:
+            locker.release()

@@ -43,6 +43,12 @@ class Fault(enum.StrEnum):
     OVERSIZED = "oversized"  # a valid PNG header claiming 20000x20000 pixels
     UNKNOWN_STATUS = "unknown_status"  # status: {"status": unknown_status_text}
     HOSTILE_FAILURE = "hostile_failure"  # the job fails with escape codes and markup in its error
+    HANG = "hang"  # no answer at all, the connection held open until the client gives up
+    ACCEPT_WITH_ERROR = "accept_with_error"  # submit: 200 with a request_id AND an error_code
+    RESULT_NOT_READY = "result_not_ready"  # result: "in_queue", no output, whatever status said
+    SHORT_BODY = "short_body"  # Content-Length N, N-4 bytes sent, then the connection closed
+    CUT_IMAGE = "cut_image"  # a PNG without its IEND chunk, with a matching Content-Length
+    ECHO_TOKEN = "echo_token"  # status/result strings repeat the Authorization header
 
 
 @dataclass

@@ -18,13 +18,26 @@ from pydantic import BaseModel, ValidationError
 from ..api.schemas import EditInput, TextToImageInput
 from .faults import Fault, FaultPicker
 from .render import render_image
-from .responses import Answer, abort, deliver, early_fault_answer, error_answer, json_answer
+from .responses import (
+    Answer,
+    abort,
+    deliver,
+    early_fault_answer,
+    error_answer,
+    hang,
+    json_answer,
+)
 from .simulation import HOSTILE_ERROR, JobView, ServerStats, Simulation, shape_output
 
 __all__ = ["MODEL_PREFIX", "ApiHandlers"]
 
 MODEL_PREFIX = "openai/gpt-image-2/"
 _INPUTS: dict[str, type[BaseModel]] = {"text-to-image": TextToImageInput, "edit": EditInput}
+
+
+def _credentials(request: web.Request) -> str:
+    """What the client sent as Authorization (a hostile server echoing it back)."""
+    return request.headers.get("Authorization", "no credentials")
 
 
 class ApiHandlers:
@@ -86,6 +99,8 @@ class ApiHandlers:
             self._stats.add_fault(fault)
         if fault is Fault.RESET:
             return fault, await abort(request)
+        if fault is Fault.HANG:
+            return fault, await hang(request)
         early = early_fault_answer(fault, self._picker.config.retry_after)
         if early is not None:
             return fault, await deliver(request, early, None, self._picker.drip_seconds(fault))
@@ -169,11 +184,13 @@ class ApiHandlers:
             fail_error=HOSTILE_ERROR if fails else None,
         )
         urls = self._urls(job.request_id)
-        payload = {
+        payload: dict[str, Any] = {
             "request_id": job.request_id,
             **urls,
             "cancel_url": f"{self._base_url}/requests/{job.request_id}/cancel",
         }
+        if fault is Fault.ACCEPT_WITH_ERROR:
+            payload.update(error_code=500001, error_message="queued after an upstream hiccup")
         return await self._send(request, json_answer(payload), fault)
 
     async def _catalog(self, request: web.Request) -> Any:
@@ -214,6 +231,8 @@ class ApiHandlers:
         payload: dict[str, Any] = {"request_id": job.request_id, "status": job.state}
         if fault is Fault.UNKNOWN_STATUS:
             payload["status"] = self._picker.config.unknown_status_text
+        elif fault is Fault.ECHO_TOKEN:
+            payload["status"] = f"held for {_credentials(request)}"
         elif job.state == "in_queue":
             payload["queue_position"] = job.queue_position
         elif job.state == "in_progress":
@@ -227,7 +246,15 @@ class ApiHandlers:
         fault, job, answered = await self._lookup(request, "result", "result_gets")
         if job is None:
             return answered
+        if fault is Fault.ECHO_TOKEN:
+            self._simulation.advance(
+                job.request_id, "failed", error=f"refused {_credentials(request)}"
+            )
+            job = self._simulation.get(job.request_id) or job
         output: Any = None
+        if fault is Fault.RESULT_NOT_READY:
+            payload = {"request_id": job.request_id, "status": "in_queue", "output": None}
+            return await self._send(request, json_answer(payload), fault)
         if job.state == "completed":
             await self._image(job)
             urls = [f"{self._origin()}/files/{name}" for name in job.files]

@@ -7,6 +7,7 @@ cut short, a byte-per-second drip, an HTML captive portal, a gzip bomb, a pixel 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import struct
@@ -24,10 +25,12 @@ __all__ = [
     "OVERSIZED_PIXELS",
     "Answer",
     "abort",
+    "cut_png",
     "deliver",
     "early_fault_answer",
     "error_answer",
     "gzip_bomb",
+    "hang",
     "json_answer",
     "oversized_png",
 ]
@@ -137,6 +140,18 @@ async def _apply_body_fault(answer: Answer, fault: Fault) -> Answer:
     return Answer(200, oversized_png(), "image/png")
 
 
+async def hang(request: web.Request) -> web.StreamResponse:
+    """Never answer: hold the connection until the client drops it (or the server stops)."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.Event().wait()
+    return web.Response(status=504)
+
+
+def cut_png(png: bytes) -> bytes:
+    """``png`` without its final IEND chunk (12 bytes): the header parses, the end is gone."""
+    return png[:-12]
+
+
 async def deliver(
     request: web.Request, answer: Answer, fault: Fault | None, drip_seconds: float
 ) -> web.StreamResponse:
@@ -145,6 +160,20 @@ async def deliver(
         answer = await _apply_body_fault(answer, fault)
     if fault is Fault.RESET_AFTER_ACCEPT:
         return await abort(request)
+    if fault is Fault.HANG:
+        return await hang(request)
+    if fault is Fault.CUT_IMAGE and answer.status == 200:
+        answer = Answer(200, cut_png(answer.body), answer.content_type, answer.headers)
+    if fault is Fault.SHORT_BODY:
+        response = web.StreamResponse(status=answer.status, headers=answer.headers)
+        response.content_type = answer.content_type.split(";")[0]
+        response.content_length = len(answer.body)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await response.prepare(request)
+            await response.write(answer.body[:-4])
+            if request.transport is not None:
+                request.transport.close()  # a clean close, 4 bytes short
+        return response
     if fault is not Fault.TRUNCATE and drip_seconds <= 0:
         whole = web.Response(status=answer.status, body=answer.body, headers=answer.headers)
         whole.content_type = answer.content_type.split(";")[0]

@@ -120,7 +120,7 @@ class History:
         path: Path,
         *,
         clock: Callable[[], float] = time.time,
-        busy_timeout: float = 10.0,
+        busy_timeout: float = 5.0,
         synchronous: str = "FULL",
     ) -> None:
         self.path = Path(path)
