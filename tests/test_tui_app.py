@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Label
 
@@ -391,3 +392,15 @@ async def test_a_request_id_history_refused_is_shown_to_the_user(
     finally:
         for locker in lockers:
             locker.release()
+
+
+async def test_text_typed_just_before_ctrl_j_is_in_the_job(services: Services) -> None:
+    """Keys and ctrl+j arriving in one burst (a paste over SSH, tmux send-keys)."""
+    app = GptImageApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        editor.focus()
+        for key in ["a", "space", "b", "ctrl+j"]:  # posted together: nothing runs in between
+            app.post_message(events.Key(key, {"space": " "}.get(key, key if len(key) == 1 else None)))
+        await wait_until(pilot, lambda: services.history.count() == 1)
+        assert services.history.list_jobs()[0].request.prompt == "a b"

@@ -267,6 +267,11 @@ class MainScreen(IterateActions, Screen[None]):
             self.notify(f"couldn't save the draft: {clean_text(exc, limit=120)}", markup=False)
 
     def action_submit(self) -> None:
+        # ctrl+j is a priority binding: it runs before the editor has handled the keys typed
+        # (or pasted) just before it. Read the prompt once the editor's queue is through them.
+        self.query_one(PromptEditor).call_later(self._submit_now)
+
+    def _submit_now(self) -> None:
         composer = self.query_one(Composer)
         prompt, size, images = composer.values()
         self._draft_text = prompt
