@@ -89,6 +89,14 @@ class Rig:
         self.history.close()
 
 
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests don't depend on the caller's terminal settings (NO_COLOR, FORCE_COLOR …); a test
+    about them sets them itself."""
+    for name in ("NO_COLOR", "FORCE_COLOR", "TEXTUAL", "TEXTUAL_THEME"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Config, data, cache and outputs under tmp_path; no real token reachable."""

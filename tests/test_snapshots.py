@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,8 +34,9 @@ from tui.widgets.job_pool import JobPool
 
 T0 = 1_790_000_000.0  # frozen "now"
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
-# A fixed place for the one real image, so the path shown in the details never changes.
-SNAPSHOT_OUT = Path(tempfile.gettempdir()) / "gpt-image-tui-snapshots"
+# The one real image lives in the test's own folder; the job records it relative to the working
+# directory (each test runs in its tmp_path), so the folder shown in the details never changes.
+SNAPSHOT_OUT = Path("snapshot-out")
 OTHER_LIVE_PID = os.getppid()
 
 
@@ -52,9 +52,10 @@ class SilentClient:
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+def utc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+    monkeypatch.chdir(tmp_path)
 
 
 def _walk(history: History, job_id: int, states: list[JobState], **final: Any) -> None:

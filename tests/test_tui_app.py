@@ -358,7 +358,8 @@ async def test_a_second_window_sees_another_process_jobs_without_following_them(
             assert job.state is JobState.COMPLETED
             await wait_until(pilot, lambda: bool(app.main_screen.query(f"#job-{job.id}")))
             await wait_until(pilot, lambda: card(app, job.id).event.job.state is JobState.COMPLETED)
-            assert Path(job.files[0]).name in card_status(app, job.id)
+            name = Path(job.files[0]).name
+            await wait_until(pilot, lambda: name in card_status(app, job.id))
             assert not services.engine.is_following(job.id)
             assert offline_server.stats.submits == 1
         finally:

@@ -102,8 +102,9 @@ class JobEngine:
         )
         self._submit_slots = asyncio.Semaphore(max(1, max_concurrent_submissions))
         self._followers: dict[int, asyncio.Future[Job]] = {}
-        self._seen_version: int | None = None
-        self._seen_rev: int | None = None
+        # Where :meth:`sync_external` starts from: everything changed after this engine was built.
+        self._seen_version = history.data_version()
+        self._seen_rev = history.current_rev()
 
     # ----------------------------------------------------------------- public API
 
@@ -439,9 +440,6 @@ class JobEngine:
     def _external_changes(self) -> list[Job]:
         """(In a thread) jobs changed by anyone since the last look; [] when nothing was."""
         version = self.history.data_version()
-        if self._seen_rev is None:
-            self._seen_version, self._seen_rev = version, self.history.current_rev()
-            return []
         if version == self._seen_version:
             return []
         limit = 500

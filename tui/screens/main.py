@@ -154,7 +154,6 @@ class MainScreen(IterateActions, Screen[None]):
             )
         self.set_interval(1.0, self._tick)
         # Other processes (a second window, `resume`) change jobs too: show their changes.
-        self.run_worker(self.engine.sync_external(), group="external", exit_on_error=False)
         self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
 
     def _sync_external(self) -> None:
