@@ -12,11 +12,19 @@ from textual.app import App, ComposeResult
 from textual.worker import WorkerFailed
 
 from tui import imaging
-from tui.imaging import GraphicsChoice, PreviewCache, PreviewError, ProbeAnswer, detect_graphics
+from tui.imaging import GraphicsChoice, PreviewCache, PreviewError, detect_graphics
 from tui.screens.image import ImageScreen
+from tui.terminal.decide import QueryPlan
 from tui.widgets.preview import ImagePreview
 
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+
+# Recorded from real terminals (term-shot, Debian 12): the answers to build_query's questions.
+XTERM_SIXEL = b"\x1bP>|XTerm(379)\x1b\\\x1bP1$r0;38:2::1:2:3m\x1b\\\x1b[?63;1;2;4;6;9;15;16;22;28c"
+KITTY_026 = (
+    b"\x1b_Gi=31;OK\x1b\\\x1bP>|kitty(0.26.5)\x1b\\\x1bP1$r38:2:1:2:3m\x1b\\"
+    b"\x1bP0+r524742\x1b\\\x1bP0+r5463\x1b\\\x1b[?62;c"
+)
 
 
 class FakeTTY:
@@ -34,23 +42,27 @@ class FakeTTY:
 
 
 class Probe:
-    def __init__(self, answer: ProbeAnswer) -> None:
-        self.answer = answer
-        self.calls: list[float] = []
+    """Stands in for the terminal: records what was asked, answers with recorded bytes."""
 
-    def __call__(self, stdin_fd: int, stdout_fd: int, timeout: float) -> ProbeAnswer:
-        self.calls.append(timeout)
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.plans: list[QueryPlan] = []
+
+    def __call__(self, stdin_fd: int, stdout_fd: int, plan: QueryPlan) -> bytes:
+        self.plans.append(plan)
         return self.answer
 
 
-def detect(requested="auto", env=None, *, tty_in=True, tty_out=True, answer=None):
-    probe = Probe(answer or ProbeAnswer(answered=True))
+def detect(requested="auto", env=None, *, tty_in=True, tty_out=True, answer=b"", colors="auto"):
+    probe = Probe(answer)
     choice = detect_graphics(
         requested,
         {"TERM": "xterm-256color"} if env is None else env,
+        colors=colors,
         stdin=FakeTTY(0, tty_in),
         stdout=FakeTTY(1, tty_out),
         probe=probe,
+        ask_tmux=lambda env: None,
     )
     return choice, probe
 
@@ -60,15 +72,31 @@ def make_png(path: Path, size=(600, 300), color=(200, 40, 40)) -> Path:
     return path
 
 
-# --- detection -------------------------------------------------------------------------------
+# --- detection (the decisions themselves: tests/test_terminal.py) ----------------------------
 
 
 @pytest.mark.parametrize("mode", ["kitty", "sixel", "halfcell"])
-def test_explicit_flag_wins_and_never_probes(mode):
-    choice, probe = detect(mode, {"TMUX": "/tmp/tmux-1/default,1,0", "TERM": "tmux-256color"})
+def test_explicit_flags_win_and_only_the_cell_size_is_asked(mode):
+    env = {"TMUX": "/tmp/tmux-1/default,1,0", "TERM": "tmux-256color"}
+    choice, probe = detect(mode, env, colors="256", answer=b"\x1b[6;16;8t\x1b[?1;2c")
     assert choice.mode == mode
     assert choice.reason == f"--graphics {mode}"
-    assert probe.calls == []
+    assert choice.colors is not None and choice.colors.depth == "256"
+    assert choice.colors.reason == "--colors 256"
+    if mode == "halfcell":  # half-cell images need no pixel size: nothing to ask
+        assert probe.plans == []
+    else:  # the terminal has no pixel size in its tty: only that is asked, no graphics query
+        assert [(p.kitty, p.passthrough, p.cell_size) for p in probe.plans] == [
+            (False, False, True)
+        ]
+        assert choice.cell_size == (8, 16)
+
+
+def test_explicit_graphics_still_asks_about_colours():
+    choice, probe = detect("halfcell", answer=XTERM_SIXEL)
+    assert choice.mode == "halfcell" and choice.colors is not None
+    assert choice.colors.depth == "truecolor"
+    assert len(probe.plans) == 1 and not probe.plans[0].kitty
 
 
 def test_unknown_mode_refused():
@@ -77,12 +105,12 @@ def test_unknown_mode_refused():
 
 
 def test_not_a_tty_is_halfcell_without_probing():
-    choice, probe = detect(tty_out=False, answer=ProbeAnswer(True, kitty=True))
+    choice, probe = detect(tty_out=False, answer=KITTY_026)
     assert choice.mode == "halfcell"
     assert "not a terminal" in choice.reason
-    assert probe.calls == []
-    choice, probe = detect(tty_in=False, answer=ProbeAnswer(True, kitty=True))
-    assert choice.mode == "halfcell" and probe.calls == []
+    assert probe.plans == []
+    choice, probe = detect(tty_in=False, answer=KITTY_026)
+    assert choice.mode == "halfcell" and probe.plans == []
 
 
 def test_real_non_tty_stdio_never_touches_the_terminal():
@@ -90,58 +118,31 @@ def test_real_non_tty_stdio_never_touches_the_terminal():
     assert detect_graphics("auto").mode == "halfcell"
 
 
-@pytest.mark.parametrize(
-    "env, words",
-    [
-        ({"TMUX": "/tmp/tmux-1000/default,1,0", "TERM": "screen-256color"}, "tmux"),
-        ({"TERM": "tmux-256color"}, "tmux"),
-        ({"STY": "123.pts-0", "TERM": "screen"}, "screen"),
-        ({"TERM": "dumb"}, "dumb"),
-        ({}, "unset"),
-    ],
-)
-def test_multiplexers_and_dumb_terminals_get_halfcell(env, words):
-    choice, probe = detect(env=env, answer=ProbeAnswer(True, kitty=True, sixel=True))
-    assert choice.mode == "halfcell"
-    assert words in choice.reason and choice.reason.startswith("auto: ")
-    assert probe.calls == []
-    assert "half-cell" in choice.label
-
-
-@pytest.mark.parametrize(
-    "answer, mode, words",
-    [
-        (ProbeAnswer(True, kitty=True), "kitty", "Kitty graphics query"),
-        (ProbeAnswer(True, sixel=True), "sixel", "Sixel"),
-        (ProbeAnswer(True, kitty=True, sixel=True), "sixel", "Sixel"),
-        (ProbeAnswer(True), "halfcell", "no Kitty graphics or Sixel"),
-        (ProbeAnswer(False), "halfcell", "no answer"),
-    ],
-)
-def test_terminal_answer_decides(answer, mode, words):
-    choice, probe = detect(answer=answer)
-    assert choice.mode == mode
-    assert words in choice.reason
-    assert probe.calls == [0.3]
+def test_recorded_xterm_answer_gives_sixel_and_truecolor():
+    choice, probe = detect(answer=XTERM_SIXEL, env={"TERM": "xterm"})
+    assert choice.mode == "sixel"
+    assert choice.colors is not None and choice.colors.depth == "truecolor"
+    assert probe.plans[0].timeout == 0.3
+    assert "Sixel" in choice.help_text and "24-bit colour" in choice.help_text
 
 
 def test_ssh_waits_longer_and_says_so():
     env = {"TERM": "xterm-kitty", "SSH_CONNECTION": "10.0.0.2 5000 10.0.0.1 22"}
-    choice, probe = detect(env=env, answer=ProbeAnswer(False))
+    choice, probe = detect(env=env)
     assert choice.mode == "halfcell"
-    assert "over SSH" in choice.reason
-    assert probe.calls == [1.0]
+    assert "over SSH" in choice.reason and "no answer" in choice.reason
+    assert probe.plans[0].timeout == 1.0
 
 
 def test_probe_cell_size_is_used():
-    choice, _ = detect(answer=ProbeAnswer(True, kitty=True, cell_size=(9, 18)))
+    choice, _ = detect(answer=b"\x1b[6;18;9t" + XTERM_SIXEL)
     assert choice.cell_size == (9, 18)
 
 
 def test_probe_without_a_terminal_gives_no_answer(tmp_path):
     with open(tmp_path / "f", "w+b") as handle:
-        answer = imaging.probe_terminal(handle.fileno(), handle.fileno(), 0.05)
-    assert answer == ProbeAnswer(answered=False)
+        raw = imaging.probe_terminal(handle.fileno(), handle.fileno(), QueryPlan(timeout=0.05))
+    assert raw == b""
 
 
 def test_widget_classes_per_mode():
@@ -149,7 +150,9 @@ def test_widget_classes_per_mode():
 
     assert imaging.image_widget_class(HALFCELL) is HalfcellImage
     assert imaging.image_widget_class(GraphicsChoice("kitty", "x")) is TGPImage
-    assert imaging.image_widget_class(GraphicsChoice("sixel", "x")) is SixelImage
+    sixel = imaging.image_widget_class(GraphicsChoice("sixel", "x"))
+    assert issubclass(sixel, SixelImage) and sixel is not SixelImage
+    assert sixel(Image.new("RGB", (4, 4))) is not None  # the subclass can be built
 
 
 # --- preview cache ---------------------------------------------------------------------------
