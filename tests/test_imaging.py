@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.worker import WorkerFailed
 
 from tui import imaging
@@ -334,3 +337,120 @@ async def test_show_before_mount_is_honoured(tmp_path):
         await pilot.pause()
         image = app.query_one(HalfcellImage)
         assert image.region.width == 40 and image.region.height == 7  # 3:1 at 1:2 cells
+
+
+# --- Sixel: dithered, palette up front, no stale cells ----------------------------------------
+
+
+def gradient(width=240, height=60) -> Image.Image:
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [(x * 255 // width, 80 + y, 255 - x * 255 // width) for y in range(height) for x in range(width)]
+    )
+    return image
+
+
+def block_error(a: Image.Image, b: Image.Image, block=8) -> float:
+    """Mean colour error after averaging 8×8 blocks (what the eye sees from a distance)."""
+    small = (a.width // block, a.height // block)
+    pa = a.convert("RGB").resize(small, Image.Resampling.BOX).tobytes()
+    pb = b.convert("RGB").resize(small, Image.Resampling.BOX).tobytes()
+    return sum(abs(x - y) for x, y in zip(pa, pb, strict=True)) / len(pa)
+
+
+def test_dither_keeps_gradients_smooth_where_plain_quantising_bands():
+    from tui.terminal.sixel import dither
+
+    source = gradient()
+    dithered = dither(source, colors=8)
+    banded = source.quantize(8, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    assert dithered.mode == "P" and len(dithered.getcolors(256) or []) <= 8
+    assert block_error(source, dithered) < block_error(source, banded) / 2
+
+
+def test_dither_lays_transparency_on_the_background():
+    from tui.terminal.sixel import dither
+
+    clear = Image.new("RGBA", (8, 8), (255, 0, 0, 0))
+    assert dither(clear, (0, 0, 255)).convert("RGB").getpixel((3, 3)) == (0, 0, 255)
+
+
+def test_palette_is_moved_into_the_header():
+    from textual_image._sixel import image_to_sixels
+
+    from tui.terminal.sixel import dither, hoist_palette
+
+    data = hoist_palette(image_to_sixels(dither(gradient(60, 24), colors=16)))
+    header_end = data.index('"1;1;60;24') + len('"1;1;60;24')
+    definitions = re.findall(r"#\d+;2;\d+;\d+;\d+", data)
+    assert definitions and data[header_end:].startswith("".join(definitions))
+    assert not re.search(r"#\d+;2;", data[header_end + len("".join(definitions)) :])
+    assert hoist_palette(data) == data  # already up front: unchanged
+    conflicting = '\x1bP0;0;0q"1;1;1;6#0;2;0;0;0~#0;2;9;9;9~\x1b\\'
+    assert hoist_palette(conflicting) == conflicting
+    assert hoist_palette("not sixel #0;2;1;1;1") == "not sixel #0;2;1;1;1"
+
+
+class SixelApp(App[None]):
+    def __init__(self, image: Image.Image) -> None:
+        super().__init__()
+        self.image = image
+
+    def compose(self) -> ComposeResult:
+        widget_class = imaging.image_widget_class(GraphicsChoice("sixel", "x", (6, 12)))
+        yield widget_class(self.image, id="sixel")
+
+
+def sixel_lines(app: App[None]) -> tuple[list, Any]:
+    impl = app.query_one("#sixel").children[0]
+    region = impl.content_region
+    return impl.render_lines(Region(0, 0, region.width, region.height)), region
+
+
+async def test_sixel_widget_paints_every_cell_then_the_image():
+    app = SixelApp(gradient(120, 96))
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        lines, region = sixel_lines(app)
+        assert len(lines) == region.height > 1
+        for line in lines:  # every cell is written, so nothing stale survives underneath
+            assert line.cell_length == region.width
+            assert line.text.startswith(" " * region.width)
+        last = "".join(segment.text for segment in lines[-1])
+        assert "\x1b[?8452h\x1bP" in last  # cursor right of the image: no scroll at the bottom
+        sixel = last[last.index("\x1bP") : last.index("\x1b\\") + 2]
+        first_pixel = re.search(r"[?-~!$-]", sixel[sixel.index('"') + 1 :])
+        assert first_pixel and not re.search(r"#\d+;2;", sixel[sixel.index('"') + 1 + first_pixel.start() :])
+        # afterwards the cursor is on the image's last row, where Textual goes on writing
+        assert last.endswith(f"\x1b[{region.bottom};{region.right + 1}H")
+
+
+async def test_sixel_redrawn_whole_after_a_modal_and_full_screen(tmp_path):
+    from tui.screens.help import HelpScreen, help_content
+
+    source = make_png(tmp_path / "s.png", (300, 200), (20, 200, 90))
+    app = SixelApp(gradient(120, 96))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        before, _ = sixel_lines(app)
+        await app.push_screen(HelpScreen(help_content([], backend="b", graphics="g", signin=None)))
+        await pilot.pause()
+        assert sixel_lines(app)[0] == []  # hidden under the modal: nothing drawn over it
+        app.pop_screen()
+        await pilot.pause()
+        after, _ = sixel_lines(app)
+        assert [line.text for line in after] == [line.text for line in before]
+        await app.push_screen(ImageScreen(source, GraphicsChoice("sixel", "x", (6, 12)), PreviewCache(tmp_path / "c")))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert [line.text for line in sixel_lines(app)[0]] == [line.text for line in before]
+
+
+def test_hoisting_keeps_the_register_a_definition_selected():
+    from tui.terminal.sixel import hoist_palette
+
+    lazy = '\x1bP0;0;0q"1;1;2;6#0;2;100;0;0~#1;2;0;0;100~$#0~\x1b\\'
+    assert hoist_palette(lazy) == '\x1bP0;0;0q"1;1;2;6#0;2;100;0;0#1;2;0;0;100#0~#1~$#0~\x1b\\'
+    assert hoist_palette(hoist_palette(lazy)) == hoist_palette(lazy)

@@ -19,6 +19,8 @@ __all__ = ["MAX_REGISTERS", "dither", "hoist_palette"]
 MAX_REGISTERS = 256  # colour registers used per image (xterm has 1024, VT340-compatible 256+)
 _HEADER = re.compile(r'\x1bP[\d;]*q(?:"[\d;]*)?')
 _DEFINE = re.compile(r"#(\d+);2;(\d+);(\d+);(\d+)")
+_SELECTION = re.compile(r"#\d+(?!\d|;)")
+_LEADING_DEFINITIONS = re.compile(r"(?:#\d+;2;\d+;\d+;\d+)*")
 
 
 def dither(
@@ -59,7 +61,16 @@ def hoist_palette(sixel: str) -> str:
             conflict = True
         return f"#{register}"
 
-    body = _DEFINE.sub(select, sixel[header.end() :])
+    body = sixel[header.end() :]
+    lead = _LEADING_DEFINITIONS.match(body)
+    current = ""  # a definition also selects its register: keep the last one selected
+    for definition in _DEFINE.finditer(lead.group(0) if lead else ""):
+        definitions.setdefault(definition.group(1), definition.group(0))
+        current = f"#{definition.group(1)}"
+    body = body[lead.end() if lead else 0 :]
+    if current and not _SELECTION.match(body):
+        body = current + body
+    body = _DEFINE.sub(select, body)
     if conflict:
         return sixel
     return sixel[: header.end()] + "".join(definitions.values()) + body
