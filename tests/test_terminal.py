@@ -81,7 +81,7 @@ def test_parse_recorded_answers():
     assert kitty.kitty_ok == {KITTY_QUERY_ID} and not kitty.sixel
     assert kitty.direct_colour is True and kitty.rgb_capability is False
     mlterm = parse_replies(MLTERM)
-    assert mlterm.sixel and mlterm.direct_colour is False
+    assert mlterm.sixel and mlterm.direct_colour is False and mlterm.palette_256
     through = parse_replies(TMUX_PASSTHROUGH_KITTY_026)
     assert through.tmux_version == "3.3a" and through.outer_version == "kitty(0.26.5)"
     assert through.kitty_ok == {KITTY_TMUX_QUERY_ID} and len(through.da1) == 2
@@ -157,9 +157,11 @@ def test_colours_from_recorded_answers():
     # SSH doesn't forward COLORTERM: xterm and kitty say themselves that they do 24-bit colour.
     assert depth(XTERM_SIXEL, term="xterm", over_ssh=True).depth == "truecolor"
     assert depth(KITTY_026, term="xterm-kitty").depth == "truecolor"
+    # mlterm answers with a 256-colour index, so it has those 256 colours whatever TERM says
     mlterm = depth(MLTERM, term="mlterm")
-    assert mlterm.depth == "16" and "maps 24-bit colour to its palette" in mlterm.reason
-    assert depth(MLTERM, term="xterm-256color").depth == "256"
+    assert mlterm.depth == "256" and "256-colour palette" in mlterm.reason
+    palette_16 = depth(b"\x1bP1$r0;30m\x1b\\\x1b[?1c", term="xterm")
+    assert palette_16.depth == "16" and "maps 24-bit colour to its palette" in palette_16.reason
     hidden_tmux = depth(TMUX_HIDDEN, term="xterm-256color")
     assert hidden_tmux.depth == "truecolor" and "tmux 3.3a" in hidden_tmux.reason
     silent = depth(b"", term="xterm-256color")

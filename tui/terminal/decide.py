@@ -289,7 +289,9 @@ def decide_colors(
             (),
         )
     depth = _term_depth(facts.term)
-    if replies.direct_colour is False:
+    if replies.palette_256:
+        depth, why = "256", "the terminal maps 24-bit colour to its 256-colour palette"
+    elif replies.direct_colour is False:
         why = f"the terminal maps 24-bit colour to its palette; TERM={facts.term}"
     elif facts.term:
         why = f"TERM={facts.term}, and the terminal didn't confirm 24-bit colour"

@@ -30,6 +30,7 @@ _XTVERSION = re.compile(rb"\x1bP>\|([^\x1b]{0,120})\x1b\\")
 _DECRQSS = re.compile(rb"\x1bP([01])\$r([^\x1b]{0,200})\x1b\\")
 _XTGETTCAP = re.compile(rb"\x1bP([01])\+r([0-9A-Fa-f]*)(?:=[0-9A-Fa-f]*)?\x1b\\")
 _DIRECT_SGR = re.compile(r"(?:^|;)38[:;]2[:;]")
+_INDEXED_SGR = re.compile(r"(?:^|;)38[:;]5[:;]\d")
 _RGB_CAPS = {b"524742", b"5463"}  # "RGB" and "Tc", hex-encoded as XTGETTCAP answers them
 
 
@@ -47,6 +48,7 @@ class TerminalReplies:
     versions: tuple[str, ...] = ()
     direct_colour: bool | None = None
     rgb_capability: bool | None = None
+    palette_256: bool = False  # it answered the RGB colour with a 256-colour palette index
 
     @property
     def answered(self) -> bool:
@@ -81,8 +83,10 @@ def parse_replies(data: bytes) -> TerminalReplies:
     cell = _CELL.search(data)
     decrqss = [(ok, body.decode("ascii", "replace")) for ok, body in _DECRQSS.findall(data)]
     direct: bool | None = None
+    palette_256 = False
     for ok, body in decrqss:
         direct = bool(direct) or (ok == b"1" and bool(_DIRECT_SGR.search(body)))
+        palette_256 = palette_256 or (ok == b"1" and bool(_INDEXED_SGR.search(body)))
     tcap = _XTGETTCAP.findall(data)
     rgb: bool | None = None
     if tcap:
@@ -103,6 +107,7 @@ def parse_replies(data: bytes) -> TerminalReplies:
         ),
         direct_colour=direct,
         rgb_capability=rgb,
+        palette_256=palette_256,
     )
 
 
