@@ -20,7 +20,6 @@ import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -53,18 +52,14 @@ __all__ = [
 ]
 
 
-def textual_image_version() -> tuple[int, ...]:
-    """The installed textual-image's version, e.g. ``(0, 12, 0)``."""
-    try:
-        text = metadata.version("textual-image")
-    except metadata.PackageNotFoundError:  # pragma: no cover - it is a dependency
-        return (0,)
-    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
-
-
 def textual_image_passthrough() -> bool:
-    """textual-image 0.13+ wraps Kitty graphics in tmux's passthrough envelope."""
-    return textual_image_version() >= (0, 13)
+    """The installed textual-image (0.13+) wraps Kitty graphics in tmux's passthrough envelope.
+
+    Asked by looking for its tmux module, without importing it (or package metadata).
+    """
+    from importlib.util import find_spec
+
+    return find_spec("textual_image._tmux") is not None
 
 
 def detect_graphics(
