@@ -8,6 +8,7 @@ term-shot). A few are edited from those recordings where no such terminal is ins
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pty
 import subprocess
@@ -373,3 +374,51 @@ def test_driver_reads_keys_through_the_filtering_parser():
 
 def test_replies_default_is_silence():
     assert TerminalReplies() == parse_replies(b"")
+
+
+# --- the choices reach the user and Textual -------------------------------------------------
+
+
+def test_help_shows_mode_colours_and_tips():
+    from tui.screens.help import help_content
+
+    client = dataclasses.replace(TMUX_KITTY_CLIENT, allow_passthrough=False)
+    choice = choose(TMUX_HIDDEN, term="tmux-256color", in_tmux=True, tmux=client)
+    text = help_content([("f1", "help")], backend="b", graphics=choice.help_text, signin=None).plain
+    images = text[text.index("Images") :]
+    assert "  graphics: auto: inside tmux with allow-passthrough off → half-cell blocks" in images
+    assert "  colours: 256 colours (tmux doesn't know its terminal shows 24-bit colour)" in images
+    assert "  tip: tmux can pass Kitty graphics through" in images
+    assert "  tip: if xterm-kitty shows 24-bit colour" in images
+
+
+def test_chosen_depth_is_what_textual_draws_with(monkeypatch):
+    from textual import constants
+    from textual.app import App
+
+    from tui.terminal.driver import use_color_system
+
+    monkeypatch.setattr(constants, "COLOR_SYSTEM", constants.COLOR_SYSTEM)  # restored after
+    for depth, system in (("truecolor", "truecolor"), ("256", "256"), ("16", "standard")):
+        use_color_system(ColorChoice(depth, "test"))  # type: ignore[arg-type]
+        assert App().console.color_system == system
+
+
+def test_colours_flag_and_setting(tmp_path):
+    from tui.__main__ import build_parser
+    from tui.config import ConfigError, load_settings
+    from tui.locations import Locations
+
+    assert build_parser().parse_args(["--colors", "16"]).colors == "16"
+    assert build_parser().parse_args([]).colors is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--colors", "millions"])
+    where = Locations.under(tmp_path)
+    assert load_settings(env={}, offline=True, locations=where).colors == "auto"
+    from_env = load_settings(env={"GPT_IMAGE_TUI_COLORS": "256"}, offline=True, locations=where)
+    assert from_env.colors == "256"
+    flag_wins = load_settings(env={"GPT_IMAGE_TUI_COLORS": "256"}, offline=True, locations=where,
+                              colors="truecolor")
+    assert flag_wins.colors == "truecolor"
+    with pytest.raises(ConfigError, match="GPT_IMAGE_TUI_COLORS must be one of"):
+        load_settings(env={"GPT_IMAGE_TUI_COLORS": "lots"}, offline=True, locations=where)
