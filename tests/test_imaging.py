@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.worker import WorkerFailed
 
 from tui import imaging
-from tui.imaging import GraphicsChoice, PreviewCache, PreviewError, ProbeAnswer, detect_graphics
+from tui.imaging import GraphicsChoice, PreviewCache, PreviewError, detect_graphics
 from tui.screens.image import ImageScreen
+from tui.terminal.decide import QueryPlan
 from tui.widgets.preview import ImagePreview
 
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+
+# Recorded from real terminals (term-shot, Debian 12): the answers to build_query's questions.
+XTERM_SIXEL = b"\x1bP>|XTerm(379)\x1b\\\x1bP1$r0;38:2::1:2:3m\x1b\\\x1b[?63;1;2;4;6;9;15;16;22;28c"
+KITTY_026 = (
+    b"\x1b_Gi=31;OK\x1b\\\x1bP>|kitty(0.26.5)\x1b\\\x1bP1$r38:2:1:2:3m\x1b\\"
+    b"\x1bP0+r524742\x1b\\\x1bP0+r5463\x1b\\\x1b[?62;c"
+)
 
 
 class FakeTTY:
@@ -34,23 +45,27 @@ class FakeTTY:
 
 
 class Probe:
-    def __init__(self, answer: ProbeAnswer) -> None:
-        self.answer = answer
-        self.calls: list[float] = []
+    """Stands in for the terminal: records what was asked, answers with recorded bytes."""
 
-    def __call__(self, stdin_fd: int, stdout_fd: int, timeout: float) -> ProbeAnswer:
-        self.calls.append(timeout)
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.plans: list[QueryPlan] = []
+
+    def __call__(self, stdin_fd: int, stdout_fd: int, plan: QueryPlan) -> bytes:
+        self.plans.append(plan)
         return self.answer
 
 
-def detect(requested="auto", env=None, *, tty_in=True, tty_out=True, answer=None):
-    probe = Probe(answer or ProbeAnswer(answered=True))
+def detect(requested="auto", env=None, *, tty_in=True, tty_out=True, answer=b"", colors="auto"):
+    probe = Probe(answer)
     choice = detect_graphics(
         requested,
         {"TERM": "xterm-256color"} if env is None else env,
+        colors=colors,
         stdin=FakeTTY(0, tty_in),
         stdout=FakeTTY(1, tty_out),
         probe=probe,
+        ask_tmux=lambda env: None,
     )
     return choice, probe
 
@@ -60,15 +75,31 @@ def make_png(path: Path, size=(600, 300), color=(200, 40, 40)) -> Path:
     return path
 
 
-# --- detection -------------------------------------------------------------------------------
+# --- detection (the decisions themselves: tests/test_terminal.py) ----------------------------
 
 
 @pytest.mark.parametrize("mode", ["kitty", "sixel", "halfcell"])
-def test_explicit_flag_wins_and_never_probes(mode):
-    choice, probe = detect(mode, {"TMUX": "/tmp/tmux-1/default,1,0", "TERM": "tmux-256color"})
+def test_explicit_flags_win_and_only_the_cell_size_is_asked(mode):
+    env = {"TMUX": "/tmp/tmux-1/default,1,0", "TERM": "tmux-256color"}
+    choice, probe = detect(mode, env, colors="256", answer=b"\x1b[6;16;8t\x1b[?1;2c")
     assert choice.mode == mode
     assert choice.reason == f"--graphics {mode}"
-    assert probe.calls == []
+    assert choice.colors is not None and choice.colors.depth == "256"
+    assert choice.colors.reason == "--colors 256"
+    if mode == "halfcell":  # half-cell images need no pixel size: nothing to ask
+        assert probe.plans == []
+    else:  # the terminal has no pixel size in its tty: only that is asked, no graphics query
+        assert [(p.kitty, p.passthrough, p.cell_size) for p in probe.plans] == [
+            (False, False, True)
+        ]
+        assert choice.cell_size == (8, 16)
+
+
+def test_explicit_graphics_still_asks_about_colours():
+    choice, probe = detect("halfcell", answer=XTERM_SIXEL)
+    assert choice.mode == "halfcell" and choice.colors is not None
+    assert choice.colors.depth == "truecolor"
+    assert len(probe.plans) == 1 and not probe.plans[0].kitty
 
 
 def test_unknown_mode_refused():
@@ -77,12 +108,12 @@ def test_unknown_mode_refused():
 
 
 def test_not_a_tty_is_halfcell_without_probing():
-    choice, probe = detect(tty_out=False, answer=ProbeAnswer(True, kitty=True))
+    choice, probe = detect(tty_out=False, answer=KITTY_026)
     assert choice.mode == "halfcell"
     assert "not a terminal" in choice.reason
-    assert probe.calls == []
-    choice, probe = detect(tty_in=False, answer=ProbeAnswer(True, kitty=True))
-    assert choice.mode == "halfcell" and probe.calls == []
+    assert probe.plans == []
+    choice, probe = detect(tty_in=False, answer=KITTY_026)
+    assert choice.mode == "halfcell" and probe.plans == []
 
 
 def test_real_non_tty_stdio_never_touches_the_terminal():
@@ -90,58 +121,31 @@ def test_real_non_tty_stdio_never_touches_the_terminal():
     assert detect_graphics("auto").mode == "halfcell"
 
 
-@pytest.mark.parametrize(
-    "env, words",
-    [
-        ({"TMUX": "/tmp/tmux-1000/default,1,0", "TERM": "screen-256color"}, "tmux"),
-        ({"TERM": "tmux-256color"}, "tmux"),
-        ({"STY": "123.pts-0", "TERM": "screen"}, "screen"),
-        ({"TERM": "dumb"}, "dumb"),
-        ({}, "unset"),
-    ],
-)
-def test_multiplexers_and_dumb_terminals_get_halfcell(env, words):
-    choice, probe = detect(env=env, answer=ProbeAnswer(True, kitty=True, sixel=True))
-    assert choice.mode == "halfcell"
-    assert words in choice.reason and choice.reason.startswith("auto: ")
-    assert probe.calls == []
-    assert "half-cell" in choice.label
-
-
-@pytest.mark.parametrize(
-    "answer, mode, words",
-    [
-        (ProbeAnswer(True, kitty=True), "kitty", "Kitty graphics query"),
-        (ProbeAnswer(True, sixel=True), "sixel", "Sixel"),
-        (ProbeAnswer(True, kitty=True, sixel=True), "sixel", "Sixel"),
-        (ProbeAnswer(True), "halfcell", "no Kitty graphics or Sixel"),
-        (ProbeAnswer(False), "halfcell", "no answer"),
-    ],
-)
-def test_terminal_answer_decides(answer, mode, words):
-    choice, probe = detect(answer=answer)
-    assert choice.mode == mode
-    assert words in choice.reason
-    assert probe.calls == [0.3]
+def test_recorded_xterm_answer_gives_sixel_and_truecolor():
+    choice, probe = detect(answer=XTERM_SIXEL, env={"TERM": "xterm"})
+    assert choice.mode == "sixel"
+    assert choice.colors is not None and choice.colors.depth == "truecolor"
+    assert probe.plans[0].timeout == 0.3
+    assert "Sixel" in choice.help_text and "24-bit colour" in choice.help_text
 
 
 def test_ssh_waits_longer_and_says_so():
     env = {"TERM": "xterm-kitty", "SSH_CONNECTION": "10.0.0.2 5000 10.0.0.1 22"}
-    choice, probe = detect(env=env, answer=ProbeAnswer(False))
+    choice, probe = detect(env=env)
     assert choice.mode == "halfcell"
-    assert "over SSH" in choice.reason
-    assert probe.calls == [1.0]
+    assert "over SSH" in choice.reason and "no answer" in choice.reason
+    assert probe.plans[0].timeout == 1.0
 
 
 def test_probe_cell_size_is_used():
-    choice, _ = detect(answer=ProbeAnswer(True, kitty=True, cell_size=(9, 18)))
+    choice, _ = detect(answer=b"\x1b[6;18;9t" + XTERM_SIXEL)
     assert choice.cell_size == (9, 18)
 
 
 def test_probe_without_a_terminal_gives_no_answer(tmp_path):
     with open(tmp_path / "f", "w+b") as handle:
-        answer = imaging.probe_terminal(handle.fileno(), handle.fileno(), 0.05)
-    assert answer == ProbeAnswer(answered=False)
+        raw = imaging.probe_terminal(handle.fileno(), handle.fileno(), QueryPlan(timeout=0.05))
+    assert raw == b""
 
 
 def test_widget_classes_per_mode():
@@ -149,7 +153,9 @@ def test_widget_classes_per_mode():
 
     assert imaging.image_widget_class(HALFCELL) is HalfcellImage
     assert imaging.image_widget_class(GraphicsChoice("kitty", "x")) is TGPImage
-    assert imaging.image_widget_class(GraphicsChoice("sixel", "x")) is SixelImage
+    sixel = imaging.image_widget_class(GraphicsChoice("sixel", "x"))
+    assert issubclass(sixel, SixelImage) and sixel is not SixelImage
+    assert sixel(Image.new("RGB", (4, 4))) is not None  # the subclass can be built
 
 
 # --- preview cache ---------------------------------------------------------------------------
@@ -331,3 +337,120 @@ async def test_show_before_mount_is_honoured(tmp_path):
         await pilot.pause()
         image = app.query_one(HalfcellImage)
         assert image.region.width == 40 and image.region.height == 7  # 3:1 at 1:2 cells
+
+
+# --- Sixel: dithered, palette up front, no stale cells ----------------------------------------
+
+
+def gradient(width=240, height=60) -> Image.Image:
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [(x * 255 // width, 80 + y, 255 - x * 255 // width) for y in range(height) for x in range(width)]
+    )
+    return image
+
+
+def block_error(a: Image.Image, b: Image.Image, block=8) -> float:
+    """Mean colour error after averaging 8×8 blocks (what the eye sees from a distance)."""
+    small = (a.width // block, a.height // block)
+    pa = a.convert("RGB").resize(small, Image.Resampling.BOX).tobytes()
+    pb = b.convert("RGB").resize(small, Image.Resampling.BOX).tobytes()
+    return sum(abs(x - y) for x, y in zip(pa, pb, strict=True)) / len(pa)
+
+
+def test_dither_keeps_gradients_smooth_where_plain_quantising_bands():
+    from tui.terminal.sixel import dither
+
+    source = gradient()
+    dithered = dither(source, colors=8)
+    banded = source.quantize(8, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    assert dithered.mode == "P" and len(dithered.getcolors(256) or []) <= 8
+    assert block_error(source, dithered) < block_error(source, banded) / 2
+
+
+def test_dither_lays_transparency_on_the_background():
+    from tui.terminal.sixel import dither
+
+    clear = Image.new("RGBA", (8, 8), (255, 0, 0, 0))
+    assert dither(clear, (0, 0, 255)).convert("RGB").getpixel((3, 3)) == (0, 0, 255)
+
+
+def test_palette_is_moved_into_the_header():
+    from textual_image._sixel import image_to_sixels
+
+    from tui.terminal.sixel import dither, hoist_palette
+
+    data = hoist_palette(image_to_sixels(dither(gradient(60, 24), colors=16)))
+    header_end = data.index('"1;1;60;24') + len('"1;1;60;24')
+    definitions = re.findall(r"#\d+;2;\d+;\d+;\d+", data)
+    assert definitions and data[header_end:].startswith("".join(definitions))
+    assert not re.search(r"#\d+;2;", data[header_end + len("".join(definitions)) :])
+    assert hoist_palette(data) == data  # already up front: unchanged
+    conflicting = '\x1bP0;0;0q"1;1;1;6#0;2;0;0;0~#0;2;9;9;9~\x1b\\'
+    assert hoist_palette(conflicting) == conflicting
+    assert hoist_palette("not sixel #0;2;1;1;1") == "not sixel #0;2;1;1;1"
+
+
+class SixelApp(App[None]):
+    def __init__(self, image: Image.Image) -> None:
+        super().__init__()
+        self.image = image
+
+    def compose(self) -> ComposeResult:
+        widget_class = imaging.image_widget_class(GraphicsChoice("sixel", "x", (6, 12)))
+        yield widget_class(self.image, id="sixel")
+
+
+def sixel_lines(app: App[None]) -> tuple[list, Any]:
+    impl = app.query_one("#sixel").children[0]
+    region = impl.content_region
+    return impl.render_lines(Region(0, 0, region.width, region.height)), region
+
+
+async def test_sixel_widget_paints_every_cell_then_the_image():
+    app = SixelApp(gradient(120, 96))
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        lines, region = sixel_lines(app)
+        assert len(lines) == region.height > 1
+        for line in lines:  # every cell is written, so nothing stale survives underneath
+            assert line.cell_length == region.width
+            assert line.text.startswith(" " * region.width)
+        last = "".join(segment.text for segment in lines[-1])
+        assert "\x1b[?8452h\x1bP" in last  # cursor right of the image: no scroll at the bottom
+        sixel = last[last.index("\x1bP") : last.index("\x1b\\") + 2]
+        first_pixel = re.search(r"[?-~!$-]", sixel[sixel.index('"') + 1 :])
+        assert first_pixel and not re.search(r"#\d+;2;", sixel[sixel.index('"') + 1 + first_pixel.start() :])
+        # afterwards the cursor is on the image's last row, where Textual goes on writing
+        assert last.endswith(f"\x1b[{region.bottom};{region.right + 1}H")
+
+
+async def test_sixel_redrawn_whole_after_a_modal_and_full_screen(tmp_path):
+    from tui.screens.help import HelpScreen, help_content
+
+    source = make_png(tmp_path / "s.png", (300, 200), (20, 200, 90))
+    app = SixelApp(gradient(120, 96))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        before, _ = sixel_lines(app)
+        await app.push_screen(HelpScreen(help_content([], backend="b", graphics="g", signin=None)))
+        await pilot.pause()
+        assert sixel_lines(app)[0] == []  # hidden under the modal: nothing drawn over it
+        app.pop_screen()
+        await pilot.pause()
+        after, _ = sixel_lines(app)
+        assert [line.text for line in after] == [line.text for line in before]
+        await app.push_screen(ImageScreen(source, GraphicsChoice("sixel", "x", (6, 12)), PreviewCache(tmp_path / "c")))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert [line.text for line in sixel_lines(app)[0]] == [line.text for line in before]
+
+
+def test_hoisting_keeps_the_register_a_definition_selected():
+    from tui.terminal.sixel import hoist_palette
+
+    lazy = '\x1bP0;0;0q"1;1;2;6#0;2;100;0;0~#1;2;0;0;100~$#0~\x1b\\'
+    assert hoist_palette(lazy) == '\x1bP0;0;0q"1;1;2;6#0;2;100;0;0#1;2;0;0;100#0~#1~$#0~\x1b\\'
+    assert hoist_palette(hoist_palette(lazy)) == hoist_palette(lazy)

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--prompt", metavar="TEXT", help="prefill the prompt editor")
     parser.add_argument("--graphics", choices=("auto", "kitty", "sixel", "halfcell"),
                         default="auto", help="inline image protocol (default: detect)")
+    parser.add_argument("--colors", choices=("auto", "truecolor", "256", "16"), default=None,
+                        help="colour depth of the app and its half-cell images "
+                        "(default: $GPT_IMAGE_TUI_COLORS, else ask the terminal)")
     _add_request_flags(parser)
     _add_backend_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

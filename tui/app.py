@@ -137,7 +137,7 @@ class GptImageApp(App[None]):
                 help_content(
                     KEYS,
                     backend=self.services.backend_label,
-                    graphics=self.graphics.label,
+                    graphics=self.graphics.help_text,
                     signin=signin,
                 )
             )

@@ -23,6 +23,8 @@ from .urlsafety import UnsafeUrl
 
 __all__ = [
     "API_BASE_ENV",
+    "COLORS_ENV",
+    "COLOR_DEPTHS",
     "DEFAULT_API_BASE",
     "GRAPHICS_MODES",
     "TOKEN_ENV",
@@ -40,6 +42,9 @@ TOKEN_ENV = "RUNCOMFY_TOKEN"
 API_BASE_ENV = "RUNCOMFY_MODEL_API_BASE"
 GRAPHICS_MODES = ("auto", "kitty", "sixel", "halfcell")
 GraphicsMode = Literal["auto", "kitty", "sixel", "halfcell"]
+COLORS_ENV = "GPT_IMAGE_TUI_COLORS"
+COLOR_DEPTHS = ("auto", "truecolor", "256", "16")
+ColorDepth = Literal["auto", "truecolor", "256", "16"]
 _MAX_TOKEN_FILE_BYTES = 64 * 1024
 
 
@@ -140,6 +145,7 @@ class Settings(BaseModel):
     poll_interval: float = Field(default=2.0, gt=0, le=3600)
     max_concurrent_submissions: int = Field(default=4, ge=1, le=64)
     graphics: GraphicsMode = "auto"
+    colors: ColorDepth = "auto"
     locations: Locations
 
     @field_validator("api_base")
@@ -157,6 +163,7 @@ def load_settings(
     poll_interval: float | None = None,
     max_concurrent_submissions: int | None = None,
     graphics: str | None = None,
+    colors: str | None = None,
     locations: Locations | None = None,
     home: Path | None = None,
 ) -> Settings:
@@ -178,6 +185,11 @@ def load_settings(
         raise ConfigError(f"API base URL: {exc}") from None
     if graphics is not None and graphics not in GRAPHICS_MODES:
         raise ConfigError(f"graphics must be one of {', '.join(GRAPHICS_MODES)}")
+    source = "--colors"
+    if colors is None:
+        colors, source = env.get(COLORS_ENV, "").strip() or None, COLORS_ENV
+    if colors is not None and colors not in COLOR_DEPTHS:
+        raise ConfigError(f"{source} must be one of {', '.join(COLOR_DEPTHS)}")
     values: dict[str, object] = {
         "api_base": base,
         "token": None if offline else find_token(env, home),
@@ -191,6 +203,8 @@ def load_settings(
         values["max_concurrent_submissions"] = max_concurrent_submissions
     if graphics is not None:
         values["graphics"] = graphics
+    if colors is not None:
+        values["colors"] = colors
     try:
         return Settings.model_validate(values)
     except ValueError as exc:  # pydantic.ValidationError is a ValueError

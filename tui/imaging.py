@@ -1,235 +1,94 @@
-"""How images reach the terminal: which renderer to use and why, and small cached previews.
+"""How images reach the terminal: textual_image, loaded the way the terminal decisions say.
 
 The only module that imports ``textual_image``. textual_image asks the terminal about Sixel
 and Kitty graphics when it is imported, which only works before Textual owns stdin and breaks
 when stdin is not a terminal; so :func:`detect_graphics` asks the terminal itself (one round
-trip, before ``App.run``) and textual_image is imported with its own probing switched off.
+trip, before ``App.run``, see :mod:`tui.terminal`) and textual_image is imported with its own
+probing switched off and its cell size seeded. Works with textual-image 0.12 (Python 3.11) and
+0.14 (Python ≥ 3.12, which also passes Kitty graphics through tmux). Also here: small cached
+previews.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import os
-import re
 import secrets
-import select
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .sanitize import clean_text
+from .terminal.choice import (
+    DEFAULT_CELL_SIZE,
+    GRAPHICS_MODES,
+    ColorChoice,
+    GraphicsChoice,
+    GraphicsMode,
+)
+from .terminal.decide import QueryPlan, TmuxInfo
+from .terminal.driver import SIXEL_CURSOR_RIGHT_ON
+from .terminal.probe import detect_terminal, probe_terminal, tmux_info
+from .terminal.sixel import dither, hoist_palette
 
 __all__ = [
     "DEFAULT_CELL_SIZE",
     "GRAPHICS_MODES",
+    "ColorChoice",
     "GraphicsChoice",
     "GraphicsMode",
     "PreviewCache",
     "PreviewError",
-    "ProbeAnswer",
     "detect_graphics",
     "image_widget_class",
-    "probe_terminal",
+    "textual_image_passthrough",
 ]
 
-GraphicsMode = Literal["kitty", "sixel", "halfcell"]
-GRAPHICS_MODES: tuple[str, ...] = ("auto", "kitty", "sixel", "halfcell")
-DEFAULT_CELL_SIZE = (10, 20)  # pixels per cell (width, height) when the terminal won't say
-_MODE_NAMES = {"kitty": "Kitty graphics", "sixel": "Sixel", "halfcell": "half-cell blocks"}
 
+def textual_image_passthrough() -> bool:
+    """The installed textual-image (0.13+) wraps Kitty graphics in tmux's passthrough envelope.
 
-@dataclass(frozen=True, slots=True)
-class GraphicsChoice:
-    """The renderer the app uses for images, and a plain sentence saying why."""
-
-    mode: GraphicsMode
-    reason: str
-    cell_size: tuple[int, int] = DEFAULT_CELL_SIZE
-
-    @property
-    def mode_name(self) -> str:
-        """``Kitty graphics``, ``Sixel`` or ``half-cell blocks``."""
-        return _MODE_NAMES[self.mode]
-
-    @property
-    def label(self) -> str:
-        """One line for a status bar: ``graphics: auto: inside tmux … → half-cell blocks``."""
-        if "→" in self.reason:
-            return f"graphics: {self.reason}"
-        return f"graphics: {_MODE_NAMES[self.mode]} ({self.reason})"
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeAnswer:
-    """What the terminal said to the graphics query (``answered`` False: it said nothing)."""
-
-    answered: bool
-    kitty: bool = False
-    sixel: bool = False
-    cell_size: tuple[int, int] | None = None
-
-
-# --- detection -------------------------------------------------------------------------------
-
-# Kitty graphics query (a 1x1 RGB image, action "query"), cell size in pixels (CSI 16 t), then
-# primary device attributes. Every terminal answers DA1, and answers in order, so the DA1 reply
-# ends the wait: no timeout is spent on terminals that ignore the first two.
-_QUERY = b"\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[c"
-_KITTY_OK = re.compile(rb"\x1b_Gi=31;OK\x1b\\")
-_CELL = re.compile(rb"\x1b\[6;(\d{1,4});(\d{1,4})t")
-_DA1 = re.compile(rb"\x1b\[\?([\d;]*)c")
-_MAX_ANSWER_BYTES = 4096
-
-
-def probe_terminal(stdin_fd: int, stdout_fd: int, timeout: float) -> ProbeAnswer:
-    """Ask the terminal on these descriptors about Kitty graphics, Sixel and its cell size.
-
-    Puts stdin in cbreak mode (no echo) for at most ``timeout`` seconds and always restores it.
-    Keys typed during that instant may be swallowed, as with textual_image's own query.
+    Asked by looking for its tmux module, without importing it (or package metadata).
     """
-    import termios
-    import tty
+    from importlib.util import find_spec
 
-    try:
-        saved = termios.tcgetattr(stdin_fd)
-    except termios.error:
-        return ProbeAnswer(answered=False)
-    buffer = b""
-    try:
-        tty.setcbreak(stdin_fd, termios.TCSANOW)
-        os.write(stdout_fd, _QUERY)
-        deadline = time.monotonic() + timeout
-        while not _DA1.search(buffer) and len(buffer) < _MAX_ANSWER_BYTES:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            readable, _, _ = select.select([stdin_fd], [], [], remaining)
-            if not readable:
-                break
-            chunk = os.read(stdin_fd, 1024)
-            if not chunk:
-                break
-            buffer += chunk
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(termios.error):
-            termios.tcsetattr(stdin_fd, termios.TCSANOW, saved)
-    da1 = _DA1.search(buffer)
-    cell = _CELL.search(buffer)
-    return ProbeAnswer(
-        answered=bool(da1 or cell or _KITTY_OK.search(buffer)),
-        kitty=bool(_KITTY_OK.search(buffer)),
-        sixel=bool(da1 and "4" in da1.group(1).decode().split(";")),
-        cell_size=(int(cell.group(2)), int(cell.group(1)))
-        if cell and cell.group(1) != b"0"
-        else None,
-    )
-
-
-def _isatty(stream: TextIO | None) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (ValueError, OSError):  # closed or detached
-        return False
-
-
-def _ioctl_cell_size(stream: TextIO | None) -> tuple[int, int] | None:
-    """Pixels per cell from TIOCGWINSZ, when the terminal fills in the pixel fields."""
-    try:
-        import fcntl
-        import struct
-        import termios
-
-        packed = fcntl.ioctl(stream.fileno(), termios.TIOCGWINSZ, b"\0" * 8)  # type: ignore[union-attr]
-        rows, columns, width, height = struct.unpack("HHHH", packed)
-    except (ImportError, AttributeError, OSError, ValueError):
-        return None
-    if rows and columns and width and height:
-        return max(1, width // columns), max(1, height // rows)
-    return None
+    return find_spec("textual_image._tmux") is not None
 
 
 def detect_graphics(
     requested: str = "auto",
     env: Mapping[str, str] = os.environ,
     *,
+    colors: str = "auto",
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
-    probe: Callable[[int, int, float], ProbeAnswer] = probe_terminal,
+    probe: Callable[[int, int, QueryPlan], bytes] = probe_terminal,
+    ask_tmux: Callable[[Mapping[str, str]], TmuxInfo | None] = tmux_info,
 ) -> GraphicsChoice:
-    """Choose the image renderer. Call before ``App.run()``: the terminal can't be asked later.
+    """Choose the image renderer and colour depth, then load textual_image to match.
 
-    An explicit ``requested`` mode wins. ``auto`` uses half-cell blocks when output is not a
-    terminal, ``TERM`` is dumb, or inside tmux/screen (textual_image doesn't wrap graphics in
-    passthrough sequences); otherwise it asks the terminal, waiting longer over SSH. textual_image
-    is then imported with its own import-time probing switched off.
+    Call before ``App.run()``: the terminal can't be asked later. See
+    :func:`tui.terminal.probe.detect_terminal`.
     """
-    if requested not in GRAPHICS_MODES:
-        raise ValueError(f"graphics must be one of {', '.join(GRAPHICS_MODES)}")
-    stdin = sys.__stdin__ if stdin is None else stdin
-    stdout = sys.__stdout__ if stdout is None else stdout
-    tty_out = _isatty(stdout)
-    cell_size = (_ioctl_cell_size(stdout) if tty_out else None) or DEFAULT_CELL_SIZE
-    if requested != "auto":
-        mode: GraphicsMode = requested  # type: ignore[assignment]
-        choice = GraphicsChoice(mode, f"--graphics {requested}", cell_size)
-    else:
-        choice = _auto(env, stdin, stdout, tty_out, cell_size, probe)
-    _load_textual_image(choice.cell_size)
+    choice, _ = detect_terminal(
+        requested,
+        colors,
+        env,
+        stdin=stdin,
+        stdout=stdout,
+        probe=probe,
+        ask_tmux=ask_tmux,
+        lib_passthrough=textual_image_passthrough(),
+    )
+    _load_textual_image(choice)
     return choice
-
-
-def _auto(
-    env: Mapping[str, str],
-    stdin: TextIO | None,
-    stdout: TextIO | None,
-    tty_out: bool,
-    cell_size: tuple[int, int],
-    probe: Callable[[int, int, float], ProbeAnswer],
-) -> GraphicsChoice:
-    def halfcell(why: str) -> GraphicsChoice:
-        return GraphicsChoice("halfcell", f"auto: {why} → half-cell blocks", cell_size)
-
-    term = env.get("TERM", "")
-    if not tty_out:
-        return halfcell("output is not a terminal")
-    if not _isatty(stdin):
-        return halfcell("input is not a terminal, so it can't be asked")
-    if term in ("", "dumb"):
-        return halfcell(f"TERM is {term or 'unset'}")
-    if env.get("TMUX") or term.startswith("tmux"):
-        return halfcell("inside tmux without passthrough")
-    if env.get("STY") or term.startswith("screen"):
-        return halfcell("inside GNU screen")
-    over_ssh = any(env.get(name) for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"))
-    where = "over SSH, " if over_ssh else ""
-    answer = probe(stdin.fileno(), stdout.fileno(), 1.0 if over_ssh else 0.3)  # type: ignore[union-attr]
-    if answer.cell_size and cell_size == DEFAULT_CELL_SIZE:
-        cell_size = answer.cell_size
-    if answer.kitty and not answer.sixel:
-        return GraphicsChoice(
-            "kitty",
-            f"auto: {where}terminal answered the Kitty graphics query → Kitty graphics",
-            cell_size,
-        )
-    if answer.sixel:
-        # Terminals that answer both (WezTerm, Konsole) draw textual_image's Sixel correctly but
-        # not its Kitty placeholders; textual_image prefers Sixel for the same reason.
-        return GraphicsChoice(
-            "sixel", f"auto: {where}terminal reports Sixel support → Sixel", cell_size
-        )
-    if not answer.answered:
-        return halfcell(f"{where}no answer from the terminal")
-    return halfcell(f"{where}terminal has no Kitty graphics or Sixel")
 
 
 # --- textual_image ---------------------------------------------------------------------------
@@ -250,33 +109,110 @@ class _NotATerminal:
         return getattr(self._real, name)
 
 
-def _load_textual_image(cell_size: tuple[int, int] = DEFAULT_CELL_SIZE) -> Any:
-    """Import ``textual_image.widget`` without its terminal queries; fix its cell size."""
+def _seed(terminal: Any, choice: GraphicsChoice | None) -> None:
+    """Give textual_image the cell size (and support) decided here, so it never asks itself.
+
+    0.12 caches the cell size on ``get_cell_size``; 0.13+ caches one capability probe on
+    ``probe_terminal``.
+    """
+    cell = terminal.CellSize(*(choice.cell_size if choice else DEFAULT_CELL_SIZE))
+    if hasattr(terminal, "TerminalCapabilities"):
+        mode = choice.mode if choice else "halfcell"
+        terminal.probe_terminal._result = terminal.TerminalCapabilities(
+            cell, sixel=mode == "sixel", tgp=mode == "kitty"
+        )
+    else:
+        terminal.get_cell_size._result = cell
+
+
+def _load_textual_image(choice: GraphicsChoice | None = None) -> Any:
+    """Import ``textual_image.widget`` without its terminal queries; seed its cell size."""
     with _import_lock:
         from textual_image import _terminal
 
-        if "textual_image.widget" not in sys.modules:
-            if not hasattr(_terminal.get_cell_size, "_result"):
-                _terminal.get_cell_size._result = _terminal.CellSize(*cell_size)  # type: ignore[attr-defined]
-            real = sys.__stdout__
-            sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment, misc]
-            try:
-                importlib.import_module("textual_image.widget")
-            finally:
-                sys.__stdout__ = real  # type: ignore[misc]
-        else:
-            _terminal.get_cell_size._result = _terminal.CellSize(*cell_size)  # type: ignore[attr-defined]
-        return sys.modules["textual_image.widget"]
+        seeded = hasattr(_terminal.get_cell_size, "_result") or hasattr(
+            getattr(_terminal, "probe_terminal", None), "_result"
+        )
+        if choice is not None or not seeded:
+            _seed(_terminal, choice)
+        if "textual_image.widget" in sys.modules:
+            return sys.modules["textual_image.widget"]
+        real = sys.__stdout__
+        sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment, misc]
+        try:
+            return importlib.import_module("textual_image.widget")
+        finally:
+            sys.__stdout__ = real  # type: ignore[misc]
+
+
+@functools.cache
+def _clean_sixel_class() -> type:
+    """textual_image's Sixel widget, drawing dithered images with the palette up front.
+
+    Its inner widget also paints the image's cells with the background before the image (so a
+    closed dialog leaves no border behind), keeps the cursor on the image's last row afterwards
+    (Textual goes on writing that row), and asks xterm not to scroll after the image (mode 8452)
+    when it reaches the bottom row — what textual-image 0.14 does, and 0.12 doesn't.
+    """
+    from rich.control import Control
+    from rich.segment import ControlType, Segment
+    from rich.style import Style
+    from textual.geometry import Region
+    from textual.strip import Strip
+    from textual_image._sixel import image_to_sixels
+    from textual_image.widget import sixel as sixel_widget
+
+    base = sixel_widget._ImageSixelImpl
+    library_clears = hasattr(base, "_get_clear_style")
+    plain = Style()
+
+    class CleanSixelImpl(base):  # type: ignore[misc, valid-type]
+        def _image_to_sixels(
+            self, image: Image.Image, sixel_options: Any = None, background: Any = None
+        ) -> str:
+            rgb = tuple(int(v) for v in background[:3]) if background else (0, 0, 0)
+            paletted = dither(image, rgb)  # type: ignore[arg-type]
+            return hoist_palette(image_to_sixels(paletted, sixel_options, background))
+
+        def _get_sixel_segments(self, sixel_data: str) -> Iterable[Segment]:
+            region = self.screen.find_widget(self).visible_region
+            return [
+                Segment(Control.move_to(region.x, region.y).segment.text, style=plain),
+                Segment(
+                    SIXEL_CURSOR_RIGHT_ON + sixel_data,
+                    style=plain,
+                    control=((ControlType.CURSOR_FORWARD, 0),),
+                ),
+                Segment(
+                    Control.move_to(region.right, region.bottom - 1).segment.text, style=plain
+                ),
+            ]
+
+        def render_lines(self, crop: Region) -> list[Strip]:
+            lines: list[Strip] = super().render_lines(crop)
+            if library_clears or not lines:
+                return lines
+            _, color = self.background_colors
+            clear = Segment(" " * crop.width, Style(bgcolor=color.rich_color))
+            return [Strip([clear], crop.width) for _ in lines[:-1]] + [
+                Strip([clear, *lines[-1]], crop.width)
+            ]
+
+    class CleanSixelImage(sixel_widget.Image, Renderable=sixel_widget._NoopRenderable):
+        """Sixel image widget (see :func:`_clean_sixel_class`)."""
+
+        def compose(self) -> Any:
+            yield CleanSixelImpl(self.image, self._sixel_options)
+
+    return CleanSixelImage
 
 
 def image_widget_class(choice: GraphicsChoice) -> type:
     """The textual_image widget class drawing images the way ``choice`` says."""
-    widgets = _load_textual_image(choice.cell_size)
-    chosen: type = {
-        "kitty": widgets.TGPImage,
-        "sixel": widgets.SixelImage,
-        "halfcell": widgets.HalfcellImage,
-    }[choice.mode]
+    widgets = _load_textual_image(choice)
+    if choice.mode == "sixel":
+        return _clean_sixel_class()
+    chosen: type = widgets.TGPImage if choice.mode == "kitty" else widgets.HalfcellImage
     return chosen
 
 

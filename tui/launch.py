@@ -1,18 +1,49 @@
-"""Open the TUI: settings, graphics detection (before Textual takes the terminal), services."""
+"""Open the TUI: a terminal check, settings, terminal detection (before Textual takes the
+terminal), services."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
+from typing import TextIO
 
 from .api.errors import GptImageError, TokenError
 from .config import load_settings
 
-__all__ = ["launch_tui"]
+__all__ = ["EXIT_NO_TERMINAL", "launch_tui", "no_terminal_reason"]
+
+EXIT_NO_TERMINAL = 64  # sysexits EX_USAGE: the full-screen app was asked for without a terminal
+
+
+def no_terminal_reason(
+    env: Mapping[str, str] = os.environ,
+    streams: tuple[TextIO | None, TextIO | None, TextIO | None] | None = None,
+) -> str | None:
+    """Why the full-screen app can't run here (no TTY on stdin/stdout/stderr, TERM=dumb)."""
+    from .terminal.probe import isatty
+
+    stdin, stdout, stderr = streams or (sys.__stdin__, sys.__stdout__, sys.__stderr__)
+    for name, stream in (("input", stdin), ("output", stdout), ("error output", stderr)):
+        if not isatty(stream):
+            return f"its {name} is not a terminal"
+    if env.get("TERM", "") == "dumb":
+        return "TERM is dumb"
+    return None
 
 
 def launch_tui(args: argparse.Namespace) -> int:
     """Run the app; without a token (or with ``--offline``) on the embedded offline backend."""
+    reason = no_terminal_reason()
+    if reason is not None:
+        print(
+            f"error: gpt-image-tui needs an interactive terminal and {reason}; in scripts and "
+            "pipes use the headless commands (gpt-image-tui run PROMPT, status, result, "
+            "history, resume; see gpt-image-tui --help).",
+            file=sys.stderr,
+        )
+        return EXIT_NO_TERMINAL
     try:
         settings = load_settings(
             api_base=args.api_base,
@@ -20,6 +51,7 @@ def launch_tui(args: argparse.Namespace) -> int:
             offline=args.offline,
             poll_interval=args.poll_interval,
             graphics=args.graphics,
+            colors=getattr(args, "colors", None),
         )
     except TokenError as exc:
         # A token is configured but unusable: say how to fix it rather than going offline.
@@ -31,10 +63,15 @@ def launch_tui(args: argparse.Namespace) -> int:
     if settings.token is None and not settings.offline:
         settings = settings.model_copy(update={"offline": True})
 
-    # Terminal graphics are probed now, while the terminal is still ours to query.
+    # The terminal is asked now, while it is still ours to query: one round trip.
     from .imaging import detect_graphics
 
-    graphics = detect_graphics(settings.graphics)
+    graphics = detect_graphics(settings.graphics, colors=settings.colors)
+
+    from .terminal.driver import answer_filtering_driver, use_color_system
+
+    if graphics.colors is not None:
+        use_color_system(graphics.colors)
 
     from .app import GptImageApp, Prefill
     from .wiring import open_services
@@ -57,6 +94,9 @@ def launch_tui(args: argparse.Namespace) -> int:
         prefill=Prefill(prompt=args.prompt, size=args.size, images=tuple(args.image or ())),
         graphics=graphics,
     )
+    driver = answer_filtering_driver()
+    if driver is not None and not os.environ.get("TEXTUAL_DRIVER"):
+        app.driver_class = driver  # late answers to the probe are dropped, never typed
     try:
         app.run()
     finally:

@@ -1,4 +1,4 @@
-"""The help screen: every key, the backend, and which graphics mode draws images and why."""
+"""The help screen: every key, the backend, and how images are drawn (mode, colours) and why."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def help_content(
     if signin:
         parts.append(Content(signin + "\n"))
     parts.append(("\nImages\n", "bold"))
-    parts.append(Content(f"  {graphics}\n"))
+    parts.extend(Content(f"  {line}\n") for line in graphics.splitlines())
     parts.append(
         "\nThe mouse works too: click a job to select it, click a reference to pick it.\n"
         "Every command is also in the command palette (ctrl+p)."
