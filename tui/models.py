@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -234,7 +235,7 @@ class Job:
     """One row of history: a request, where it stands, and what it produced.
 
     Times are UNIX seconds (float). ``files`` are absolute paths of saved images;
-    ``output_urls`` every URL the result listed (trusted or not).
+    ``output_urls`` every URL the result listed (trusted or not). Money is Decimal.
     """
 
     id: int
@@ -258,6 +259,11 @@ class Job:
     cancel_requested: bool = False
     resumed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # The catalog price it was submitted at, per ``price_unit``; None when unknown (never a
+    # guess). ``price_source`` is "catalog", or "offline" for the offline backend's (0).
+    price_usd: Decimal | None = None
+    price_unit: str | None = None
+    price_source: str | None = None
 
     @property
     def endpoint(self) -> Endpoint:

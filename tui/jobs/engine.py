@@ -17,18 +17,22 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api.errors import (
     GptImageError,
     SubmitOutcomeUnknown,
 )
 from ..models import Job, JobRequest, JobState
+from ..pricing import price_columns
 from ..sanitize import clean_text
 from .events import CancelOutcome, JobEvent
 from .outputs import describe_error
 from .ports import ApiClient, Downloads, HistoryStore, OutputNames
 from .waiting import FollowingMixin, LiveNumbers, StopFollowing
+
+if TYPE_CHECKING:
+    from ..pricing import PriceSource
 
 __all__ = ["JobEngine"]
 
@@ -37,6 +41,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 # How long an in-flight submit may still land its request_id after its follower is cancelled.
 SUBMIT_GRACE_SECONDS = 10.0
+# How long the catalog may take to say what a submit costs before it is sent "price unknown".
+PRICE_LOOKUP_SECONDS = 10.0
 
 
 class JobEngine(FollowingMixin):
@@ -58,6 +64,8 @@ class JobEngine(FollowingMixin):
         before_commit: Callable[[Job, Path], None] | None = None,
         pid: int | None = None,
         backend: str = "api",
+        prices: PriceSource | None = None,
+        save_outputs: bool = True,
     ) -> None:
         self.client = client
         self.history = history
@@ -71,6 +79,8 @@ class JobEngine(FollowingMixin):
         self.before_commit = before_commit
         self.pid = os.getpid() if pid is None else pid
         self.backend = backend
+        self.prices = prices
+        self.save_outputs = save_outputs
         self._submit_slots = asyncio.Semaphore(max(1, max_concurrent_submissions))
         self._live: dict[int, LiveNumbers] = {}
         self._followers: dict[int, asyncio.Future[Job]] = {}
@@ -236,11 +246,12 @@ class JobEngine(FollowingMixin):
             return self.history.get(job_id)
 
     async def _submit(self, job: Job) -> Job:
+        price = await self._price_columns(job.request)
         async with self._submit_slots:
             job = self.history.get(job.id)
             if job.state is not JobState.PENDING:
                 return job
-            job = self._move(job, JobState.SUBMITTING, submitted_at=self.clock())
+            job = self._move(job, JobState.SUBMITTING, submitted_at=self.clock(), **price)
             landing = asyncio.ensure_future(self._send_submit(job))
             try:
                 return await asyncio.shield(landing)
@@ -280,6 +291,18 @@ class JobEngine(FollowingMixin):
         )
         self._say(job, None)
         return job
+
+    async def _price_columns(self, request: JobRequest) -> dict[str, Any]:
+        """The catalog price to record with the submit; nothing when it is unknown."""
+        if self.prices is None:
+            return {}
+        try:
+            price = await asyncio.wait_for(
+                self.prices.price(request.endpoint), PRICE_LOOKUP_SECONDS
+            )
+        except Exception:  # a price is worth recording, never worth failing a submit for
+            return {}
+        return price_columns(price)
 
     def _wake(self, job_id: int) -> None:
         live = self._live.get(job_id)

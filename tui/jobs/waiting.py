@@ -64,6 +64,7 @@ class FollowingMixin:
     downloader: Downloads
     output_files: OutputNames
     poll_interval: float
+    save_outputs: bool
     clock: Callable[[], float]
     sleep: Callable[[float], Awaitable[None]]
     give_up_after: float | None
@@ -147,6 +148,10 @@ class FollowingMixin:
             )
             self._say(job, job.error)
             return job
+        if not self.save_outputs:  # `run --no-download`: the URLs are the result
+            job = self._move(job, JobState.COMPLETED, finished_at=self.clock(), exit_code=0)
+            self._say(job, f"not downloaded (--no-download); `gpt-image-tui result {job.id}` saves it")
+            return job
         trusted: list[str] = []
         for url in urls:
             try:
@@ -175,7 +180,7 @@ class FollowingMixin:
         live = self._live_for(job.id)
         directory = Path(self.output_files.directory)
         name = self.output_files.name_for(job, index, "png")
-        existing = adopt_existing_output(directory, name)
+        existing = adopt_existing_output(directory, name, request_id=job.request_id)
         if existing is not None:
             return existing
 

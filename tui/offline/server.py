@@ -276,13 +276,15 @@ def run_standalone(
     base_url = server.bind()
     print(f"offline Model API listening on {base_url}", file=sys.stderr)
     print(
-        f"  balance: {server.serverless_base}/balance · sign-in (RUNCOMFY_WEB_BASE): "
-        f"{server.web_base} — approve codes at {server.web_base}/device",
-        file=sys.stderr,
-    )
-    print(
         "offline render: images are drawn locally by Pillow, not by GPT Image 2; "
         "nothing is billed. Ctrl-C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    print(
+        f"balance at {server.serverless_base} (RUNCOMFY_SERVERLESS_API_BASE); device-code "
+        f"sign-in at {server.web_base} (RUNCOMFY_WEB_BASE), codes approved at "
+        f"{server.web_base}/device",
         file=sys.stderr,
         flush=True,
     )

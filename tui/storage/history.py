@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ _BOOL = {"cancel_requested", "resumed"}
 _PLAIN = {
     "state", "request_id", "parent_id", "submitted_at", "started_at", "finished_at", "error",
     "exit_code", "remote_status", "queue_position", "sweep_id", "sweep_label",
+    "price_unit", "price_source",
 }
-_UPDATABLE = _JSON_TUPLE | _BOOL | _PLAIN | {"extra"}
+_DECIMAL = {"price_usd"}
+_UPDATABLE = _JSON_TUPLE | _BOOL | _PLAIN | _DECIMAL | {"extra"}
 _JOB_FIELDS = {f.name for f in fields(Job)}
 _RESUMABLE_STATES = tuple(s.value for s in JobState if s.is_resumable)
 _MAX_LINEAGE = 10_000
@@ -40,6 +43,15 @@ _MAX_LINEAGE = 10_000
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _decimal_or_none(text: Any) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
 
 
 def _private_file(path: Path) -> None:
@@ -125,6 +137,16 @@ class History:
                 raise
             self._conn.execute("COMMIT")
 
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One committed write transaction, for the storage helpers kept beside this class
+        (batch lines, spend): they share this connection, its lock and its durability."""
+        return self._write()
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Raw rows of a read-only query (for the same helpers)."""
+        with self._lock:
+            return [tuple(row) for row in self._conn.execute(sql, tuple(params)).fetchall()]
+
     def _upgrade(self) -> None:
         with self._write() as conn:
             upgrade(conn, where=str(self.path))
@@ -157,7 +179,8 @@ class History:
             sweep_label, created_at, updated_at, submitted_at, started_at, finished_at, error,
             exit_code, remote_status, queue_position, output_urls, files, cancel_requested,
             resumed, extra,
-        ) = row
+        ) = row[:24]
+        price_usd, price_unit, price_source = row[24:27]
         return Job(
             id=job_id,
             request=JobRequest(prompt, size, tuple(json.loads(images))),
@@ -180,12 +203,16 @@ class History:
             cancel_requested=bool(cancel_requested),
             resumed=bool(resumed),
             extra=json.loads(extra),
+            price_usd=_decimal_or_none(price_usd),
+            price_unit=price_unit,
+            price_source=price_source,
         )
 
     _COLUMNS = (
         "id, prompt, size, images, endpoint, state, request_id, parent_id, sweep_id, sweep_label, "
         "created_at, updated_at, submitted_at, started_at, finished_at, error, exit_code, "
-        "remote_status, queue_position, output_urls, files, cancel_requested, resumed, extra"
+        "remote_status, queue_position, output_urls, files, cancel_requested, resumed, extra, "
+        "price_usd, price_unit, price_source"
     )
 
     @staticmethod
@@ -265,6 +292,8 @@ class History:
                 value = int(bool(value))
             elif name == "extra":
                 value = json.dumps(dict(value))
+            elif name in _DECIMAL and value is not None:
+                value = str(Decimal(value))
             values[name] = value
         values["updated_at"] = self._clock()
         try:
