@@ -103,6 +103,8 @@ def _settings_for(args: argparse.Namespace) -> Settings:
         output_dir=getattr(args, "output_dir", None),
         offline=bool(getattr(args, "offline", False)),
         poll_interval=getattr(args, "poll_interval", None),
+        name_template=getattr(args, "name_template", None),
+        download_outputs=not getattr(args, "no_download", False),
     )
 
 

@@ -20,6 +20,7 @@ def launch_tui(args: argparse.Namespace) -> int:
             offline=args.offline,
             poll_interval=args.poll_interval,
             graphics=args.graphics,
+            name_template=args.name_template,
         )
     except TokenError as exc:
         # A token is configured but unusable: say how to fix it rather than going offline.
