@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .api.balance import BalanceClient
-from .api.catalog import CatalogClient
+from .api.balance import Balance, BalanceClient
+from .api.catalog import CatalogClient, Price
 from .api.client import ModelApiClient
 from .api.retry import RetryPolicy
 from .api.service import JsonChannel
@@ -23,7 +23,7 @@ from .api.signin import SignInClient
 from .config import Settings, Token
 from .iterate.recipe import Recipe, embed_recipe
 from .jobs import JobEngine, JobEvent
-from .models import Job
+from .models import Endpoint, Job
 from .pricing import PriceBook
 from .storage.catalog_cache import CatalogCache
 from .storage.downloads import Downloader
@@ -37,6 +37,8 @@ __all__ = [
     "Services",
     "backend_label",
     "balance_client",
+    "fetch_balance",
+    "fetch_prices",
     "open_services",
     "signin_client",
     "switch_to_api",
@@ -234,6 +236,20 @@ def balance_client(services: Services) -> BalanceClient:
     """A client of this backend's wallet balance (close it when done)."""
     token = None if services.settings.offline else services.settings.token
     return BalanceClient(JsonChannel(services.serverless_base, token, policy=CATALOG_POLICY))
+
+
+async def fetch_balance(services: Services) -> Balance:
+    """The wallet balance of this backend (one call; raises the api error tree)."""
+    client = balance_client(services)
+    try:
+        return await client.balance()
+    finally:
+        await client.aclose()
+
+
+async def fetch_prices(services: Services) -> dict[Endpoint, Price]:
+    """The price of one image of each endpoint (unknown ones included; never raises)."""
+    return {endpoint: await services.prices.price(endpoint) for endpoint in Endpoint}
 
 
 def signin_client(settings: Settings) -> SignInClient:

@@ -36,6 +36,7 @@ __all__ = [
     "SignInClient",
     "SignInResult",
     "SignInStatus",
+    "sign_in",
     "wait_for_authorization",
 ]
 
@@ -213,3 +214,17 @@ async def wait_for_authorization(
         note = None
         if result.status is not SignInStatus.PENDING:
             return result
+
+
+async def sign_in(
+    client: SignInClient,
+    *,
+    on_code: Callable[[DeviceCode], None],
+    on_wait: OnWait | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> SignInResult:
+    """The whole flow: start, show the code (``on_code``), wait for the user's answer."""
+    code = await client.start()
+    on_code(code)
+    return await wait_for_authorization(client, code, sleep=sleep, clock=clock, on_wait=on_wait)

@@ -30,6 +30,7 @@ from ..jobs.events import CancelOutcome, JobEvent
 from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
 from ..models import Job, JobState, prepare_request
 from ..sanitize import clean_text
+from ..widgets.backend_bar import BackendBar
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails
@@ -102,17 +103,12 @@ class MainScreen(IterateActions, Screen[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        settings = self.services.settings
-        with Horizontal(id="topbar"):
-            yield Label("gpt-image-tui", id="app-name")
-            if settings.offline:
-                yield Label(" OFFLINE ", id="offline-badge")
-            label = clean_text(self.services.backend_label, limit=120)
-            if settings.offline:
-                label = label.removeprefix("OFFLINE").lstrip(" ·")
-            yield Label(label, id="backend", markup=False)
-            if settings.offline or not self.services.signed_in:
-                yield Label("F1: how to sign in", id="signin-hint")
+        yield BackendBar(
+            offline=self.services.settings.offline,
+            signed_in=self.services.signed_in,
+            label=self.services.backend_label,
+            id="topbar",
+        )
         prompt, size, images = self._prefill
         dismissed = tuple(filter(None, (self.history.load_draft(HINTS_KEY) or "").split(",")))
         with Horizontal(id="main"):

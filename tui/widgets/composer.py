@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, TextArea
 
+from ..api.catalog import Price
 from ..api.errors import InputError
 from ..iterate.sweep import CONFIRM_THRESHOLD, SweepError, count_variants, has_sweep
 from ..messages import DraftChanged
@@ -23,6 +24,7 @@ from ..models import (
     Job,
     JobRequest,
 )
+from ..pricing import estimate_text
 from ..sanitize import clean_text
 from .lint_hints import LintHints
 from .prompt_diff import PromptDiff
@@ -106,15 +108,19 @@ class SizePicker(Horizontal):
             self.select.value = current if current in SIZES else DEFAULT_SIZE
 
 
-def endpoint_text(references: int) -> str:
+def endpoint_text(references: int, price: Price | None = None) -> str:
+    """``→ text-to-image · ≈ $0.04 per image`` (the price once the catalog has answered)."""
     if references:
         noun = "reference" if references == 1 else "references"
-        return f"→ {Endpoint.EDIT.value} ({references} {noun})"
-    return f"→ {Endpoint.TEXT_TO_IMAGE.value}"
+        text = f"→ {Endpoint.EDIT.value} ({references} {noun})"
+    else:
+        text = f"→ {Endpoint.TEXT_TO_IMAGE.value}"
+    return f"{text} · {price.describe()}" if price is not None else text
 
 
-def sweep_text(prompt: str) -> str:
-    """``sweep: 3 jobs`` while the prompt has ``{a|b}`` groups; the syntax problem otherwise."""
+def sweep_text(prompt: str, price: Price | None = None) -> str:
+    """``sweep: 3 jobs ≈ $0.12`` while the prompt has ``{a|b}`` groups; the syntax problem
+    otherwise."""
     if not has_sweep(prompt):
         return ""
     try:
@@ -122,8 +128,9 @@ def sweep_text(prompt: str) -> str:
     except SweepError as exc:
         return "sweep: " + "; ".join(exc.for_field("prompt"))
     noun = "job" if count == 1 else "jobs"
+    jobs = estimate_text(count, price) if price is not None else f"{count} {noun}"
     ask = " (asks first)" if count > CONFIRM_THRESHOLD else ""
-    return f"sweep: {count} {noun}{ask} · one per {{a|b}} alternative; \\{{ for a literal brace"
+    return f"sweep: {jobs}{ask} · one per {{a|b}} alternative; \\{{ for a literal brace"
 
 
 class Composer(Vertical):
@@ -145,6 +152,7 @@ class Composer(Vertical):
         self._dismissed_hints = dismissed_hints
         self.parent_job: Job | None = None
         self._sweep_line = ""
+        self._prices: dict[Endpoint, Price] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-bar"):
@@ -187,6 +195,24 @@ class Composer(Vertical):
     def current_request(self) -> JobRequest:
         prompt, size, images = self.values()
         return JobRequest(prompt, size, tuple(images))
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint.EDIT if self.query_one(ReferenceList).urls else Endpoint.TEXT_TO_IMAGE
+
+    def price(self, endpoint: Endpoint | None = None) -> Price | None:
+        """The catalog price of one image (of the current endpoint); None before it is known."""
+        return self._prices.get(endpoint or self.endpoint)
+
+    def set_prices(self, prices: dict[Endpoint, Price]) -> None:
+        """Show what one image (and a sweep) costs, from now on."""
+        self._prices = dict(prices)
+        self._refresh_endpoint()
+        self._refresh_sweep(self.prompt)
+
+    def _refresh_endpoint(self) -> None:
+        references = len(self.query_one(ReferenceList).urls)
+        self.query_one("#endpoint", Label).update(endpoint_text(references, self.price()))
 
     # ------------------------------------------------------------------ loading
 
@@ -256,7 +282,8 @@ class Composer(Vertical):
     def on_reference_list_changed(self, event: ReferenceList.Changed) -> None:
         event.stop()
         self.query_one(SizePicker).set_auto_available(bool(event.urls))
-        self.query_one("#endpoint", Label).update(endpoint_text(len(event.urls)))
+        self._refresh_endpoint()
+        self._refresh_sweep(self.prompt)  # the endpoint, so the price, may have changed
         self.set_class(bool(event.urls), "-edit")
         self._refresh_hints()
         self._refresh_diff()
@@ -271,14 +298,17 @@ class Composer(Vertical):
         label = self.query_one("#char-count", Label)
         label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}", layout=False)
         label.set_class(len(text) > MAX_PROMPT_CHARS, "-over")
-        sweep_line = sweep_text(text)
+        self._refresh_sweep(text)
+        self._refresh_hints()
+        self._refresh_diff()
+
+    def _refresh_sweep(self, text: str) -> None:
+        sweep_line = sweep_text(text, self.price()) if "{" in text else ""
         if sweep_line != self._sweep_line:
             self._sweep_line = sweep_line
             sweep = self.query_one("#sweep-count", Label)
             sweep.update(sweep_line)
             sweep.set_class(bool(sweep_line), "-shown")
-        self._refresh_hints()
-        self._refresh_diff()
 
     def _refresh_hints(self) -> None:
         prompt, _, images = self.values()
