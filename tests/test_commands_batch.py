@@ -148,15 +148,29 @@ def test_unknown_price_is_recorded_as_unknown_never_guessed(
     assert report["total"]["usd"] == 0
 
 
-def test_offline_batch_is_labelled_free(app_home: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    batch = tmp_path / "free.jsonl"
-    batch.write_text(json.dumps({"prompt": "a cat"}) + "\n")
-    code, out, err = gpt(capsys, "batch", str(batch), "--offline", "--poll-interval", "0.02")
+async def test_offline_batch_is_labelled_free(
+    offline_server: OfflineServer, app_home: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On the offline backend the estimate says nothing is billed, and spend leaves it out."""
+    from tui.commands.batch import BatchRun
+    from tui.commands.batchfile import read_batch
+    from tui.config import load_settings
+    from tui.storage.spend import history_spend
+    from tui.wiring import open_services
+
+    settings = load_settings(offline=True, output_dir=tmp_path / "out", poll_interval=0.02)
+    services = open_services(settings, offline_server=offline_server)
+    lines = read_batch(json.dumps({"prompt": "a cat"}).encode() + b"\n", "free.jsonl")
+    try:
+        code = await BatchRun(services, lines, "free.jsonl", concurrency=2, budget=None).run()
+        spent = history_spend(services.history)
+    finally:
+        await services.aclose()
+    out, err = capsys.readouterr()
     assert code == 0, err
     assert "offline: nothing billed" in err and results(out)[0]["status"] == "completed"
-    code, out, _ = gpt(capsys, "spend", "--json")
-    assert json.loads(out)["total"]["jobs"] == 0  # offline jobs cost nothing and are left out
+    assert spent.total.jobs == 0  # offline jobs cost nothing and are left out of spend
 
 
 def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:

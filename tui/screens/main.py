@@ -36,6 +36,7 @@ from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails
 from ..widgets.job_pool import JobList, JobPool
 from ..widgets.lint_hints import LintHints
+from .account_view import AccountView
 from .iterating import IterateActions
 from .sweep import SweepScreen
 
@@ -60,7 +61,7 @@ def cancel_outcome_text(outcome: CancelOutcome) -> str:
     return _OUTCOMES.get(outcome, str(outcome))
 
 
-class MainScreen(IterateActions, Screen[None]):
+class MainScreen(AccountView, IterateActions, Screen[None]):
     """Composer on the left (or top), jobs and details on the right (or below)."""
 
     BINDINGS = [
@@ -99,6 +100,7 @@ class MainScreen(IterateActions, Screen[None]):
         self._draft_text: str | None = None
         self._draft_timer: Timer | None = None
         self._run_durations: list[float] = []
+        self.init_account_view()
 
     # ------------------------------------------------------------------ layout
 
@@ -147,6 +149,8 @@ class MainScreen(IterateActions, Screen[None]):
                 markup=False,
             )
         self.set_interval(1.0, self._tick)
+        self._show_spend()
+        self._load_prices()
 
     def on_unmount(self) -> None:
         self._save_draft()
@@ -166,6 +170,7 @@ class MainScreen(IterateActions, Screen[None]):
         state = event.job.state
         if state is not was:
             self._on_state_change(event)
+            self._count_spend(event.job)
         details = self.query_one(JobDetails)
         if details.job_id == event.job.id:
             details.show(event)
@@ -208,6 +213,9 @@ class MainScreen(IterateActions, Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         name = worker.name or ""
+        if name in {"prices", "balance"}:
+            self.account_worker_done(name, event)
+            return
         kind, _, number = name.partition("-")
         if kind not in {"job", "cancel"} or not number.isdigit():
             return
@@ -334,7 +342,7 @@ class MainScreen(IterateActions, Screen[None]):
         pool = self.query_one(JobPool)
         pool.set_note(job_id, "cancelling…", now=self.clock())
         self.run_worker(
-            self.engine.cancel(job_id), name=f"cancel-{job_id}", group="cancel",
+            self._engine_for(job_id).cancel(job_id), name=f"cancel-{job_id}", group="cancel",
             exit_on_error=False,
         )
 

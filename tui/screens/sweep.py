@@ -50,7 +50,7 @@ def sweep_question(count: int, price: Price | None = None) -> str:
 def balance_warning(count: int, price: Price | None, balance: Balance | None) -> str:
     """A warning when the sweep's estimate is more than the wallet holds ("" otherwise)."""
     total = total_for(count, price) if price is not None and not price.offline else None
-    if total is None or balance is None or balance.offline or total <= balance.usd:
+    if total is None or balance is None or total <= balance.usd:
         return ""
     return (
         f"Your balance is {format_usd(balance.usd)} {balance.currency}: less than this sweep's "
@@ -68,7 +68,7 @@ class SweepConfirmScreen(ModalScreen[bool]):
         width: 80%; max-width: 90; height: auto; max-height: 90%;
         border: thick $warning; background: $surface; padding: 0 1;
     }
-    SweepConfirmScreen #sweep-count { width: 1fr; margin-bottom: 1; text-style: bold; }
+    SweepConfirmScreen #sweep-question { width: 1fr; margin-bottom: 1; text-style: bold; }
     SweepConfirmScreen #sweep-balance { display: none; width: 1fr; margin-bottom: 1;
         color: $error; text-style: bold; }
     SweepConfirmScreen #sweep-balance.-shown { display: block; }
@@ -109,7 +109,7 @@ class SweepConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         variants = self.sweep.variants
         with Vertical():
-            yield Static(Text(self.question), id="sweep-count")
+            yield Static(Text(self.question), id="sweep-question")
             yield Static(
                 Text(self.warning), id="sweep-balance", classes="-shown" if self.warning else ""
             )

@@ -30,7 +30,14 @@ from .lint_hints import LintHints
 from .prompt_diff import PromptDiff
 from .references import ReferenceList
 
-__all__ = ["Composer", "PromptEditor", "SizePicker", "size_option_label", "sweep_text"]
+__all__ = [
+    "Composer",
+    "PromptEditor",
+    "SizePicker",
+    "price_text",
+    "size_option_label",
+    "sweep_text",
+]
 
 
 class PromptEditor(TextArea):
@@ -108,14 +115,16 @@ class SizePicker(Horizontal):
             self.select.value = current if current in SIZES else DEFAULT_SIZE
 
 
-def endpoint_text(references: int, price: Price | None = None) -> str:
-    """``→ text-to-image · ≈ $0.04 per image`` (the price once the catalog has answered)."""
+def endpoint_text(references: int) -> str:
     if references:
         noun = "reference" if references == 1 else "references"
-        text = f"→ {Endpoint.EDIT.value} ({references} {noun})"
-    else:
-        text = f"→ {Endpoint.TEXT_TO_IMAGE.value}"
-    return f"{text} · {price.describe()}" if price is not None else text
+        return f"→ {Endpoint.EDIT.value} ({references} {noun})"
+    return f"→ {Endpoint.TEXT_TO_IMAGE.value}"
+
+
+def price_text(price: Price | None) -> str:
+    """``Price ≈ $0.04 per image`` under the size: what one submit of this request costs."""
+    return f"Price {price.describe()}" if price is not None else "Price: asking the catalog…"
 
 
 def sweep_text(prompt: str, price: Price | None = None) -> str:
@@ -167,6 +176,7 @@ class Composer(Vertical):
         yield LintHints(dismissed=self._dismissed_hints, id="hints")
         yield SizePicker(self._initial_size, id="size")
         yield Label("", id="size-error", classes="field-error", markup=False)
+        yield Label(price_text(None), id="price", markup=False)
         yield ReferenceList(self._initial_images, id="references")
         yield Label("", id="notice", markup=False)
 
@@ -207,12 +217,15 @@ class Composer(Vertical):
     def set_prices(self, prices: dict[Endpoint, Price]) -> None:
         """Show what one image (and a sweep) costs, from now on."""
         self._prices = dict(prices)
-        self._refresh_endpoint()
+        self._refresh_price()
         self._refresh_sweep(self.prompt)
 
-    def _refresh_endpoint(self) -> None:
-        references = len(self.query_one(ReferenceList).urls)
-        self.query_one("#endpoint", Label).update(endpoint_text(references, self.price()))
+    def _refresh_price(self) -> None:
+        price = self.price()
+        label = self.query_one("#price", Label)
+        label.update(price_text(price))
+        label.set_class(price is not None and price.offline, "-offline")
+        label.set_class(price is not None and not price.offline and not price.is_known, "-unknown")
 
     # ------------------------------------------------------------------ loading
 
@@ -282,8 +295,9 @@ class Composer(Vertical):
     def on_reference_list_changed(self, event: ReferenceList.Changed) -> None:
         event.stop()
         self.query_one(SizePicker).set_auto_available(bool(event.urls))
-        self._refresh_endpoint()
-        self._refresh_sweep(self.prompt)  # the endpoint, so the price, may have changed
+        self.query_one("#endpoint", Label).update(endpoint_text(len(event.urls)))
+        self._refresh_price()  # the endpoint, so the price, may have changed
+        self._refresh_sweep(self.prompt)
         self.set_class(bool(event.urls), "-edit")
         self._refresh_hints()
         self._refresh_diff()
