@@ -247,3 +247,34 @@ def test_batch_from_stdin_with_json_progress(
     assert sorted(r["id"] for r in results(done.stdout)) == ["0", "1"]
     progress = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert progress[-1]["done"] == 2 and progress[-1]["spent_usd"] == 0.08
+
+
+def test_a_killed_batch_run_again_follows_what_was_sent_and_sends_the_rest(
+    priced: OfflineServer, app_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGKILL (no chance to tidy up): the next run claims the dead run's jobs — following the
+    two that were sent, sending the three recorded but never sent — and posts nothing twice."""
+    priced.timing = HELD
+    batch = tmp_path / "five.jsonl"
+    batch.write_text("".join(json.dumps({"prompt": f"owl {n}"}) + "\n" for n in range(5)))
+    proc = _spawn("batch", str(batch), "--concurrency", "2", "--api-base", priced.base_url,
+                  "--poll-interval", "0.05", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _wait(lambda: priced.stats.submits == 2 and priced.stats.status_gets >= 2)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    with history(app_home) as store:
+        states = sorted(job.state.value for job in store.list_jobs())
+    assert states == ["pending"] * 3 + ["queued"] * 2  # all five recorded before any POST
+    for request_id in priced.request_ids():
+        priced.advance(request_id, "completed")
+    priced.timing = Timing(0.02, 0.02, 0)
+    code, out, err = gpt(capsys, "batch", str(batch), "--api-base", priced.base_url,
+                         "--poll-interval", "0.02")
+    assert code == 0, err
+    assert priced.stats.submits == 5
+    final = results(out)
+    assert len(final) == 5 and all(r["status"] == "completed" for r in final)
+    with history(app_home) as store:
+        assert store.count() == 5  # the dead run's pending jobs were reused, not duplicated

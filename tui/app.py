@@ -40,6 +40,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("l", "lineage of the selected job (ancestors and descendants)"),
     ("h", "history browser: open, iterate, edit, re-run, delete"),
     ("y", "copy menu: image path, URL, request id, prompt, runcomfy command"),
+    ("click OFFLINE", "sign in (device code), then new jobs go to the API; also in ctrl+p"),
     ("\\{ \\} \\|", "literal braces and bar in a prompt (not a sweep)"),
     ("image path + enter", "in the reference field: restore that PNG's recipe"),
     ("↑ / ↓", "select a job; move in the size and reference lists"),

@@ -73,6 +73,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "prompt": job.request.prompt,
         "output": list(job.output_urls),
         "files": list(job.files),
+        "price_usd": None if job.price_usd is None else float(job.price_usd),
         "error": job.error,
         "parent": job.parent_id,
         "created_at": job.created_at,
