@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 
 from tui.app import GptImageApp
 from tui.config import Token, load_settings
-from tui.models import JobState
+from tui.models import JobRequest, JobState
 from tui.offline.faults import Timing
 from tui.offline.server import OfflineServer
 from tui.screens.signin import SignInScreen
@@ -153,14 +153,27 @@ async def test_sign_in_from_the_offline_badge_switches_the_running_app_to_the_ap
     app_home: Path, tmp_path: Path,
 ) -> None:
     offline_server.timing = HELD  # an offline job is still in flight when we switch
+    # An earlier session sent a job to the API and quit before it finished.
+    api.timing = HELD
+    earlier = open_services(
+        load_settings(api_base=api.base_url, output_dir=tmp_path / "out", poll_interval=0.05,
+                      env={"RUNCOMFY_TOKEN": TOKEN, "GPT_IMAGE_TUI_HOME": str(app_home)}),
+    )
+    left_behind = earlier.engine.create(JobRequest("sent to the API yesterday", "1024_1024"))
+    left_behind = await earlier.engine.submit(left_behind.id)
+    await earlier.aclose()
+    assert left_behind.request_id is not None and left_behind.state is JobState.QUEUED
+    api.advance(left_behind.request_id, "completed")
+    api.timing = FAST
     app = GptImageApp(offline_services)
     async with app.run_test(size=(100, 30)) as pilot:
         history = offline_services.history
         app.main_screen.query_one(PromptEditor).load_text("offline, still running")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: history.count() == 1
+        await wait_until(pilot, lambda: history.count() == 2
                          and history.list_jobs()[0].state is JobState.QUEUED)
         offline_job = history.list_jobs()[0]
+        assert history.get(left_behind.id).state is JobState.QUEUED  # another backend's: untouched
         assert text(app, "#price") == "Price offline · $0, nothing billed"
 
         await pilot.click("#offline-badge")
@@ -191,6 +204,9 @@ async def test_sign_in_from_the_offline_badge_switches_the_running_app_to_the_ap
         assert token not in str(bar.query_one("#backend", Label).render())
         await wait_until(pilot, lambda: text(app, "#price") == "Price ≈ $0.04 per image")
 
+        # The API job of the earlier session is resumed, as a restart would.
+        await wait_until(pilot, lambda: history.get(left_behind.id).state is JobState.COMPLETED)
+
         # The offline job is still followed on the offline server and finishes there.
         assert offline_job.request_id is not None
         offline_server.advance(offline_job.request_id, "completed")
@@ -200,12 +216,12 @@ async def test_sign_in_from_the_offline_badge_switches_the_running_app_to_the_ap
         app.main_screen.query_one(PromptEditor).load_text("signed in now")
         app.main_screen.query_one(PromptEditor).focus()
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: history.count() == 2)
+        await wait_until(pilot, lambda: history.count() == 3)
         new_job = history.list_jobs()[0]
         await wait_until(pilot, lambda: history.get(new_job.id).state is JobState.COMPLETED)
         assert history.get(new_job.id).price_usd is not None
         await wait_until(pilot, lambda: text(app, "#session-spend") == "session $0.04")
-    assert offline_server.stats.submits == 1 and api.stats.submits == 1
+    assert offline_server.stats.submits == 1 and api.stats.submits == 2  # nothing sent twice
     assert api.stats.requests_with_bad_token == 0
     assert offline_services.offline is None  # the test's server: still the test's to stop
 

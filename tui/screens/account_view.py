@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
         def _job(self, job_id: int | None) -> Job | None: ...
         def _on_engine_event(self, event: JobEvent) -> None: ...
+        def _follow(self, job_id: int) -> None: ...
 else:
     _Host = object
 
@@ -61,7 +62,10 @@ class AccountView(_Host):
         return next((e for e in engines if e.backend == backend), self.engine)
 
     def use_services(self, services: Any) -> None:
-        """Send new jobs to ``services`` (after signing in); earlier engines go on following."""
+        """Send new jobs to ``services`` (after signing in); earlier engines go on following.
+
+        Unfinished jobs this backend has from earlier sessions are resumed, as a restart would.
+        """
         self._engines.append(self.engine)
         self.services, self.engine, self.history = services, services.engine, services.history
         self.engine.on_event = self._on_engine_event
@@ -71,6 +75,12 @@ class AccountView(_Host):
         self.balance = None
         self._show_spend()
         self._load_prices()
+        resumed = self.engine.recover()
+        for job in resumed:
+            self._follow(job.id)
+        if resumed:
+            self.notify(f"resumed {len(resumed)} job(s) sent to the API in an earlier session",
+                        markup=False)
 
     def _load_prices(self) -> None:
         from ..wiring import fetch_prices
