@@ -278,3 +278,26 @@ def test_a_killed_batch_run_again_follows_what_was_sent_and_sends_the_rest(
     assert len(final) == 5 and all(r["status"] == "completed" for r in final)
     with history(app_home) as store:
         assert store.count() == 5  # the dead run's pending jobs were reused, not duplicated
+
+
+def test_a_closed_stderr_never_takes_the_batch_down(
+    priced: OfflineServer, app_home: Path, tmp_path: Path
+) -> None:
+    """`batch FILE 2>&1 | head -1`: progress is best effort; every line still runs."""
+    batch = tmp_path / "three.jsonl"
+    batch.write_text("".join(json.dumps({"prompt": f"heron {n}"}) + "\n" for n in range(3)))
+    results_file = tmp_path / "results.jsonl"
+    with results_file.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui", "batch", str(batch), "--api-base", priced.base_url,
+             "--poll-interval", "0.02"],
+            env=dict(os.environ), stdout=out, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        assert proc.stderr is not None
+        assert proc.stderr.readline().startswith("batch: 3 lines")
+        proc.stderr.close()  # the reader goes away
+        assert proc.wait(timeout=60) == 0
+    rows = results(results_file.read_text())
+    assert len(rows) == 3 and all(r["status"] == "completed" for r in rows)
+    assert priced.stats.submits == 3

@@ -390,16 +390,25 @@ class BatchRun:
             "already": item.already,
         })
 
+    @staticmethod
+    def _write(stream: TextIO, text: str) -> None:
+        """Best effort: a closed pipe or a full terminal never takes a job down (every line's
+        outcome is in history either way)."""
+        try:
+            print(text, file=stream, flush=True)
+        except (OSError, ValueError):
+            pass
+
     def _emit(self, value: dict[str, Any]) -> None:
         self.done += 1
-        print(dumps(value), file=self.out, flush=True)
+        self._write(self.out, dumps(value))
         self._progress()
 
     def _say(self, text: str) -> None:
         if self.json_progress:
-            print(dumps({"message": clean_text(text)}), file=self.err, flush=True)
+            self._write(self.err, dumps({"message": clean_text(text)}))
         else:
-            print(clean_text(text), file=self.err, flush=True)
+            self._write(self.err, clean_text(text))
 
     def _progress(self) -> None:
         state = (self.done, self.running, self.failed, self.invalid, self.spent, self.unpriced)
@@ -407,18 +416,18 @@ class BatchRun:
             return
         self._last_progress = state
         if self.json_progress:
-            print(dumps({"done": self.done, "total": self.total, "running": self.running,
-                         "failed": self.failed, "invalid": self.invalid,
-                         "spent_usd": float(self.spent), "unpriced": self.unpriced}),
-                  file=self.err, flush=True)
+            self._write(self.err, dumps({
+                "done": self.done, "total": self.total, "running": self.running,
+                "failed": self.failed, "invalid": self.invalid, "spent_usd": float(self.spent),
+                "unpriced": self.unpriced,
+            }))
             return
         invalid = f" · {self.invalid} invalid" if self.invalid else ""
         unpriced = f" (+{self.unpriced} without a price)" if self.unpriced else ""
-        print(
+        self._write(
+            self.err,
             f"batch {self.done}/{self.total} done · {self.running} running · "
             f"{self.failed} failed{invalid} · spent {format_usd(self.spent)}{unpriced}",
-            file=self.err,
-            flush=True,
         )
 
 
