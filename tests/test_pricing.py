@@ -230,3 +230,31 @@ def test_token_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
         os.umask(old)
     assert (tmp_path / "rc" / "token.json").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "rc").stat().st_mode & 0o777 == 0o700
+
+
+def test_an_existing_history_gains_the_price_and_batch_columns(tmp_path: Path) -> None:
+    """A database written before this step is upgraded in place; its jobs read unpriced."""
+    import sqlite3
+
+    from tui.storage import schema
+    from tui.storage.batches import BatchLines
+    from tui.storage.history import History
+
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as raw:
+        schema.UPGRADES[0](raw)
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute(
+            "INSERT INTO jobs (prompt, size, endpoint, state, created_at, updated_at)"
+            " VALUES ('old', '1024_1024', 'text-to-image', 'completed', 1, 1)"
+        )
+    with History(path) as history:
+        assert history.schema_version == len(schema.UPGRADES)
+        old = history.list_jobs()[0]
+        assert old.price_usd is None and old.price_source is None
+        history.update(old.id, price_usd=Decimal("0.04"), price_unit="image", price_source="catalog")
+        assert history.get(old.id).price_usd == Decimal("0.04")
+        book = BatchLines(history)
+        book.link("k", old.id, path="f", line=1, line_id=None, now=0)
+        history.delete(old.id)
+        assert book.find(["k"])["k"].job_id is None  # the line outlives its job
