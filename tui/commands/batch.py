@@ -28,20 +28,19 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..api.catalog import Price, format_usd
-from ..cli import HEADLESS_GIVE_UP_SECONDS, exit_code_for
+from ..cli import HEADLESS_GIVE_UP_SECONDS
 from ..jobs.outputs import describe_error
 from ..models import Endpoint, Job, JobState
 from ..sanitize import clean_text
 from ..storage.batches import STDIN_SOURCE, BatchLines
 from ..storage.files import pid_alive
-from ..storage.spend import billed_cost
 from ..wiring import Services, open_services
+from .batch_report import BatchReport
 from .batchfile import BatchLine, read_batch
 from .common import (
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     CommandExit,
-    dumps,
     require_backend,
     run_async,
     settings_for,
@@ -132,18 +131,7 @@ class BatchRun:
         self.source = source
         self.concurrency = max(1, concurrency)
         self.budget = budget
-        self.json_progress = json_progress
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
-        self.total = len(lines)
-        self.done = 0
-        self.running = 0
-        self.failed = 0
-        self.invalid = 0
-        self.spent = Decimal(0)
-        self.unpriced = 0
-        self.exit_codes: list[int] = []
-        self._last_progress: tuple[Any, ...] | None = None
+        self.report = BatchReport(len(lines), json_progress=json_progress, out=out, err=err)
         self._interrupted = asyncio.Event()
 
     # ------------------------------------------------------------------ planning
@@ -203,16 +191,14 @@ class BatchRun:
     async def run(self) -> int:
         plan = self.plan()
         for line in plan.invalid:
-            self._say(f"line {line.number}: {line.error}")
+            self.report.say(f"line {line.number}: {line.error}")
         prices = await self.prices(plan.to_send)
         estimate = self._estimate(plan.to_send, prices)
-        self._say(self._summary(plan, prices, estimate))
+        self.report.say(self._summary(plan, prices, estimate))
         if self.budget is not None and plan.to_send:
             self._check_budget(estimate, len(plan.to_send))
         for line in plan.invalid:
-            self.invalid += 1
-            self._emit({"line": line.number, "id": line.line_id, "job": None, "request_id": None,
-                        "status": "invalid", "files": [], "error": line.error, "already": False})
+            self.report.invalid_line(line)
         for item, note in plan.report_now:
             self._report(item, note)
         self._record(plan)
@@ -223,7 +209,7 @@ class BatchRun:
             return EXIT_INTERRUPTED
         if plan.invalid:
             return EXIT_INPUT
-        return max(self.exit_codes, default=0)
+        return max(self.report.exit_codes, default=0)
 
     def _record(self, plan: _Plan) -> None:
         """Every line to send is in history, linked to its line, before anything is sent."""
@@ -267,20 +253,19 @@ class BatchRun:
         async with slots:
             if self._interrupted.is_set():
                 return
-            self.running += 1
-            self._progress()
+            self.report.started()
             try:
                 job = await self.engine.follow(item.job_id)
             except Exception as exc:  # the line is reported either way; the job stays in history
                 self._report(item, f"stopped following: {describe_error(exc)}")
                 return
             finally:
-                self.running -= 1
+                self.report.stopped()
         self._report(item, None, job)
 
     async def _stop(self, items: list[_Item], tasks: Sequence[asyncio.Future[Any]]) -> None:
         """Ctrl-C: let submits in flight land their request id, leave the rest unsent."""
-        self._say("interrupted — no new lines are sent; waiting for submits in flight to land…")
+        self.report.say("interrupted — no new lines are sent; waiting for submits in flight to land…")
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -302,7 +287,7 @@ class BatchRun:
             parts.append(f"{kept} in flight kept: `gpt-image-tui resume` finishes them")
         if not_sent:
             parts.append(f"{not_sent} not sent (nothing billed): run the batch again to send them")
-        self._say("; ".join(parts) or "nothing was in flight")
+        self.report.say("; ".join(parts) or "nothing was in flight")
 
     # ------------------------------------------------------------------ money
 
@@ -318,8 +303,8 @@ class BatchRun:
         return total
 
     def _summary(self, plan: _Plan, prices: dict[Endpoint, Price], estimate: Decimal | None) -> str:
-        count = len(plan.to_send)
-        parts = [f"batch: {self.total} line{'s' if self.total != 1 else ''}", f"{count} to send"]
+        count, total = len(plan.to_send), len(self.lines)
+        parts = [f"batch: {total} line{'s' if total != 1 else ''}", f"{count} to send"]
         earlier = len(plan.follow) + len(plan.report_now)
         if earlier:
             parts.append(f"{earlier} sent before (not sent again)")
@@ -356,79 +341,13 @@ class BatchRun:
                 f"{budget}; nothing was sent",
             )
 
-    # ------------------------------------------------------------------ output
-
     def _report(self, item: _Item, note: str | None, job: Job | None = None) -> None:
         if job is None and item.job_id is not None:
             job = self.history.get(item.job_id)
-        line = item.line
         if job is None:
-            self.failed += 1
-            self._emit({"line": line.number, "id": line.line_id, "job": None, "request_id": None,
-                        "status": "forgotten", "files": [], "error": note,
-                        "already": item.already})
-            return
-        completed = job.state is JobState.COMPLETED
-        if completed and not item.already:
-            cost = billed_cost(job)
-            if cost is None and job.price_source != "offline":
-                self.unpriced += 1
-            self.spent += cost or 0
-        if job.state.is_terminal and not completed:
-            self.failed += 1
-        self.exit_codes.append(exit_code_for(job) if job.state.is_terminal else 0)
-        self._emit({
-            "line": line.number,
-            "id": line.line_id,
-            "job": job.id,
-            "request_id": job.request_id,
-            "status": job.state.value,
-            "files": list(job.files),
-            "output": list(job.output_urls),
-            "error": note or job.error,
-            "price_usd": None if job.price_usd is None else float(job.price_usd),
-            "already": item.already,
-        })
-
-    @staticmethod
-    def _write(stream: TextIO, text: str) -> None:
-        """Best effort: a closed pipe or a full terminal never takes a job down (every line's
-        outcome is in history either way)."""
-        try:
-            print(text, file=stream, flush=True)
-        except (OSError, ValueError):
-            pass
-
-    def _emit(self, value: dict[str, Any]) -> None:
-        self.done += 1
-        self._write(self.out, dumps(value))
-        self._progress()
-
-    def _say(self, text: str) -> None:
-        if self.json_progress:
-            self._write(self.err, dumps({"message": clean_text(text)}))
+            self.report.forgotten_line(item.line, note, already=item.already)
         else:
-            self._write(self.err, clean_text(text))
-
-    def _progress(self) -> None:
-        state = (self.done, self.running, self.failed, self.invalid, self.spent, self.unpriced)
-        if state == self._last_progress:
-            return
-        self._last_progress = state
-        if self.json_progress:
-            self._write(self.err, dumps({
-                "done": self.done, "total": self.total, "running": self.running,
-                "failed": self.failed, "invalid": self.invalid, "spent_usd": float(self.spent),
-                "unpriced": self.unpriced,
-            }))
-            return
-        invalid = f" · {self.invalid} invalid" if self.invalid else ""
-        unpriced = f" (+{self.unpriced} without a price)" if self.unpriced else ""
-        self._write(
-            self.err,
-            f"batch {self.done}/{self.total} done · {self.running} running · "
-            f"{self.failed} failed{invalid} · spent {format_usd(self.spent)}{unpriced}",
-        )
+            self.report.job_line(item.line, job, note, already=item.already)
 
 
 async def _batch(args: argparse.Namespace) -> int:
