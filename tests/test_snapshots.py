@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from doubles import FixedPrices
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
@@ -28,7 +29,7 @@ from tui.offline.render import render_image
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
 from tui.storage.owners import owner_for
-from tui.widgets.composer import PromptEditor
+from tui.widgets.composer import Composer, PromptEditor
 from tui.widgets.job_card import JobCard
 from tui.widgets.job_pool import JobPool
 
@@ -125,6 +126,7 @@ def build_app(app_home: Path, tmp_path: Path, *, jobs: bool, with_image: bool = 
         settings=settings, history=history, engine=engine, offline=None,
         backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
         close_clients=lambda: asyncio.sleep(0),  # no real clients to close
+        prices=FixedPrices(), serverless_base="http://127.0.0.1:9/prod/v2",
     )
     app = GptImageApp(
         services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),
@@ -138,7 +140,8 @@ async def _steady(pilot: Pilot) -> None:
     """Wait on conditions, not time: the editor is there and every seeded card is mounted.
 
     Nothing drawn depends on when this returns: the clock is frozen, animations are off (so the
-    indeterminate bars stand still) and cards are drawn with the run estimate from the start.
+    indeterminate bars stand still), cards are drawn with the run estimate from the start, and
+    the composer has its (fixed) prices.
     """
     for _ in range(100):  # the auto-pilot may start before the main screen is composed
         if pilot.app.screen.query(PromptEditor):
@@ -149,7 +152,8 @@ async def _steady(pilot: Pilot) -> None:
     seeded = len(screen.history.list_jobs())
     for _ in range(100):
         cards = screen.query(JobCard)
-        if len(cards) == seeded and all(card.is_mounted for card in cards):
+        prices = screen.query_one(Composer).price() is not None
+        if prices and len(cards) == seeded and all(card.is_mounted for card in cards):
             break
         await pilot.pause(0.02)
     await pilot.pause()

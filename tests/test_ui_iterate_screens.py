@@ -242,7 +242,7 @@ async def test_sweep_confirm_shows_count_and_labels() -> None:
     app = Host(lambda: SweepConfirmScreen(sweep))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
-        text = str(app.screen.query_one("#sweep-count", Static).render())
+        text = str(app.screen.query_one("#sweep-question", Static).render())
         assert "6 jobs" in text
         variants = [str(v.render()) for v in app.screen.query(".variant").results(Static)]
         assert variants[0].endswith("dawn · oil") and len(variants) == 6

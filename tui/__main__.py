@@ -2,7 +2,8 @@
 
 ``gpt-image-tui`` with no command opens the app (on the embedded offline backend when no token
 is configured); ``gpt-image-tui run|status|result|cancel|history|resume|recipe|serve-offline``
-are headless and never fall back to offline silently.
+and ``batch|login|logout|balance|spend`` (:mod:`tui.commands`) are headless and never fall back
+to offline silently.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .commands.registry import add_commands, add_official_run_flags, add_output_flag, dispatch
 from .models import SIZE_LABELS
 
 __all__ = ["build_parser", "main"]
@@ -35,6 +37,8 @@ def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", metavar="DIR", help="where images are saved")
     parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="seconds between status polls (default 2)")
+    parser.add_argument("--name-template", metavar="TEMPLATE",
+                        help="image file names, e.g. '{date}_{slug}_{rid8}' (README: Files)")
 
 
 def _add_request_flags(parser: argparse.ArgumentParser) -> None:
@@ -58,12 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $GPT_IMAGE_TUI_COLORS, else ask the terminal)")
     _add_request_flags(parser)
     _add_backend_flags(parser)
+    add_output_flag(parser, default="pretty")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="submit a prompt, wait, save the images")
-    run.add_argument("prompt", metavar="PROMPT")
+    run.add_argument("prompt", metavar="PROMPT|MODEL_ID")
     _add_request_flags(run)
     _add_backend_flags(run)
+    add_official_run_flags(run)
     run.add_argument("--no-wait", action="store_true",
                      help="print the request id and exit (follow later with `resume`)")
     run.add_argument("--json", action="store_true", help="one compact JSON object on stdout")
@@ -91,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve-offline", help="run the offline backend standalone")
     serve.add_argument("--port", type=int, default=8765, metavar="N")
     serve.add_argument("--host", default="127.0.0.1", metavar="ADDR")
+    add_commands(commands, _add_backend_flags)
+    for sub in commands.choices.values():
+        add_output_flag(sub)  # the official global flag works after the command too
     return parser
 
 
@@ -111,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return recipe_command(args.file)
     if args.command == "history":
         args.offline = args.offline or False
+    handled = dispatch(args)
+    if handled is not None:
+        return handled
     from .cli import run_command
 
     return run_command(args)

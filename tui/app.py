@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+from .app_account import AccountActions
 from .config import signin_help
 from .imaging import GraphicsChoice, PreviewCache
 from .messages import CompareRequested
@@ -21,6 +22,7 @@ from .screens.help import HelpScreen, help_content
 from .screens.image import ImageScreen
 from .screens.main import MainScreen
 from .screens.sweep import SweepGrid
+from .widgets.backend_bar import BackendBar
 from .widgets.preview import ImagePreview
 
 __all__ = ["GptImageApp", "Prefill"]
@@ -38,6 +40,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("l", "lineage of the selected job (ancestors and descendants)"),
     ("h", "history browser: open, iterate, edit, re-run, delete"),
     ("y", "copy menu: image path, URL, request id, prompt, runcomfy command"),
+    ("click OFFLINE", "sign in (device code), then new jobs go to the API; also in ctrl+p"),
     ("\\{ \\} \\|", "literal braces and bar in a prompt (not a sweep)"),
     ("image path + enter", "in the reference field: restore that PNG's recipe"),
     ("↑ / ↓", "select a job; move in the size and reference lists"),
@@ -60,7 +63,7 @@ class Prefill:
     images: tuple[str, ...] = ()
 
 
-class GptImageApp(App[None]):
+class GptImageApp(AccountActions, App[None]):
     """gpt-image-tui. ``services`` is :class:`tui.wiring.Services` (or a test double)."""
 
     CSS_PATH = "app.tcss"
@@ -86,6 +89,7 @@ class GptImageApp(App[None]):
         )
         self.image_class = image_class
         self.clock = clock
+        self._retired_services: list[Any] = []  # backends left by signing in; still finishing
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen(
@@ -126,12 +130,18 @@ class GptImageApp(App[None]):
     def on_compare_requested(self, message: CompareRequested) -> None:
         self.main_screen.mark_or_compare(message.job_id)
 
+    def on_backend_bar_sign_in_requested(self, message: BackendBar.SignInRequested) -> None:
+        self.action_sign_in()
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        settings = self.services.settings
-        signin = None if self.services.signed_in and not settings.offline else signin_help()
+        signin = (
+            None
+            if not self.can_sign_in
+            else "  Sign in from here: click OFFLINE, or ctrl+p → Sign in.\n" + signin_help()
+        )
         self.push_screen(
             HelpScreen(
                 help_content(
@@ -146,7 +156,8 @@ class GptImageApp(App[None]):
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database
         and the offline server stay with whoever built the services (launch, or a test)."""
-        await self.services.close_clients()
+        for services in (*self._retired_services, self.services):
+            await services.close_clients()
 
     async def action_quit(self) -> None:
         """Quit; with jobs in flight, say they will be resumed and ask first."""
@@ -198,6 +209,15 @@ class GptImageApp(App[None]):
              screen.action_detach_parent),
         ):
             yield SystemCommand(title, help_text, action)
+        if self.can_sign_in:
+            yield SystemCommand(
+                "Sign in to RunComfy", "Device-code sign-in; then new jobs go to the API",
+                self.action_sign_in,
+            )
+        yield SystemCommand(
+            "Show balance", "The RunComfy wallet balance (one wallet for every product)",
+            self.action_show_balance,
+        )
         yield SystemCommand("Focus prompt", "Move to the prompt editor (f2)", screen.action_focus_prompt)
         yield SystemCommand("Focus jobs", "Move to the job list (f3)", screen.action_focus_jobs)
         yield SystemCommand("Help", "Keys, backend and graphics mode (f1 / ?)", self.action_help)

@@ -82,6 +82,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "prompt": job.request.prompt,
         "output": list(job.output_urls),
         "files": list(job.files),
+        "price_usd": None if job.price_usd is None else float(job.price_usd),
         "error": job.error,
         "parent": job.parent_id,
         "created_at": job.created_at,
@@ -116,6 +117,8 @@ def _settings_for(args: argparse.Namespace) -> Settings:
         output_dir=getattr(args, "output_dir", None),
         offline=bool(getattr(args, "offline", False)),
         poll_interval=getattr(args, "poll_interval", None),
+        name_template=getattr(args, "name_template", None),
+        download_outputs=not getattr(args, "no_download", False),
     )
 
 

@@ -26,8 +26,12 @@ __all__ = [
     "COLORS_ENV",
     "COLOR_DEPTHS",
     "DEFAULT_API_BASE",
+    "DEFAULT_SERVERLESS_BASE",
+    "DEFAULT_WEB_BASE",
     "GRAPHICS_MODES",
+    "SERVERLESS_BASE_ENV",
     "TOKEN_ENV",
+    "WEB_BASE_ENV",
     "ConfigError",
     "Settings",
     "Token",
@@ -38,8 +42,12 @@ __all__ = [
 ]
 
 DEFAULT_API_BASE = "https://model-api.runcomfy.net/v1"
+DEFAULT_SERVERLESS_BASE = "https://api.runcomfy.net/prod/v2"
+DEFAULT_WEB_BASE = "https://www.runcomfy.com"
 TOKEN_ENV = "RUNCOMFY_TOKEN"
 API_BASE_ENV = "RUNCOMFY_MODEL_API_BASE"
+SERVERLESS_BASE_ENV = "RUNCOMFY_SERVERLESS_API_BASE"
+WEB_BASE_ENV = "RUNCOMFY_WEB_BASE"
 GRAPHICS_MODES = ("auto", "kitty", "sixel", "halfcell")
 GraphicsMode = Literal["auto", "kitty", "sixel", "halfcell"]
 COLORS_ENV = "GPT_IMAGE_TUI_COLORS"
@@ -67,7 +75,7 @@ def signin_help() -> str:
     return (
         "Not signed in to RunComfy. Either:\n"
         "  • set RUNCOMFY_TOKEN to your API token (export RUNCOMFY_TOKEN=...), or\n"
-        "  • run `runcomfy login` (the official CLI), which writes "
+        "  • run `gpt-image-tui login` (or the official `runcomfy login`), which writes "
         "~/.config/runcomfy/token.json, or\n"
         "  • use --offline to try the app against the built-in offline server (no token, "
         "no cost)."
@@ -133,6 +141,15 @@ def _read_token_file(path: Path) -> Token:
     return Token(SecretStr(check_token_text(access.strip(), source=f"the token in {path}")), source)
 
 
+def _base_url(what: str, given: str | None, from_env: str | None, default: str) -> str:
+    """The argument, else the environment variable, else the default — checked."""
+    text = given if given is not None else ((from_env or "").strip() or default)
+    try:
+        return normalise_base_url(text)
+    except UnsafeUrl as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+
+
 class Settings(BaseModel):
     """Everything the app and the headless commands are configured with."""
 
@@ -147,8 +164,12 @@ class Settings(BaseModel):
     graphics: GraphicsMode = "auto"
     colors: ColorDepth = "auto"
     locations: Locations
+    serverless_base: str = DEFAULT_SERVERLESS_BASE  # the wallet balance lives here
+    web_base: str = DEFAULT_WEB_BASE  # device-code sign-in lives here
+    name_template: str | None = None  # output file names (None: today's names)
+    download_outputs: bool = True  # False: `run --no-download`, the result's URLs only
 
-    @field_validator("api_base")
+    @field_validator("api_base", "serverless_base", "web_base")
     @classmethod
     def _check_base(cls, value: str) -> str:
         return normalise_base_url(value)
@@ -166,23 +187,34 @@ def load_settings(
     colors: str | None = None,
     locations: Locations | None = None,
     home: Path | None = None,
+    web_base: str | None = None,
+    name_template: str | None = None,
+    download_outputs: bool = True,
 ) -> Settings:
-    """Build :class:`Settings` from arguments, then the environment, then defaults.
+    """Build :class:`Settings` from arguments, then the environment, then the config file
+    (``config.toml`` in the config dir), then defaults.
 
     The token is looked up (:func:`find_token`) unless ``offline``; a missing token is None
     (show :func:`signin_help`), an unusable one raises :class:`TokenError`. Bad values raise
     :class:`ConfigError` saying which setting and why.
     """
+    from .config_file import read_config_file
+    from .storage.names import TemplateError, check_template
+
     locations = locations or Locations.default(env)
-    base = (
-        api_base
-        if api_base is not None
-        else (env.get(API_BASE_ENV, "").strip() or DEFAULT_API_BASE)
+    file_values = read_config_file(locations.config_dir / "config.toml")
+    base = _base_url("API base URL", api_base, env.get(API_BASE_ENV), DEFAULT_API_BASE)
+    serverless = _base_url(
+        f"serverless API base ({SERVERLESS_BASE_ENV})", None, env.get(SERVERLESS_BASE_ENV),
+        DEFAULT_SERVERLESS_BASE,
     )
-    try:
-        base = normalise_base_url(base)
-    except UnsafeUrl as exc:
-        raise ConfigError(f"API base URL: {exc}") from None
+    web = _base_url(f"web base ({WEB_BASE_ENV})", web_base, env.get(WEB_BASE_ENV), DEFAULT_WEB_BASE)
+    template = name_template if name_template is not None else file_values.get("name_template")
+    if template is not None:
+        try:
+            template = check_template(template)
+        except TemplateError as exc:
+            raise ConfigError(str(exc)) from None
     if graphics is not None and graphics not in GRAPHICS_MODES:
         raise ConfigError(f"graphics must be one of {', '.join(GRAPHICS_MODES)}")
     source = "--colors"
@@ -192,6 +224,10 @@ def load_settings(
         raise ConfigError(f"{source} must be one of {', '.join(COLOR_DEPTHS)}")
     values: dict[str, object] = {
         "api_base": base,
+        "serverless_base": serverless,
+        "web_base": web,
+        "name_template": template,
+        "download_outputs": download_outputs,
         "token": None if offline else find_token(env, home),
         "offline": offline,
         "output_dir": Path(output_dir).expanduser() if output_dir else locations.default_output_dir,

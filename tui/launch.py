@@ -52,6 +52,7 @@ def launch_tui(args: argparse.Namespace) -> int:
             poll_interval=args.poll_interval,
             graphics=args.graphics,
             colors=getattr(args, "colors", None),
+            name_template=args.name_template,
         )
     except TokenError as exc:
         # A token is configured but unusable: say how to fix it rather than going offline.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -237,7 +238,7 @@ class Job:
     ``output_urls`` every URL the result listed (trusted or not). ``output_dir`` is where its
     images go, decided when the job is created and used by whichever process finishes it;
     ``owner`` names the process following it (see :mod:`tui.storage.owners`); ``backend`` the
-    API it was sent to.
+    API it was sent to. Money is Decimal.
     """
 
     id: int
@@ -264,6 +265,11 @@ class Job:
     output_dir: str | None = None
     owner: str | None = None
     backend: str | None = None
+    # The catalog price it was submitted at, per ``price_unit``; None when unknown (never a
+    # guess). ``price_source`` is "catalog", or "offline" for the offline backend's (0).
+    price_usd: Decimal | None = None
+    price_unit: str | None = None
+    price_source: str | None = None
 
     @property
     def endpoint(self) -> Endpoint:

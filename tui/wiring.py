@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .api.balance import Balance, BalanceClient
+from .api.catalog import CatalogClient, Price
 from .api.client import ModelApiClient
-from .config import Settings
+from .api.retry import RetryPolicy
+from .api.service import JsonChannel
+from .api.signin import SignInClient
+from .config import Settings, Token
 from .iterate.recipe import Recipe, embed_recipe
 from .jobs import JobEngine, JobEvent
-from .models import Job
+from .models import Endpoint, Job
+from .pricing import PriceBook
+from .storage.catalog_cache import CatalogCache
 from .storage.downloads import Downloader
 from .storage.files import OutputFiles
 from .storage.history import History
@@ -26,7 +33,19 @@ from .storage.history import History
 if TYPE_CHECKING:
     from .offline.server import OfflineServer
 
-__all__ = ["Services", "backend_label", "open_services"]
+__all__ = [
+    "Services",
+    "backend_label",
+    "balance_client",
+    "fetch_balance",
+    "fetch_prices",
+    "open_services",
+    "signin_client",
+    "switch_to_api",
+]
+
+# The catalog is asked for a price, not waited on: one quick try, a short deadline.
+CATALOG_POLICY = RetryPolicy(max_attempts=2, call_deadline=10.0, connect_timeout=5.0)
 
 
 @dataclass(slots=True)
@@ -42,6 +61,8 @@ class Services:
     offline: OfflineServer | None
     backend_label: str
     signed_in: bool
+    prices: PriceBook
+    serverless_base: str  # where this backend keeps the balance (the offline server's, offline)
 
     async def close_clients(self) -> None:
         """Close the API and download clients (idempotent); call on the loop that used them."""
@@ -49,6 +70,8 @@ class Services:
             await self.client.aclose()
         with contextlib.suppress(Exception):
             await self.downloader.aclose()
+        with contextlib.suppress(Exception):
+            await self.prices.aclose()
 
     async def aclose(self) -> None:
         """Close network clients, the database and the offline server (idempotent)."""
@@ -103,6 +126,7 @@ def open_services(
     """
     offline = None
     api_base = settings.api_base
+    serverless_base = settings.serverless_base
     token = settings.token
     backend = settings.api_base
     if settings.offline:
@@ -113,6 +137,7 @@ def open_services(
 
         offline = offline_server or OfflineServer(journal=journal).start(wait=False)
         api_base = offline.base_url
+        serverless_base = offline.serverless_base
         token = None
         backend = "offline"
     try:
@@ -122,9 +147,44 @@ def open_services(
         if offline is not None and offline_server is None:
             offline.stop()
         raise
-    output_files = OutputFiles(settings.output_dir)  # checked by whoever creates jobs
+    # The default folder is checked by whoever creates jobs; each job keeps its own.
+    output_files = OutputFiles(settings.output_dir, template=settings.name_template)
+    return _assemble(
+        settings,
+        history=history,
+        output_files=output_files,
+        api_base=api_base,
+        serverless_base=serverless_base,
+        token=token,
+        backend=backend,
+        offline=offline if offline_server is None else None,
+        on_event=on_event,
+        give_up_after=give_up_after,
+    )
+
+
+def _assemble(
+    settings: Settings,
+    *,
+    history: History,
+    output_files: OutputFiles,
+    api_base: str,
+    serverless_base: str,
+    token: Token | None,
+    backend: str,
+    offline: OfflineServer | None,
+    on_event: Callable[[JobEvent], None] | None,
+    give_up_after: float | None,
+) -> Services:
+    """The network half of the graph (clients, prices, engine) over a history and output dir."""
     client = ModelApiClient(api_base, token)
     downloader = Downloader(api_base=api_base)
+    prices = PriceBook(
+        CatalogClient(JsonChannel(api_base, token, policy=CATALOG_POLICY)),
+        CatalogCache(settings.locations.cache_dir / "catalog.json"),
+        backend=backend,
+        offline=backend == "offline",
+    )
     engine = JobEngine(
         client=client,
         history=history,
@@ -136,6 +196,8 @@ def open_services(
         give_up_after=give_up_after,
         before_commit=embed_recipe_hook(history),
         backend=backend,
+        prices=prices,
+        save_outputs=settings.download_outputs,
     )
     return Services(
         settings=settings,
@@ -144,7 +206,56 @@ def open_services(
         downloader=downloader,
         output_files=output_files,
         engine=engine,
-        offline=offline if offline_server is None else None,
+        offline=offline,
         backend_label=backend_label(settings),
         signed_in=token is not None,
+        prices=prices,
+        serverless_base=serverless_base,
     )
+
+
+def switch_to_api(current: Services, token: Token) -> Services:
+    """New services on the configured Model API with ``token``, sharing history and outputs.
+
+    Used when the app signs in while on the offline backend. The current services stay as they
+    are: their engine goes on following the jobs it had (on the offline server, which lives
+    until the app quits); the new engine takes every new job. Nothing is closed here.
+    """
+    settings = current.settings.model_copy(update={"offline": False, "token": token})
+    return _assemble(
+        settings,
+        history=current.history,
+        output_files=current.output_files,
+        api_base=settings.api_base,
+        serverless_base=settings.serverless_base,
+        token=token,
+        backend=settings.api_base,
+        offline=None,
+        on_event=None,  # the front end subscribes to the new engine itself
+        give_up_after=current.engine.follower.give_up_after,
+    )
+
+
+def balance_client(services: Services) -> BalanceClient:
+    """A client of this backend's wallet balance (close it when done)."""
+    token = None if services.settings.offline else services.settings.token
+    return BalanceClient(JsonChannel(services.serverless_base, token, policy=CATALOG_POLICY))
+
+
+async def fetch_balance(services: Services) -> Balance:
+    """The wallet balance of this backend (one call; raises the api error tree)."""
+    client = balance_client(services)
+    try:
+        return await client.balance()
+    finally:
+        await client.aclose()
+
+
+async def fetch_prices(services: Services) -> dict[Endpoint, Price]:
+    """The price of one image of each endpoint (unknown ones included; never raises)."""
+    return {endpoint: await services.prices.price(endpoint) for endpoint in Endpoint}
+
+
+def signin_client(settings: Settings) -> SignInClient:
+    """A client of device-code sign-in at ``settings.web_base`` (no token is ever sent there)."""
+    return SignInClient(JsonChannel(settings.web_base, None, answer_statuses=frozenset({410})))

@@ -19,9 +19,11 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..api.errors import GptImageError, SubmitOutcomeUnknown
 from ..models import Job, JobRequest, JobState
+from ..pricing import price_columns
 from ..storage.errors import StorageError
 from ..storage.owners import owner_alive, owner_for, owner_pid
 from .book import EventListener, JobBook
@@ -29,6 +31,9 @@ from .events import CancelOutcome, JobEvent
 from .follower import Follower, StopFollowing
 from .outputs import describe_error
 from .ports import ApiClient, Downloads, HistoryStore, OutputNames
+
+if TYPE_CHECKING:
+    from ..pricing import PriceSource
 
 __all__ = ["JobEngine", "JobFollowedElsewhere"]
 
@@ -38,6 +43,8 @@ Sleep = Callable[[float], Awaitable[None]]
 SUBMIT_GRACE_SECONDS = 10.0
 # How long a delivered request_id's database write is retried before the journal must do.
 REQUEST_ID_PATIENCE_SECONDS = 30.0
+# How long the catalog may take to say what a submit costs before it is sent "price unknown".
+PRICE_LOOKUP_SECONDS = 10.0
 
 
 class JobFollowedElsewhere(GptImageError):
@@ -78,6 +85,8 @@ class JobEngine:
         pid: int | None = None,
         backend: str = "api",
         request_id_patience: float = REQUEST_ID_PATIENCE_SECONDS,
+        prices: PriceSource | None = None,
+        save_outputs: bool = True,
     ) -> None:
         self.client = client
         self.history = history
@@ -87,6 +96,7 @@ class JobEngine:
         self.backend = backend
         self.owner = owner_for(pid)
         self.request_id_patience = request_id_patience
+        self.prices = prices
         self.book = JobBook(history, clock)
         if on_event is not None:
             self.book.subscribe(on_event)
@@ -99,6 +109,7 @@ class JobEngine:
             sleep=sleep,
             give_up_after=give_up_after,
             before_commit=before_commit,
+            save_outputs=save_outputs,
         )
         self._submit_slots = asyncio.Semaphore(max(1, max_concurrent_submissions))
         self._followers: dict[int, asyncio.Future[Job]] = {}
@@ -294,12 +305,13 @@ class JobEngine:
             self._release(job_id)
 
     async def _submit(self, job: Job) -> Job:
+        price = await self._price_columns(job.request)
         async with self._submit_slots:
             job = self.history.get(job.id)
             if job.state is not JobState.PENDING:
                 return job
             # If this write fails (database locked, disk full) nothing has been sent.
-            job = self.book.move(job, JobState.SUBMITTING, submitted_at=self.clock())
+            job = self.book.move(job, JobState.SUBMITTING, submitted_at=self.clock(), **price)
             landing = asyncio.ensure_future(self._send_submit(job))
             try:
                 return await asyncio.shield(landing)
@@ -341,6 +353,18 @@ class JobEngine:
             job = job.evolve(state=state, error=error, exit_code=exit_code)
         self.book.say(job, error)
         return job
+
+    async def _price_columns(self, request: JobRequest) -> dict[str, Any]:
+        """The catalog price to record with the submit; nothing when it is unknown."""
+        if self.prices is None:
+            return {}
+        try:
+            price = await asyncio.wait_for(
+                self.prices.price(request.endpoint), PRICE_LOOKUP_SECONDS
+            )
+        except Exception:  # a price is worth recording, never worth failing a submit for
+            return {}
+        return price_columns(price)
 
     async def _land_request_id(self, job: Job, request_id: str, note: str | None) -> Job:
         """Keep a delivered request_id whatever fails locally.

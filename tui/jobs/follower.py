@@ -85,8 +85,10 @@ class Follower:
         sleep: Callable[[float], Awaitable[None]],
         give_up_after: float | None,
         before_commit: Callable[[Job, Path], None] | None,
+        save_outputs: bool = True,
     ) -> None:
         self.book = book
+        self.save_outputs = save_outputs
         self.client = client
         self.downloader = downloader
         self.output_files = output_files
@@ -229,6 +231,14 @@ class Follower:
                 )
             await self.pause(job.id, self.poll_interval)
         job = self.book.history.update(job.id, output_urls=tuple(urls))
+        if not self.save_outputs:  # `run --no-download`: the URLs are the result
+            job = self.book.move(
+                job, JobState.COMPLETED, finished_at=self.book.clock(), exit_code=0
+            )
+            self.book.say(
+                job, f"not downloaded (--no-download); `gpt-image-tui result {job.id}` saves it"
+            )
+            return job
         trusted: list[str] = []
         for url in urls:
             try:
@@ -259,7 +269,7 @@ class Follower:
         live = self.book.live(job.id)
         directory = self.output_files.directory_for(job)
         name = self.output_files.name_for(job, index, "png")
-        existing = adopt_existing_output(directory, name)
+        existing = adopt_existing_output(directory, name, request_id=job.request_id)
         if existing is not None:
             return existing
 

@@ -15,13 +15,26 @@ __all__ = ["adopt_existing_output", "describe_error", "error_text"]
 _EXTENSIONS = (".png", ".jpg", ".webp")
 
 
-def adopt_existing_output(directory: Path, name: str) -> Path | None:
+def _made_for(candidate: Path, request_id: str) -> bool:
+    from ..iterate.recipe import read_recipe  # only needed for names without the request id
+
+    recipe = read_recipe(candidate)
+    return recipe is not None and recipe.request_id == request_id
+
+
+def adopt_existing_output(
+    directory: Path, name: str, *, request_id: str | None = None
+) -> Path | None:
     """The image already saved under ``name`` (any of our extensions), if it verifies.
 
-    Names carry the request id, and files only ever appear by atomic rename, so a complete
-    file at that name is this job's output from a run that was killed before recording it.
+    Default names carry the request id, and files only ever appear by atomic rename, so a
+    complete file at that name is this job's output from a run that was killed before recording
+    it. A name template may leave the request id out (``{slug}.png``): then the file is adopted
+    only when the recipe embedded in it names ``request_id`` — another job's image is never
+    taken for this one's.
     """
     stem = Path(name).stem
+    named_for_job = request_id is None or request_id[:8] in stem
     for ext in _EXTENSIONS:
         candidate = directory / f"{stem}{ext}"
         if not candidate.is_file():
@@ -30,6 +43,8 @@ def adopt_existing_output(directory: Path, name: str) -> Path | None:
             with Image.open(candidate, formats=["PNG", "JPEG", "WEBP"]) as image:
                 image.verify()
         except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+            continue
+        if not named_for_job and not _made_for(candidate, str(request_id)):
             continue
         return candidate
     return None

@@ -29,9 +29,15 @@ from .responses import (
 )
 from .simulation import HOSTILE_ERROR, JobView, ServerStats, Simulation, shape_output
 
-__all__ = ["MODEL_PREFIX", "ApiHandlers"]
+__all__ = ["MODEL_PREFIX", "OFFLINE_CATALOG_ENTRY", "ApiHandlers"]
 
 MODEL_PREFIX = "openai/gpt-image-2/"
+# The offline catalog: free, and labelled so nobody mistakes it for RunComfy's price.
+OFFLINE_CATALOG_ENTRY: dict[str, Any] = {
+    "base_price_usd": 0,
+    "price_unit": "image",
+    "offline": True,
+}
 _INPUTS: dict[str, type[BaseModel]] = {"text-to-image": TextToImageInput, "edit": EditInput}
 
 
@@ -51,12 +57,16 @@ class ApiHandlers:
         stats: ServerStats,
         token: Callable[[], str | None],
         origin: Callable[[], str],
+        also_accepts: Callable[[str], bool] = lambda given: False,
+        catalog_entry: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._simulation = simulation
         self._picker = picker
         self._stats = stats
         self._token = token
         self._origin = origin
+        self._also_accepts = also_accepts
+        self._catalog_entry = catalog_entry
         self._images: dict[str, bytes] = {}  # file name -> PNG bytes
         self._renders: dict[str, asyncio.Future[bytes]] = {}  # request_id -> render in flight
 
@@ -77,13 +87,17 @@ class ApiHandlers:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _token_refused(self, request: web.Request) -> Answer | None:
+    def token_refused(self, request: web.Request) -> Answer | None:
+        """The 400004 answer when the request lacks the required token (or one signed in here)."""
         expected = self._token()
         if expected is None:
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+        if scheme.lower() == "bearer" and (
+            hmac.compare_digest(
+                given.strip().encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+            )
+            or self._also_accepts(given.strip())
         ):
             return None
         self._stats.add("requests_with_bad_token")
@@ -91,7 +105,7 @@ class ApiHandlers:
 
     async def _begin(self, request: web.Request, route: str) -> tuple[Fault | None, Any]:
         """Token check and fault pick. Returns (fault, early response or None)."""
-        refused = self._token_refused(request) if route != "files" else None
+        refused = self.token_refused(request) if route != "files" else None
         if refused is not None:
             return None, await deliver(request, refused, None, self._picker.drip_seconds(None))
         fault = self._picker.pick(route)
@@ -194,18 +208,15 @@ class ApiHandlers:
         return await self._send(request, json_answer(payload), fault)
 
     async def _catalog(self, request: web.Request) -> Any:
-        refused = self._token_refused(request)
+        self._stats.add("catalog_gets")
+        refused = self.token_refused(request)
         if refused is not None:
             return await self._send(request, refused, None)
         model_id = request.match_info["model_id"]
         if model_id.removeprefix(MODEL_PREFIX) not in _INPUTS:
             return await self._send(request, error_answer(400, 400001, "Unknown model id."), None)
-        payload = {
-            "model_id": model_id,
-            "base_price_usd": 0.0,
-            "price_unit": "image",
-            "offline": True,
-        }
+        entry = self._catalog_entry() if self._catalog_entry is not None else OFFLINE_CATALOG_ENTRY
+        payload = {"model_id": model_id, "display_name": f"GPT Image 2 ({model_id})", **entry}
         return await self._send(request, json_answer(payload), None)
 
     async def _lookup(

@@ -13,7 +13,9 @@ import socket
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
+from .desk import SignInDesk
 from .faults import Fault, FaultConfig, FaultPicker, Timing
 from .simulation import JobView, ServerStats, Simulation
 
@@ -45,6 +47,11 @@ class OfflineServer:
         self.stats = ServerStats()
         self._simulation = Simulation(timing or Timing(), journal=journal)
         self._picker = FaultPicker(faults or FaultConfig())
+        # Account endpoints: device-code sign-in (knobs on ``signin``), a pretend wallet, and the
+        # catalog entry every model answers with (None: the handlers' offline default, price 0).
+        self.signin = SignInDesk()
+        self.balance_usd: float = 5.0
+        self.catalog_entry: dict[str, Any] | None = None
         self._sock: socket.socket | None = None
         self._bound = False
         self._thread: threading.Thread | None = None
@@ -114,6 +121,16 @@ class OfflineServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``, known as soon as the socket is bound."""
         return f"{self.origin}/v1"
+
+    @property
+    def serverless_base(self) -> str:
+        """Where the balance lives: ``http://127.0.0.1:PORT/prod/v2`` (as api.runcomfy.net's)."""
+        return f"{self.origin}/prod/v2"
+
+    @property
+    def web_base(self) -> str:
+        """Where device-code sign-in lives (as www.runcomfy.com's ``/api/cli-auth/...``)."""
+        return self.origin
 
     def bind(self) -> str:
         """Bind and listen (port 0 picks a free one); returns ``base_url``. Idempotent."""
@@ -208,7 +225,8 @@ class OfflineServer:
     async def _serve_until_stopped(self, ready: threading.Event | None) -> None:
         from aiohttp import web  # imported here, so binding (and the app's start) needn't wait
 
-        from .handlers import ApiHandlers
+        from .account import AccountHandlers
+        from .handlers import OFFLINE_CATALOG_ENTRY, ApiHandlers
 
         assert self._sock is not None
         self._loop = asyncio.get_running_loop()
@@ -219,8 +237,18 @@ class OfflineServer:
             stats=self.stats,
             token=lambda: self.require_token,
             origin=lambda: self.origin,
+            also_accepts=self.signin.accepts,
+            catalog_entry=lambda: dict(self.catalog_entry or OFFLINE_CATALOG_ENTRY),
         )
-        runner = web.AppRunner(handlers.build_app(), access_log=None, shutdown_timeout=0.25)
+        app = handlers.build_app()
+        AccountHandlers(
+            desk=self.signin,
+            balance=lambda: self.balance_usd,
+            token_refused=handlers.token_refused,
+            origin=lambda: self.origin,
+            count=self.stats.add,
+        ).add_routes(app)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25)
         await runner.setup()
         try:
             await web.SockSite(runner, self._sock).start()
@@ -250,6 +278,13 @@ def run_standalone(
     print(
         "offline render: images are drawn locally by Pillow, not by GPT Image 2; "
         "nothing is billed. Ctrl-C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    print(
+        f"balance at {server.serverless_base} (RUNCOMFY_SERVERLESS_API_BASE); device-code "
+        f"sign-in at {server.web_base} (RUNCOMFY_WEB_BASE), codes approved at "
+        f"{server.web_base}/device",
         file=sys.stderr,
         flush=True,
     )

@@ -56,6 +56,10 @@ class ServerStats:
         self.downloads = 0  # GET /files/...
         self.download_auth_headers = 0  # file GETs that carried an Authorization header
         self.requests_with_bad_token = 0  # API calls refused for a missing/wrong token
+        self.catalog_gets = 0  # GET /models/... (prices)
+        self.balance_gets = 0  # GET /prod/v2/balance
+        self.signin_starts = 0  # POST /api/cli-auth/start
+        self.signin_polls = 0  # POST /api/cli-auth/poll
         self.faults_applied: dict[str, int] = {}  # Fault value -> times applied
 
     def add(self, name: str, amount: int = 1) -> None:

@@ -21,7 +21,7 @@ from .compare import CompareScreen
 from .history import HistoryScreen
 from .lineage import LineageScreen
 from .open_recipe import OpenRecipeScreen
-from .sweep import SweepConfirmScreen, SweepScreen
+from .sweep import SweepConfirmScreen, SweepScreen, balance_warning
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         services: Any
         engine: Any
         history: Any
+        balance: Any
 
         def selected_event(self) -> JobEvent | None: ...
         def say(self, text: str) -> None: ...
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         def show_created(self, job: Job) -> None: ...
         def action_focus_prompt(self) -> None: ...
         def _follow(self, job_id: int) -> None: ...
+        def refresh_balance(self, *, announce: bool = False) -> None: ...
         def _mark_forgotten(self) -> None: ...
 else:
     _Host = object
@@ -278,13 +280,19 @@ class IterateActions(_Host):
             composer.show_problems(exc)
             return
         composer.clear_problems()
-        if sweep.count > CONFIRM_THRESHOLD:
+        price = composer.price()
+        over_balance = bool(balance_warning(sweep.count, price, self.balance))
+        if sweep.count > CONFIRM_THRESHOLD or over_balance:
 
             def answered(send: bool | None) -> None:
                 if send:
                     self._create_sweep(sweep, size, images)
 
-            self.app.push_screen(SweepConfirmScreen(sweep), answered)
+            self.app.push_screen(
+                SweepConfirmScreen(sweep, price=price, balance=self.balance), answered
+            )
+            if price is not None and not price.offline and price.per_image:
+                self.refresh_balance()  # the confirm warns if the estimate is above it
             return
         self._create_sweep(sweep, size, images)
 

@@ -30,11 +30,13 @@ from ..jobs.events import CancelOutcome, JobEvent
 from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
 from ..models import Job, JobState, prepare_request
 from ..sanitize import clean_text
+from ..widgets.backend_bar import BackendBar
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails
 from ..widgets.job_pool import JobList, JobPool
 from ..widgets.lint_hints import LintHints
+from .account_view import AccountView
 from .iterating import IterateActions
 from .sweep import SweepScreen
 
@@ -60,7 +62,7 @@ def cancel_outcome_text(outcome: CancelOutcome) -> str:
     return _OUTCOMES.get(outcome, str(outcome))
 
 
-class MainScreen(IterateActions, Screen[None]):
+class MainScreen(AccountView, IterateActions, Screen[None]):
     """Composer on the left (or top), jobs and details on the right (or below)."""
 
     BINDINGS = [
@@ -100,21 +102,17 @@ class MainScreen(IterateActions, Screen[None]):
         self._draft_timer: Timer | None = None
         self._run_durations: list[float] = []
         self._unsubscribe: Callable[[], None] = lambda: None
+        self.init_account_view()
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        settings = self.services.settings
-        with Horizontal(id="topbar"):
-            yield Label("gpt-image-tui", id="app-name")
-            if settings.offline:
-                yield Label(" OFFLINE ", id="offline-badge")
-            label = clean_text(self.services.backend_label, limit=120)
-            if settings.offline:
-                label = label.removeprefix("OFFLINE").lstrip(" ·")
-            yield Label(label, id="backend", markup=False)
-            if settings.offline or not self.services.signed_in:
-                yield Label("F1: how to sign in", id="signin-hint")
+        yield BackendBar(
+            offline=self.services.settings.offline,
+            signed_in=self.services.signed_in,
+            label=self.services.backend_label,
+            id="topbar",
+        )
         prompt, size, images = self._prefill
         dismissed = tuple(filter(None, (self.history.load_draft(HINTS_KEY) or "").split(",")))
         with Horizontal(id="main"):
@@ -155,6 +153,8 @@ class MainScreen(IterateActions, Screen[None]):
         self.set_interval(1.0, self._tick)
         # Other processes (a second window, `resume`) change jobs too: show their changes.
         self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
+        self._show_spend()
+        self._load_prices()
 
     def _sync_external(self) -> None:
         self.run_worker(
@@ -163,6 +163,8 @@ class MainScreen(IterateActions, Screen[None]):
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+        for unsubscribe in self._unsubscribe_more:
+            unsubscribe()
         self._save_draft()
 
     # ------------------------------------------------------------------ engine → UI
@@ -180,6 +182,7 @@ class MainScreen(IterateActions, Screen[None]):
         state = event.job.state
         if state is not was:
             self._on_state_change(event)
+            self._count_spend(event.job)
         details = self.query_one(JobDetails)
         if details.job_id == event.job.id:
             details.show(event)
@@ -230,6 +233,9 @@ class MainScreen(IterateActions, Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         name = worker.name or ""
+        if name in {"prices", "balance"}:
+            self.account_worker_done(name, event)
+            return
         kind, _, number = name.partition("-")
         if kind not in {"job", "cancel"} or not number.isdigit():
             return
@@ -361,7 +367,7 @@ class MainScreen(IterateActions, Screen[None]):
         pool = self.query_one(JobPool)
         pool.set_note(job_id, "cancelling…", now=self.clock())
         self.run_worker(
-            self.engine.cancel(job_id), name=f"cancel-{job_id}", group="cancel",
+            self._engine_for(job_id).cancel(job_id), name=f"cancel-{job_id}", group="cancel",
             exit_on_error=False,
         )
 

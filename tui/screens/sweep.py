@@ -16,25 +16,51 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
+from ..api.balance import Balance
+from ..api.catalog import Price, format_usd
 from ..imaging import GraphicsChoice, PreviewCache
 from ..iterate.sweep import Sweep
 from ..jobs.events import JobEvent
 from ..messages import CompareRequested
 from ..models import Job, JobState
+from ..pricing import estimate_text, total_for
 from ..sanitize import clean_text
 from ..widgets.thumbs import Thumb
 
-__all__ = ["SweepCell", "SweepConfirmScreen", "SweepGrid", "SweepScreen", "sweep_question"]
+__all__ = [
+    "SweepCell",
+    "SweepConfirmScreen",
+    "SweepGrid",
+    "SweepScreen",
+    "balance_warning",
+    "sweep_question",
+]
 
 MAX_LISTED_VARIANTS = 12
 
 
-def sweep_question(count: int) -> str:
-    return f"This sweep sends {count} jobs: {count} images, each billed. Send them all?"
+def sweep_question(count: int, price: Price | None = None) -> str:
+    """``This sweep sends 24 jobs ≈ $0.96: 24 images, each billed. Send them all?``"""
+    jobs = estimate_text(count, price) if price is not None else f"{count} jobs"
+    if price is not None and price.offline:
+        return f"This sweep sends {jobs}. Send them all?"
+    return f"This sweep sends {jobs}: {count} images, each billed. Send them all?"
+
+
+def balance_warning(count: int, price: Price | None, balance: Balance | None) -> str:
+    """A warning when the sweep's estimate is more than the wallet holds ("" otherwise)."""
+    total = total_for(count, price) if price is not None and not price.offline else None
+    if total is None or balance is None or total <= balance.usd:
+        return ""
+    return (
+        f"Your balance is {format_usd(balance.usd)} {balance.currency}: less than this sweep's "
+        f"estimate of {format_usd(total)}. Jobs past the balance will be refused."
+    )
 
 
 class SweepConfirmScreen(ModalScreen[bool]):
-    """Shows the job count and the variant labels before anything is sent; True sends."""
+    """Shows the job count, its estimated cost and the variant labels before anything is sent
+    (and a warning when the estimate is more than the balance); True sends."""
 
     DEFAULT_CSS = """
     SweepConfirmScreen { align: center middle; }
@@ -42,7 +68,10 @@ class SweepConfirmScreen(ModalScreen[bool]):
         width: 80%; max-width: 90; height: auto; max-height: 90%;
         border: thick $warning; background: $surface; padding: 0 1;
     }
-    SweepConfirmScreen #sweep-count { width: 1fr; margin-bottom: 1; text-style: bold; }
+    SweepConfirmScreen #sweep-question { width: 1fr; margin-bottom: 1; text-style: bold; }
+    SweepConfirmScreen #sweep-balance { display: none; width: 1fr; margin-bottom: 1;
+        color: $error; text-style: bold; }
+    SweepConfirmScreen #sweep-balance.-shown { display: block; }
     SweepConfirmScreen #sweep-variants { height: auto; max-height: 14; }
     SweepConfirmScreen .variant { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     SweepConfirmScreen Horizontal { width: auto; height: auto; margin-top: 1; }
@@ -54,18 +83,36 @@ class SweepConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Don't send"),
     ]
 
-    def __init__(self, sweep: Sweep) -> None:
+    def __init__(
+        self, sweep: Sweep, *, price: Price | None = None, balance: Balance | None = None
+    ) -> None:
         super().__init__()
         self.sweep = sweep
+        self.price = price
+        self.balance = balance
 
     @property
     def question(self) -> str:
-        return sweep_question(self.sweep.count)
+        return sweep_question(self.sweep.count, self.price)
+
+    @property
+    def warning(self) -> str:
+        return balance_warning(self.sweep.count, self.price, self.balance)
+
+    def show_balance(self, balance: Balance) -> None:
+        """The balance arrived (it is fetched when this screen opens): warn if it's too low."""
+        self.balance = balance
+        warning = self.query_one("#sweep-balance", Static)
+        warning.update(Text(self.warning))
+        warning.set_class(bool(self.warning), "-shown")
 
     def compose(self) -> ComposeResult:
         variants = self.sweep.variants
         with Vertical():
-            yield Static(Text(self.question), id="sweep-count")
+            yield Static(Text(self.question), id="sweep-question")
+            yield Static(
+                Text(self.warning), id="sweep-balance", classes="-shown" if self.warning else ""
+            )
             with VerticalScroll(id="sweep-variants"):
                 for number, variant in enumerate(variants[:MAX_LISTED_VARIANTS], start=1):
                     label = clean_text(variant.label or variant.prompt, limit=80)

@@ -14,13 +14,13 @@ import re
 import secrets
 import stat
 import time
-import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..models import Job
 from ..sanitize import clean_text
 from .errors import OutputDirUnusable
+from .names import DEFAULT_TEMPLATE, render_name
 
 __all__ = [
     "MAX_NAME_CHARS",
@@ -37,7 +37,6 @@ TEMP_PREFIX = ".gpt-image-tui-"
 TEMP_SUFFIX = ".part"
 MAX_NAME_CHARS = 120
 _MAX_NAME_BYTES = 200  # file systems count bytes (255 max); leave room for "-NN" de-duplication
-_MAX_SLUG_CHARS = 40
 _STALE_AFTER = 24 * 3600.0
 _TEMP_NAME = re.compile(r"\.gpt-image-tui-(\d{1,10})-[A-Za-z0-9_-]{1,64}\.part")
 # The official CLI's set, plus C0/C1 controls, DEL and invisible bidi/format characters.
@@ -102,25 +101,13 @@ def create_temp(directory: Path) -> tuple[int, Path]:
             continue
 
 
-def _slug(prompt: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", prompt).encode("ascii", "ignore").decode("ascii")
-    slug = ""
-    for word in re.findall(r"[a-z0-9]+", ascii_text.lower()):
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > _MAX_SLUG_CHARS:
-            if not slug:
-                slug = word[:_MAX_SLUG_CHARS]
-            break
-        slug = candidate
-    return slug or "image"
-
-
 class OutputFiles:
     """Where images go: the default folder for new jobs, each job's own folder, names for new
     images, and sweeping of stale temp files."""
 
-    def __init__(self, default_directory: Path) -> None:
+    def __init__(self, default_directory: Path, *, template: str | None = None) -> None:
         self.default_directory = Path(default_directory)
+        self.template = template or DEFAULT_TEMPLATE
 
     safe_component = staticmethod(safe_component)
     url_file_name = staticmethod(url_file_name)
@@ -153,16 +140,12 @@ class OutputFiles:
         return folder
 
     def name_for(self, job: Job, index: int, ext: str) -> str:
-        """``<YYYYmmdd-HHMMSS>_<prompt-slug>_<request-id-8>[_<index+1>].<ext>`` (local time).
+        """The name :mod:`tui.storage.names` gives image ``index`` of ``job``, made safe.
 
-        Readable, sortable by time, and traceable to the request; the index suffix only
-        appears for the second and later images of one job.
+        By default ``<YYYYmmdd-HHMMSS>_<prompt-slug>_<request-id-8>[_<index+1>].<ext>`` (local
+        time): readable, sortable by time, and traceable to the request.
         """
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(job.created_at))
-        rid = (job.request_id or f"job{job.id}")[:8]
-        suffix = f"_{index + 1}" if index > 0 else ""
-        extension = re.sub(r"[^a-z0-9]", "", str(ext).lower().lstrip(".")) or "png"
-        return safe_component(f"{stamp}_{_slug(job.request.prompt)}_{rid}{suffix}.{extension}")
+        return safe_component(render_name(self.template, job, index, ext))
 
     def sweep_stale(self, directory: Path | None = None, *, now: float | None = None) -> int:
         """Remove our temp files in ``directory`` (default: the default folder) whose process is

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,10 @@ _BOOL = {"cancel_requested", "resumed"}
 _PLAIN = {
     "state", "request_id", "parent_id", "submitted_at", "started_at", "finished_at", "error",
     "exit_code", "remote_status", "queue_position", "sweep_id", "sweep_label", "output_dir",
-    "owner", "backend",
+    "owner", "backend", "price_unit", "price_source",
 }
-_UPDATABLE = _JSON_TUPLE | _BOOL | _PLAIN | {"extra"}
+_DECIMAL = {"price_usd"}
+_UPDATABLE = _JSON_TUPLE | _BOOL | _PLAIN | _DECIMAL | {"extra"}
 _JOB_FIELDS = {f.name for f in fields(Job)}
 _RESUMABLE_STATES = tuple(s.value for s in JobState if s.is_resumable)
 # States a job can be in when its request_id never reached the database (see fold_journal).
@@ -59,6 +61,15 @@ def journal_path_for(database: Path) -> Path:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _decimal_or_none(text: Any) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
 
 
 def _private_file(path: Path) -> None:
@@ -218,6 +229,15 @@ class History:
         ).fetchone()
         return int(row[0])
 
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One committed write transaction, for the storage helpers kept beside this class
+        (batch lines, spend): they share this connection, its lock and its durability."""
+        return self._write()
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Raw rows of a read-only query (for the same helpers)."""
+        return [tuple(row) for row in self._rows(sql, params)]
+
     def _upgrade(self) -> None:
         """Bring the schema up to date; a current database is only read (no write lock)."""
         with self._lock:
@@ -259,7 +279,7 @@ class History:
             job_id, prompt, size, images, _endpoint, state, request_id, parent_id, sweep_id,
             sweep_label, created_at, updated_at, submitted_at, started_at, finished_at, error,
             exit_code, remote_status, queue_position, output_urls, files, cancel_requested,
-            resumed, extra, output_dir, owner, backend,
+            resumed, extra, output_dir, owner, backend, price_usd, price_unit, price_source,
         ) = row
         return Job(
             id=job_id,
@@ -286,13 +306,16 @@ class History:
             output_dir=output_dir,
             owner=owner,
             backend=backend,
+            price_usd=_decimal_or_none(price_usd),
+            price_unit=price_unit,
+            price_source=price_source,
         )
 
     _COLUMNS = (
         "id, prompt, size, images, endpoint, state, request_id, parent_id, sweep_id, sweep_label, "
         "created_at, updated_at, submitted_at, started_at, finished_at, error, exit_code, "
         "remote_status, queue_position, output_urls, files, cancel_requested, resumed, extra, "
-        "output_dir, owner, backend"
+        "output_dir, owner, backend, price_usd, price_unit, price_source"
     )
 
     @staticmethod
@@ -380,6 +403,8 @@ class History:
                 value = int(bool(value))
             elif name == "extra":
                 value = json.dumps(dict(value))
+            elif name in _DECIMAL and value is not None:
+                value = str(Decimal(value))
             values[name] = value
         values["updated_at"] = self._clock()
         try:

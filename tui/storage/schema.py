@@ -82,9 +82,30 @@ CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters (name, value) VALUES ('rev', 0);
 """
 
+# What a job cost and which batch line it came from (issue 12). Prices are exact decimal text
+# per unit ("0.04", "image"); price_source says where the price came from ("catalog", or
+# "offline" for the offline backend's free catalog); NULL price = unknown, never a guess.
+# A batch line outlives its job being deleted from history (job_id becomes NULL), so running
+# the same file again still knows the line was sent and never sends it twice.
+_COSTS_AND_BATCHES = """
+ALTER TABLE jobs ADD COLUMN price_usd TEXT;
+ALTER TABLE jobs ADD COLUMN price_unit TEXT;
+ALTER TABLE jobs ADD COLUMN price_source TEXT;
+CREATE TABLE batch_lines (
+    key TEXT PRIMARY KEY,
+    job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    path TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    line_id TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX batch_lines_job_id ON batch_lines(job_id)
+"""
+
 UPGRADES: list[Callable[[sqlite3.Connection], None]] = [
     lambda conn: _run_script(conn, _V1),
     lambda conn: _run_script(conn, _V2),
+    lambda conn: _run_script(conn, _COSTS_AND_BATCHES),
 ]
 SCHEMA_VERSION = len(UPGRADES)
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, TextArea
 
+from ..api.catalog import Price
 from ..api.errors import InputError
 from ..iterate.sweep import CONFIRM_THRESHOLD, SweepError, count_variants, has_sweep
 from ..messages import DraftChanged
@@ -23,12 +24,20 @@ from ..models import (
     Job,
     JobRequest,
 )
+from ..pricing import estimate_text
 from ..sanitize import clean_text
 from .lint_hints import LintHints
 from .prompt_diff import PromptDiff
 from .references import ReferenceList
 
-__all__ = ["Composer", "PromptEditor", "SizePicker", "size_option_label", "sweep_text"]
+__all__ = [
+    "Composer",
+    "PromptEditor",
+    "SizePicker",
+    "price_text",
+    "size_option_label",
+    "sweep_text",
+]
 
 
 class PromptEditor(TextArea):
@@ -113,8 +122,14 @@ def endpoint_text(references: int) -> str:
     return f"→ {Endpoint.TEXT_TO_IMAGE.value}"
 
 
-def sweep_text(prompt: str) -> str:
-    """``sweep: 3 jobs`` while the prompt has ``{a|b}`` groups; the syntax problem otherwise."""
+def price_text(price: Price | None) -> str:
+    """``Price ≈ $0.04 per image`` under the size: what one submit of this request costs."""
+    return f"Price {price.describe()}" if price is not None else "Price: asking the catalog…"
+
+
+def sweep_text(prompt: str, price: Price | None = None) -> str:
+    """``sweep: 3 jobs ≈ $0.12`` while the prompt has ``{a|b}`` groups; the syntax problem
+    otherwise."""
     if not has_sweep(prompt):
         return ""
     try:
@@ -122,8 +137,9 @@ def sweep_text(prompt: str) -> str:
     except SweepError as exc:
         return "sweep: " + "; ".join(exc.for_field("prompt"))
     noun = "job" if count == 1 else "jobs"
+    jobs = estimate_text(count, price) if price is not None else f"{count} {noun}"
     ask = " (asks first)" if count > CONFIRM_THRESHOLD else ""
-    return f"sweep: {count} {noun}{ask} · one per {{a|b}} alternative; \\{{ for a literal brace"
+    return f"sweep: {jobs}{ask} · one per {{a|b}} alternative; \\{{ for a literal brace"
 
 
 class Composer(Vertical):
@@ -145,6 +161,7 @@ class Composer(Vertical):
         self._dismissed_hints = dismissed_hints
         self.parent_job: Job | None = None
         self._sweep_line = ""
+        self._prices: dict[Endpoint, Price] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-bar"):
@@ -159,6 +176,7 @@ class Composer(Vertical):
         yield LintHints(dismissed=self._dismissed_hints, id="hints")
         yield SizePicker(self._initial_size, id="size")
         yield Label("", id="size-error", classes="field-error", markup=False)
+        yield Label(price_text(None), id="price", markup=False)
         yield ReferenceList(self._initial_images, id="references")
         yield Label("", id="notice", markup=False)
 
@@ -187,6 +205,27 @@ class Composer(Vertical):
     def current_request(self) -> JobRequest:
         prompt, size, images = self.values()
         return JobRequest(prompt, size, tuple(images))
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint.EDIT if self.query_one(ReferenceList).urls else Endpoint.TEXT_TO_IMAGE
+
+    def price(self, endpoint: Endpoint | None = None) -> Price | None:
+        """The catalog price of one image (of the current endpoint); None before it is known."""
+        return self._prices.get(endpoint or self.endpoint)
+
+    def set_prices(self, prices: dict[Endpoint, Price]) -> None:
+        """Show what one image (and a sweep) costs, from now on."""
+        self._prices = dict(prices)
+        self._refresh_price()
+        self._refresh_sweep(self.prompt)
+
+    def _refresh_price(self) -> None:
+        price = self.price()
+        label = self.query_one("#price", Label)
+        label.update(price_text(price))
+        label.set_class(price is not None and price.offline, "-offline")
+        label.set_class(price is not None and not price.offline and not price.is_known, "-unknown")
 
     # ------------------------------------------------------------------ loading
 
@@ -257,6 +296,8 @@ class Composer(Vertical):
         event.stop()
         self.query_one(SizePicker).set_auto_available(bool(event.urls))
         self.query_one("#endpoint", Label).update(endpoint_text(len(event.urls)))
+        self._refresh_price()  # the endpoint, so the price, may have changed
+        self._refresh_sweep(self.prompt)
         self.set_class(bool(event.urls), "-edit")
         self._refresh_hints()
         self._refresh_diff()
@@ -271,14 +312,17 @@ class Composer(Vertical):
         label = self.query_one("#char-count", Label)
         label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}", layout=False)
         label.set_class(len(text) > MAX_PROMPT_CHARS, "-over")
-        sweep_line = sweep_text(text)
+        self._refresh_sweep(text)
+        self._refresh_hints()
+        self._refresh_diff()
+
+    def _refresh_sweep(self, text: str) -> None:
+        sweep_line = sweep_text(text, self.price()) if "{" in text else ""
         if sweep_line != self._sweep_line:
             self._sweep_line = sweep_line
             sweep = self.query_one("#sweep-count", Label)
             sweep.update(sweep_line)
             sweep.set_class(bool(sweep_line), "-shown")
-        self._refresh_hints()
-        self._refresh_diff()
 
     def _refresh_hints(self) -> None:
         prompt, _, images = self.values()

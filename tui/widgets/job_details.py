@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ..api.catalog import format_usd
 from ..jobs.events import JobEvent
 from ..models import SIZE_LABELS, Job, JobState
 from ..sanitize import clean_text
@@ -49,6 +50,10 @@ def describe_job(event: JobEvent) -> Content:
         rows.append(("status", event.message))
     rows.append(("prompt", request.prompt))
     rows.append(("request id", job.request_id or "— (not sent yet)"))
+    if job.price_usd is not None:
+        unit = f"/{job.price_unit}" if job.price_unit else " (no unit given)"
+        where = "offline, nothing billed" if job.price_source == "offline" else "catalog, at submit"
+        rows.append(("price", f"{format_usd(job.price_usd)}{unit} ({where})"))
     for path in job.files:
         rows.append(("saved", _middle(Path(path).name, 44)))  # full path: folder line, `y`
     for position, url in enumerate(request.images, start=1):

@@ -1,0 +1,144 @@
+"""What an image costs: the model catalog's price, read — never guessed.
+
+``GET {model base}/models/{model_id}`` (bearer token) answers with the model's catalog entry:
+``display_name``, ``categories``, ``base_price_usd`` (a number) and ``price_unit`` (e.g.
+``image``). Either price field may be missing; then the price is *unknown* and everything that
+would use it says so. Money is :class:`~decimal.Decimal` throughout, so 24 × $0.04 is $0.96.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict
+
+from ..sanitize import clean_text
+from .service import JsonChannel
+
+__all__ = [
+    "CatalogClient",
+    "CatalogEntry",
+    "Price",
+    "estimate",
+    "format_usd",
+    "parse_usd",
+]
+
+PER_IMAGE_UNITS = frozenset({"image"})  # the unit the catalog uses for image models
+
+
+def parse_usd(value: Any, *, allow_negative: bool = False) -> Decimal | None:
+    """A finite amount (non-negative unless allowed) from a JSON number or numeric string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not isinstance(value, (int, float, str, Decimal)):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or (amount < 0 and not allow_negative):
+        return None
+    return amount
+
+
+def format_usd(amount: Decimal) -> str:
+    """``$0.96``; more decimals only when they matter (``$0.035``), never fewer than two."""
+    if amount == amount.quantize(Decimal("0.01")):
+        return f"${amount:,.2f}"
+    return f"${amount.normalize():,f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """The catalog price of one endpoint: ``usd`` per ``unit``; either may be unknown.
+
+    ``offline`` marks the embedded offline backend's catalog (price 0, nothing billed).
+    """
+
+    usd: Decimal | None = None
+    unit: str | None = None
+    offline: bool = False
+
+    @classmethod
+    def unknown(cls) -> Price:
+        return cls()
+
+    @property
+    def per_image(self) -> Decimal | None:
+        """The price of one image, or None when the catalog did not say so in those terms."""
+        if self.usd is None or self.unit is None:
+            return None
+        return self.usd if self.unit.strip().lower() in PER_IMAGE_UNITS else None
+
+    @property
+    def is_known(self) -> bool:
+        return self.per_image is not None
+
+    def describe(self) -> str:
+        """``≈ $0.04 per image`` · ``offline · $0, nothing billed`` · ``price unknown``."""
+        if self.offline:
+            return "offline · $0, nothing billed"
+        if self.per_image is not None:
+            return f"≈ {format_usd(self.per_image)} per image"
+        if self.usd is not None and self.unit:
+            return f"{format_usd(self.usd)}/{self.unit} (not per image: no estimate)"
+        return "price unknown"
+
+
+def estimate(prices: list[Price]) -> Decimal | None:
+    """The total for one image at each price, or None when any of them is unknown."""
+    total = Decimal(0)
+    for price in prices:
+        if price.per_image is None:
+            return None
+        total += price.per_image
+    return total
+
+
+class CatalogEntry(BaseModel):
+    """A model's catalog entry; only the price fields are used. Odd shapes are tolerated."""
+
+    model_config = ConfigDict(extra="allow")
+
+    display_name: Any = None
+    base_price_usd: Any = None
+    price_unit: Any = None
+    offline: Any = None
+
+    def price(self) -> Price:
+        unit = self.price_unit
+        text = clean_text(unit, limit=30).strip() if isinstance(unit, str) else ""
+        return Price(
+            usd=parse_usd(self.base_price_usd),
+            unit=text or None,
+            offline=self.offline is True,
+        )
+
+
+class CatalogClient:
+    """``GET {model base}/models/{model_id}`` with the bearer token, through :class:`JsonChannel`."""
+
+    def __init__(self, channel: JsonChannel) -> None:
+        self._channel = channel
+
+    @property
+    def base_url(self) -> str:
+        return self._channel.base_url
+
+    async def entry(self, model_id: str) -> CatalogEntry:
+        """The catalog entry of ``model_id`` (raises the :mod:`tui.api.errors` tree)."""
+        path = "/models/" + quote(model_id, safe="/")
+        return await self._channel.get_json("catalog", path, CatalogEntry)
+
+    async def price(self, model_id: str) -> Price:
+        return (await self.entry(model_id)).price()
+
+    async def aclose(self) -> None:
+        await self._channel.aclose()
