@@ -15,7 +15,6 @@ from pydantic import SecretStr
 
 from tui.api.client import ModelApiClient
 from tui.api.retry import RetryPolicy
-from tui.config import Token
 from tui.jobs import JobEngine, JobEvent
 from tui.models import prepare_request
 from tui.offline.faults import FaultConfig, Timing
@@ -23,6 +22,7 @@ from tui.offline.server import OfflineServer
 from tui.storage.downloads import Downloader
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
+from tui.trust.token import Token
 from tui.wiring import embed_recipe_hook
 
 FAST = Timing(queue_seconds=0.05, run_seconds=0.05, queue_ahead=1)

@@ -27,9 +27,9 @@ from tui.api import (
     ServerError,
     SubmitOutcomeUnknown,
 )
-from tui.config import Token
 from tui.models import JobRequest
 from tui.offline import Fault, FaultConfig, OfflineServer, Timing
+from tui.trust.token import Token
 
 POLICY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, call_deadline=5.0)
 T2I = JobRequest("a lighthouse at dawn", "1536_1024")

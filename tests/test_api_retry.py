@@ -36,9 +36,9 @@ from tui.api import (
     is_retryable,
     parse_retry_after,
 )
-from tui.config import Token
 from tui.models import JobRequest
-from tui.urlsafety import UnsafeUrl
+from tui.trust.token import Token
+from tui.trust.urls import UnsafeUrl
 
 SECRET = "rc_SeCrEt_0123456789abcdef"
 TOKEN = Token(SecretStr(SECRET), "test")

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tui.api.errors import TokenError
 from tui.config import (
     DEFAULT_API_BASE,
     ConfigError,
     Settings,
-    Token,
     find_token,
     load_settings,
     signin_help,
 )
+from tui.errors import TokenError
 from tui.locations import Locations
+from tui.trust.token import Token
 
 SECRET = "rc_tok_0123456789ABCDEF"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from vectors import UNTRUSTED_DOWNLOAD_URLS
 
-from tui.api.errors import InputError
-from tui.api.schemas import StatusResponse, collect_output_urls, normalise_status
+from tui.api.schemas import StatusResponse, collect_output_urls, normalise_status, request_body
+from tui.errors import InputError
 from tui.models import JobRequest, JobState, can_move, prepare_request
-from tui.sanitize import clean_prompt, clean_text
-from tui.urlsafety import (
+from tui.trust.sanitize import clean_prompt, clean_text
+from tui.trust.urls import (
     UnsafeUrl,
     check_download_url,
     check_reference_url,
@@ -112,7 +112,7 @@ def test_bad_request_ids_refused(value: object) -> None:
 
 def test_text_to_image_never_sends_images_and_defaults_square() -> None:
     prepared = prepare_request("a cat", None, [])
-    assert prepared.request.payload() == {"prompt": "a cat", "size": "1024_1024"}
+    assert request_body(prepared.request) == {"prompt": "a cat", "size": "1024_1024"}
 
 
 def test_edit_defaults_to_auto_and_dedupes_with_a_notice() -> None:
@@ -121,7 +121,7 @@ def test_edit_defaults_to_auto_and_dedupes_with_a_notice() -> None:
     assert prepared.request.images == (url, "https://example.com/b.png")
     assert prepared.request.size == "auto"
     assert prepared.notices and "image 2" in prepared.notices[0]
-    assert prepared.request.payload()["images"] == [url, "https://example.com/b.png"]
+    assert request_body(prepared.request)["images"] == [url, "https://example.com/b.png"]
 
 
 def test_every_problem_is_reported_by_field() -> None:
@@ -149,7 +149,7 @@ def test_eleven_references_refused_and_long_prompt_counted() -> None:
 
 def test_schema_mismatch_never_leaves_the_machine() -> None:
     with pytest.raises(InputError):
-        JobRequest("x", "2048_2048").payload()
+        request_body(JobRequest("x", "2048_2048"))
 
 
 # --------------------------------------------------------------------------- state machine

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 
+from tui.api.schemas import request_body
 from tui.iterate.recipe import (
     CHUNK_PREFIX,
     RECIPE_CHUNK,
@@ -213,7 +214,7 @@ def test_command_for_text_to_image_never_has_images() -> None:
     argv, payload = _parse_command(runcomfy_command(recipe))
     assert argv[:4] == ["runcomfy", "run", "openai/gpt-image-2/text-to-image", "--input"]
     assert payload == {"prompt": NASTY_PROMPT, "size": "1024_1536"}
-    assert payload == JobRequest(NASTY_PROMPT, "1024_1536").payload()
+    assert payload == request_body(JobRequest(NASTY_PROMPT, "1024_1536"))
 
 
 def test_command_for_edit_round_trips_through_the_shell() -> None:
@@ -225,4 +226,4 @@ def test_command_for_edit_round_trips_through_the_shell() -> None:
     assert argv[2] == "openai/gpt-image-2/edit"
     assert argv[-2:] == ["--output-dir", "/tmp/out dir"]
     assert payload == {"prompt": NASTY_PROMPT, "images": list(refs), "size": "auto"}
-    assert payload == JobRequest(NASTY_PROMPT, "auto", refs).payload()
+    assert payload == request_body(JobRequest(NASTY_PROMPT, "auto", refs))

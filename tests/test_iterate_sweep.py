@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.api.errors import InputError
+from tui.errors import InputError
 from tui.iterate.sweep import (
     CONFIRM_THRESHOLD,
     SweepError,

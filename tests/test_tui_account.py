@@ -15,12 +15,13 @@ from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from tui.app import GptImageApp
-from tui.config import Token, load_settings
+from tui.config import load_settings
 from tui.models import JobRequest, JobState
 from tui.offline.faults import Timing
 from tui.offline.server import OfflineServer
 from tui.screens.signin import SignInScreen
 from tui.screens.sweep import SweepConfirmScreen
+from tui.trust.token import Token
 from tui.widgets.composer import Composer, PromptEditor
 from tui.wiring import Services, open_services
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .models import DEFAULT_EDIT_SIZE, Job, JobRequest, JobState
-from .sanitize import clean_text
-from .urlsafety import UnsafeUrl, check_reference_url
+from .trust.sanitize import clean_text
+from .trust.urls import UnsafeUrl, check_reference_url
 
 __all__ = [
     "OFFLINE_EDIT_REASON",

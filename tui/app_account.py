@@ -20,10 +20,10 @@ from pydantic import SecretStr
 from textual.worker import Worker, WorkerState
 
 from .api.signin import SignInClient, SignInResult, SignInStatus, sign_in
-from .config import Token
-from .sanitize import clean_text
 from .screens.signin import SignInScreen
 from .storage.token_file import token_file_path, write_token_file
+from .trust.sanitize import clean_text
+from .trust.token import Token
 from .wiring import signin_client, switch_to_api
 
 if TYPE_CHECKING:

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from .api.errors import GptImageError, InputError
 from .config import Settings, load_settings, signin_help
 from .console import print_json, say, write_line
+from .errors import GptImageError, InputError
 from .jobs import CancelOutcome, JobEvent
 from .models import Job, JobState, prepare_request
-from .sanitize import clean_text
-from .urlsafety import UnsafeUrl, check_download_url, validate_request_id
+from .trust.sanitize import clean_text
+from .trust.urls import UnsafeUrl, check_download_url, validate_request_id
 from .wiring import Services, open_services
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_NO_TOKEN", "EXIT_USAGE", "run_command"]

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from .iterate.recipe import Recipe, runcomfy_command
 from .models import Job
-from .sanitize import clean_text
+from .trust.sanitize import clean_text
 
 __all__ = [
     "CopyChoice",

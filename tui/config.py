@@ -1,25 +1,29 @@
-"""One typed settings model, and the token found exactly where the official CLI looks.
+"""One typed settings model: arguments, then the environment, then ``config.toml``, then defaults.
 
-The token comes from ``RUNCOMFY_TOKEN`` or the official ``runcomfy`` CLI's ``token.json``. It is
-held as a :class:`pydantic.SecretStr`, so no repr, log line or error message ever shows it.
+The token comes from ``RUNCOMFY_TOKEN`` or the official ``runcomfy`` CLI's ``token.json``
+(:mod:`tui.storage.token_file`). It is held as a :class:`~tui.trust.token.Token`, so no repr,
+log line or error message ever shows it. The optional config file, ``config.toml`` in the
+config dir, holds settings worth keeping; only known keys are read, each checked for its type::
+
+    name_template = "{date}_{slug}_{rid8}"   # output file names (see tui.storage.names)
 """
 
 from __future__ import annotations
 
-import json
 import os
-import stat
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from .api.client import check_token_text, normalise_base_url
-from .api.errors import GptImageError, TokenError
+from .errors import GptImageError, TokenError
 from .locations import Locations
-from .urlsafety import UnsafeUrl
+from .storage.names import TemplateError, check_template
+from .storage.token_file import read_token_file, token_file_candidates
+from .trust.token import Token, UnsafeToken, check_token_text
+from .trust.urls import UnsafeUrl, normalise_base_url
 
 __all__ = [
     "API_BASE_ENV",
@@ -29,16 +33,16 @@ __all__ = [
     "DEFAULT_SERVERLESS_BASE",
     "DEFAULT_WEB_BASE",
     "GRAPHICS_MODES",
+    "KNOWN_FILE_KEYS",
     "SERVERLESS_BASE_ENV",
     "TOKEN_ENV",
     "WEB_BASE_ENV",
     "ConfigError",
     "Settings",
-    "Token",
     "find_token",
     "load_settings",
+    "read_config_file",
     "signin_help",
-    "token_file_candidates",
 ]
 
 DEFAULT_API_BASE = "https://model-api.runcomfy.net/v1"
@@ -53,21 +57,14 @@ GraphicsMode = Literal["auto", "kitty", "sixel", "halfcell"]
 COLORS_ENV = "GPT_IMAGE_TUI_COLORS"
 COLOR_DEPTHS = ("auto", "truecolor", "256", "16")
 ColorDepth = Literal["auto", "truecolor", "256", "16"]
-_MAX_TOKEN_FILE_BYTES = 64 * 1024
+KNOWN_FILE_KEYS: dict[str, type] = {"name_template": str}
 
 
 class ConfigError(GptImageError):
-    """A setting is unusable (an API base that is not https, a bad poll interval …)."""
+    """A setting is unusable (an API base that is not https, a bad poll interval, a config file
+    that is not valid TOML …)."""
 
     exit_code = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """The bearer token and where it came from (``RUNCOMFY_TOKEN`` or a token.json path)."""
-
-    value: SecretStr
-    source: str
 
 
 def signin_help() -> str:
@@ -82,22 +79,6 @@ def signin_help() -> str:
     )
 
 
-def token_file_candidates(env: Mapping[str, str], home: Path) -> list[Path]:
-    """Where the official CLI keeps token.json, in the order it looks."""
-    candidates: list[Path] = []
-    for variable in ("RUNCOMFY_CONFIG_DIR", "XDG_CONFIG_HOME"):
-        value = env.get(variable, "").strip()
-        if value:
-            base = Path(value).expanduser()
-            candidates.append(
-                base / "token.json"
-                if variable == "RUNCOMFY_CONFIG_DIR"
-                else base / "runcomfy" / "token.json"
-            )
-    candidates.append(home / ".config" / "runcomfy" / "token.json")
-    return candidates
-
-
 def find_token(env: Mapping[str, str] = os.environ, home: Path | None = None) -> Token | None:
     """The token from ``RUNCOMFY_TOKEN``, else the first token.json found; None when neither.
 
@@ -106,39 +87,36 @@ def find_token(env: Mapping[str, str] = os.environ, home: Path | None = None) ->
     """
     raw = env.get(TOKEN_ENV, "")
     if raw.strip():
-        return Token(SecretStr(check_token_text(raw.strip(), source=TOKEN_ENV)), TOKEN_ENV)
+        try:
+            value = check_token_text(raw.strip(), source=TOKEN_ENV)
+        except UnsafeToken as exc:
+            raise TokenError(str(exc)) from None
+        return Token(SecretStr(value), TOKEN_ENV)
     for path in token_file_candidates(env, home if home is not None else Path.home()):
         if path.is_file():
-            return _read_token_file(path)
+            return read_token_file(path)
     return None
 
 
-def _read_token_file(path: Path) -> Token:
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The known keys of the TOML file at ``path`` ({} when there is none)."""
     try:
-        info = path.stat()
+        raw = Path(path).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
     except OSError as exc:
-        raise TokenError(f"can't read the token file {path}: {exc.strerror}") from None
-    if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
-        mode = oct(stat.S_IMODE(info.st_mode))[2:]
-        raise TokenError(
-            f"the token file {path} can be read by other users (mode {mode}); "
-            f"fix it with: chmod 600 {path}"
-        )
-    if info.st_size > _MAX_TOKEN_FILE_BYTES:
-        raise TokenError(f"the token file {path} is too large to be a token file")
+        raise ConfigError(f"can't read the config file {path}: {exc.strerror}") from None
     try:
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise TokenError(f"can't read the token file {path}: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError):
-        raise TokenError(
-            f"the token file {path} is not valid JSON; run `runcomfy login` again"
-        ) from None
-    access = data.get("access_token") if isinstance(data, dict) else None
-    if not isinstance(access, str):
-        raise TokenError(f"the token file {path} has no access_token; run `runcomfy login` again")
-    source = str(path)
-    return Token(SecretStr(check_token_text(access.strip(), source=f"the token in {path}")), source)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
+    values: dict[str, Any] = {}
+    for key, kind in KNOWN_FILE_KEYS.items():
+        if key in data:
+            if not isinstance(data[key], kind):
+                raise ConfigError(f"the config file {path}: {key} must be a {kind.__name__}")
+            values[key] = data[key]
+    return values
 
 
 def _base_url(what: str, given: str | None, from_env: str | None, default: str) -> str:
@@ -198,9 +176,6 @@ def load_settings(
     (show :func:`signin_help`), an unusable one raises :class:`TokenError`. Bad values raise
     :class:`ConfigError` saying which setting and why.
     """
-    from .config_file import read_config_file
-    from .storage.names import TemplateError, check_template
-
     locations = locations or Locations.default(env)
     file_values = read_config_file(locations.config_dir / "config.toml")
     base = _base_url("API base URL", api_base, env.get(API_BASE_ENV), DEFAULT_API_BASE)

@@ -3,7 +3,7 @@
 A closed pipe (``gpt-image-tui run … 2>&1 | head -1``) or a full terminal must never take a job
 down: a write that fails is dropped, and the stream is pointed at ``/dev/null`` so that
 Python's own flush at exit stays quiet too. Text is sanitised; JSON escapes every control
-character (:func:`tui.sanitize.json_text`).
+character (:func:`tui.trust.sanitize.json_text`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from .sanitize import clean_text, json_text
+from .trust.sanitize import clean_text, json_text
 
 __all__ = ["print_json", "say", "write_line"]
 

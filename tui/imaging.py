@@ -25,7 +25,6 @@ from typing import Any, TextIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .sanitize import clean_text
 from .terminal.choice import (
     DEFAULT_CELL_SIZE,
     GRAPHICS_MODES,
@@ -37,6 +36,7 @@ from .terminal.decide import QueryPlan, TmuxInfo
 from .terminal.driver import SIXEL_CURSOR_RIGHT_ON
 from .terminal.probe import detect_terminal, probe_terminal, tmux_info
 from .terminal.sixel import dither, hoist_palette
+from .trust.sanitize import clean_text
 
 __all__ = [
     "DEFAULT_CELL_SIZE",

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from .api.errors import GptImageError, TokenError
 from .config import load_settings
+from .errors import GptImageError, TokenError
 
 __all__ = ["EXIT_NO_TERMINAL", "launch_tui", "no_terminal_reason"]
 

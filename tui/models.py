@@ -7,12 +7,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
-from .api.errors import InputError, InputProblem
-from .api.schemas import EditInput, TextToImageInput
-from .sanitize import clean_prompt
-from .urlsafety import UnsafeUrl, check_reference_url
+from .errors import InputError, InputProblem
+from .trust.sanitize import clean_prompt
+from .trust.urls import UnsafeUrl, check_reference_url
 
 __all__ = [
     "DEFAULT_EDIT_SIZE",
@@ -130,7 +127,8 @@ def can_move(src: JobState, dst: JobState) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class JobRequest:
-    """A validated request: what will be sent, and to which endpoint."""
+    """A validated request: what will be sent, and to which endpoint (the JSON body is built by
+    :func:`tui.api.schemas.request_body`)."""
 
     prompt: str
     size: str
@@ -139,26 +137,6 @@ class JobRequest:
     @property
     def endpoint(self) -> Endpoint:
         return Endpoint.EDIT if self.images else Endpoint.TEXT_TO_IMAGE
-
-    def payload(self) -> dict[str, Any]:
-        """The JSON body, built through the strict input schema (text-to-image never has images).
-
-        Raises :class:`InputError` when the request does not fit the schema: nothing is sent.
-        """
-        body: EditInput | TextToImageInput
-        try:
-            if self.endpoint is Endpoint.EDIT:
-                body = EditInput(prompt=self.prompt, images=list(self.images), size=self.size)  # type: ignore[arg-type]
-            else:
-                body = TextToImageInput(prompt=self.prompt, size=self.size)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            raise InputError(
-                [
-                    InputProblem(".".join(str(p) for p in err["loc"]) or "input", err["msg"])
-                    for err in exc.errors()
-                ]
-            ) from None
-        return body.model_dump()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from .api.catalog import CatalogClient, Price, format_usd
-from .api.errors import GptImageError
+from .errors import GptImageError
 from .models import Endpoint
 from .storage.catalog_cache import CatalogCache
 

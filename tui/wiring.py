@@ -20,7 +20,7 @@ from .api.client import ModelApiClient
 from .api.retry import RetryPolicy
 from .api.service import JsonChannel
 from .api.signin import SignInClient
-from .config import Settings, Token
+from .config import Settings
 from .iterate.recipe import Recipe, embed_recipe
 from .jobs import JobEngine, JobEvent
 from .models import Endpoint, Job
@@ -29,6 +29,7 @@ from .storage.catalog_cache import CatalogCache
 from .storage.downloads import Downloader
 from .storage.files import OutputFiles
 from .storage.history import History
+from .trust.token import Token
 
 if TYPE_CHECKING:
     from .offline.server import OfflineServer

@@ -5,7 +5,8 @@ No Textual here: the headless commands, the job engine and the tests use it dire
 
 from __future__ import annotations
 
-from .client import ModelApiClient, OnRetry, check_token_text, normalise_base_url
+from ..errors import GptImageError, InputError, InputProblem, TokenError
+from .client import ModelApiClient, OnRetry
 from .errors import (
     ApiError,
     AuthError,
@@ -15,15 +16,11 @@ from .errors import (
     ConnectionLost,
     DownloadError,
     GenerationFailed,
-    GptImageError,
     HttpStatusError,
-    InputError,
-    InputProblem,
     ProtocolError,
     RateLimited,
     ServerError,
     SubmitOutcomeUnknown,
-    TokenError,
     TransportError,
 )
 from .retry import (
@@ -77,10 +74,8 @@ __all__ = [
     "TokenError",
     "TransportError",
     "backoff_delay",
-    "check_token_text",
     "collect_output_urls",
     "is_retryable",
-    "normalise_base_url",
     "normalise_status",
     "parse_retry_after",
     "retry_delay",

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .catalog import format_usd, parse_usd
 from .errors import ProtocolError
 from .service import JsonChannel

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .service import JsonChannel
 
 __all__ = [

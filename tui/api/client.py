@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import ipaddress
 import random as random_module
 import time
 from collections.abc import Awaitable, Callable
@@ -22,8 +21,10 @@ import httpx
 import pydantic
 
 from .. import __version__
-from ..sanitize import clean_text, shorten
-from ..urlsafety import UnsafeUrl, validate_request_id
+from ..errors import TokenError
+from ..trust.sanitize import clean_text, shorten
+from ..trust.token import Token, UnsafeToken, check_token_text
+from ..trust.urls import UnsafeUrl, normalise_base_url, validate_request_id
 from . import answers
 from .errors import (
     ApiError,
@@ -37,84 +38,28 @@ from .errors import (
     RateLimited,
     ServerError,
     SubmitOutcomeUnknown,
-    TokenError,
 )
 from .retry import RetryNotice, RetryPolicy, is_retryable, parse_retry_after, retry_delay
-from .schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
+from .schemas import (
+    CancelResponse,
+    ResultResponse,
+    StatusResponse,
+    SubmitResponse,
+    request_body,
+)
 
 if TYPE_CHECKING:
-    from ..config import Token
     from ..models import JobRequest
 
 __all__ = [
     "MAX_ANSWER_BYTES",
     "ModelApiClient",
     "OnRetry",
-    "check_token_text",
-    "normalise_base_url",
 ]
 
 OnRetry = Callable[[RetryNotice], "Awaitable[None] | None"]
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 _AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
-
-
-def check_token_text(value: str, *, source: str = "the token") -> str:
-    """Return ``value`` if it is printable ASCII without spaces; raise :class:`TokenError`.
-
-    httpx puts the whole header value into the message of the error it raises for a token with
-    a stray CR/LF, so a bad token is refused here — and the message never repeats it.
-    """
-    if not value:
-        raise TokenError(f"{source} is empty")
-    for position, char in enumerate(value, start=1):
-        if not 0x21 <= ord(char) <= 0x7E:
-            kind = "whitespace" if char.isspace() else "a non-printable or non-ASCII character"
-            raise TokenError(
-                f"{source} contains {kind} at position {position} of {len(value)}; "
-                "a token is printable ASCII without spaces"
-            )
-    return value
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def normalise_base_url(url: str) -> str:
-    """Check an API base URL and return it without a trailing slash; raise :class:`UnsafeUrl`.
-
-    It must be http(s) with a host and no credentials, query or fragment. Plain http is allowed
-    only for loopback hosts (a local or offline server): elsewhere the token would cross the
-    network in clear text.
-    """
-    text = (url or "").strip().rstrip("/")
-    if not text:
-        raise UnsafeUrl("the API base URL is empty")
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in text):
-        raise UnsafeUrl("the API base URL contains spaces, backslashes or control characters")
-    try:
-        parsed = httpx.URL(text)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        raise UnsafeUrl("the API base URL is not a valid URL") from None
-    if parsed.scheme not in {"http", "https"} or not parsed.host:
-        raise UnsafeUrl("the API base URL must start with https:// and name a host")
-    if parsed.userinfo:
-        raise UnsafeUrl("the API base URL must not contain a user name or password")
-    if parsed.query or parsed.fragment:
-        raise UnsafeUrl("the API base URL must not contain a query or fragment")
-    if parsed.scheme == "http" and not _is_loopback(parsed.host):
-        raise UnsafeUrl(
-            "the API base URL must use https:// (plain http is only allowed for loopback hosts "
-            "such as 127.0.0.1 or localhost)"
-        )
-    return text
 
 
 class _AcceptedWithError(Exception):
@@ -139,7 +84,10 @@ def _secret_of(token: Token | None) -> str | None:
         return None
     value = token.value
     secret = value.get_secret_value() if isinstance(value, pydantic.SecretStr) else str(value)
-    return check_token_text(secret)
+    try:
+        return check_token_text(secret)
+    except UnsafeToken as exc:
+        raise TokenError(str(exc)) from None
 
 
 class ModelApiClient:
@@ -213,7 +161,7 @@ class ModelApiClient:
         :class:`SubmitOutcomeUnknown`: the request may have run and been billed.
         """
         path = "/models/" + quote(request.endpoint.model_id, safe="/")
-        body = request.payload()
+        body = request_body(request)
         try:
             data = await self._call(
                 "submit", "POST", path, json=body, submit=True, on_retry=on_retry

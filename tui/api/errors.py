@@ -1,11 +1,10 @@
-"""Errors raised by the Model API client and the layers around it.
+"""Errors raised by the Model API client and the downloads of its outputs.
 
-Every error carries the process exit code the headless commands use (sysexits, as the official
+They build on :class:`tui.errors.GptImageError` (see :mod:`tui.errors` for the whole tree). Every
+error carries the process exit code the headless commands use (sysexits, as the official
 ``runcomfy`` CLI), and a message that is already safe to show (sanitised, token-free)::
 
-    GptImageError                       exit 1
-    ├── InputError                      exit 65  bad prompt / size / references; nothing sent
-    ├── TokenError                      exit 77  no token, unreadable or unsafe token file
+    GptImageError                       exit 1   (tui.errors)
     ├── ApiError                        (anything that went wrong talking to the API)
     │   ├── TransportError              exit 75  network trouble
     │   │   ├── ConnectFailed                    certainly never reached the server
@@ -24,7 +23,7 @@ Every error carries the process exit code the headless commands use (sysexits, a
 
 from __future__ import annotations
 
-from ..sanitize import clean_text
+from ..errors import GptImageError
 
 __all__ = [
     "ApiError",
@@ -35,73 +34,13 @@ __all__ = [
     "ConnectionLost",
     "DownloadError",
     "GenerationFailed",
-    "GptImageError",
     "HttpStatusError",
-    "InputError",
-    "InputProblem",
     "ProtocolError",
     "RateLimited",
     "ServerError",
     "SubmitOutcomeUnknown",
-    "TokenError",
     "TransportError",
 ]
-
-
-class GptImageError(Exception):
-    """Base of every error this package raises on purpose. ``str()`` is safe to display."""
-
-    exit_code: int = 1
-
-    def __init__(self, message: str) -> None:
-        self.message = clean_text(message, limit=2000)
-        super().__init__(self.message)
-
-
-class InputProblem:
-    """One problem with one field of the user's input."""
-
-    __slots__ = ("field", "message")
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = clean_text(message)
-
-    def __repr__(self) -> str:
-        return f"InputProblem({self.field!r}, {self.message!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, InputProblem)
-            and (self.field, self.message) == (other.field, other.message)
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.field, self.message))
-
-
-class InputError(GptImageError):
-    """The user's input is invalid; nothing was sent. ``problems`` lists each field's reason."""
-
-    exit_code = 65
-
-    def __init__(self, problems: list[InputProblem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems) or "invalid input")
-
-    def for_field(self, field: str) -> list[str]:
-        """Messages for ``field`` and its items (``images`` matches ``images[2]``)."""
-        return [
-            p.message
-            for p in self.problems
-            if p.field == field or p.field.startswith(field + "[")
-        ]
-
-
-class TokenError(GptImageError):
-    """No usable token: missing, malformed, or in a file others can read."""
-
-    exit_code = 77
 
 
 class ApiError(GptImageError):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..urlsafety import validate_request_id
+from ..errors import InputError, InputProblem
+from ..models import Endpoint, JobRequest
+from ..trust.urls import validate_request_id
 
 __all__ = [
     "CancelResponse",
@@ -22,6 +24,7 @@ __all__ = [
     "TextToImageInput",
     "collect_output_urls",
     "normalise_status",
+    "request_body",
 ]
 
 ImageSize = Literal["1024_1024", "1024_1536", "1536_1024"]
@@ -45,6 +48,29 @@ class EditInput(BaseModel):
     prompt: str = Field(min_length=1)
     images: list[str] = Field(min_length=1, max_length=10)
     size: EditSize = "auto"
+
+
+def request_body(request: JobRequest) -> dict[str, Any]:
+    """The JSON body of ``request``, built through the strict input schema (text-to-image never
+    has images).
+
+    Raises :class:`~tui.errors.InputError` when the request does not fit the schema: nothing is
+    sent.
+    """
+    body: EditInput | TextToImageInput
+    try:
+        if request.endpoint is Endpoint.EDIT:
+            body = EditInput(prompt=request.prompt, images=list(request.images), size=request.size)  # type: ignore[arg-type]
+        else:
+            body = TextToImageInput(prompt=request.prompt, size=request.size)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise InputError(
+            [
+                InputProblem(".".join(str(p) for p in err["loc"]) or "input", err["msg"])
+                for err in exc.errors()
+            ]
+        ) from None
+    return body.model_dump()
 
 
 class _Answer(BaseModel):

@@ -11,16 +11,14 @@ redacted, and retries only where they are safe.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pydantic
 
+from ..trust.token import Token
 from . import answers
 from .client import ModelApiClient
-
-if TYPE_CHECKING:
-    from ..config import Token
 
 __all__ = ["JsonChannel"]
 

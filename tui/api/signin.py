@@ -24,9 +24,10 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from ..sanitize import clean_text
-from .client import _is_loopback, check_token_text
-from .errors import ProtocolError, RateLimited, ServerError, TokenError, TransportError
+from ..trust.sanitize import clean_text
+from ..trust.token import UnsafeToken, check_token_text
+from ..trust.urls import is_loopback
+from .errors import ProtocolError, RateLimited, ServerError, TransportError
 from .service import JsonChannel
 
 __all__ = [
@@ -112,7 +113,7 @@ def check_verify_url(value: Any) -> str:
         url = httpx.URL(value)
     except (httpx.InvalidURL, ValueError, TypeError):
         raise ProtocolError("the sign-in verify_url is not a URL") from None
-    secure = url.scheme == "https" or (url.scheme == "http" and _is_loopback(url.host))
+    secure = url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host))
     if not url.host or not secure or url.userinfo:
         raise ProtocolError("the sign-in verify_url is not an https URL")
     return value
@@ -131,7 +132,7 @@ class SignInClient:
     @property
     def min_poll_interval(self) -> float:
         host = httpx.URL(self._channel.base_url).host
-        return MIN_LOOPBACK_POLL_INTERVAL if _is_loopback(host) else MIN_POLL_INTERVAL
+        return MIN_LOOPBACK_POLL_INTERVAL if is_loopback(host) else MIN_POLL_INTERVAL
 
     async def start(self) -> DeviceCode:
         answer = await self._channel.post_json("sign-in start", "/api/cli-auth/start", _StartAnswer)
@@ -140,7 +141,7 @@ class SignInClient:
             raise ProtocolError("the sign-in answer has no usable device_code")
         try:
             check_token_text(device_code, source="the device code")
-        except TokenError:
+        except UnsafeToken:
             raise ProtocolError("the sign-in answer's device_code is not printable ASCII") from None
         user_code = clean_text(answer.user_code, limit=64).strip() if answer.user_code else ""
         if not user_code:
@@ -167,7 +168,7 @@ class SignInClient:
                 raise ProtocolError("the server said authorized but sent no access_token")
             try:
                 secret = check_token_text(token.strip(), source="the access token")
-            except TokenError as exc:
+            except UnsafeToken as exc:
                 raise ProtocolError(f"the server sent an unusable access token: {exc}") from None
             return SignInResult(SignInStatus.AUTHORIZED, SecretStr(secret))
         try:

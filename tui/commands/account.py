@@ -18,8 +18,8 @@ from ..api.service import JsonChannel
 from ..api.signin import SignInStatus, wait_for_authorization
 from ..browser import open_in_browser
 from ..config import TOKEN_ENV, load_settings
-from ..sanitize import clean_text
 from ..storage.token_file import remove_token_file, token_file_path, write_token_file
+from ..trust.sanitize import clean_text
 from ..wiring import CATALOG_POLICY, signin_client
 from .common import CommandExit, print_json, require_backend, run_async, settings_for
 

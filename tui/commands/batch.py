@@ -31,9 +31,9 @@ from ..api.catalog import Price, format_usd
 from ..cli import HEADLESS_GIVE_UP_SECONDS
 from ..jobs.outputs import describe_error
 from ..models import Endpoint, Job, JobState
-from ..sanitize import clean_text
 from ..storage.batches import STDIN_SOURCE, BatchLines
 from ..storage.owners import owner_alive, owner_pid
+from ..trust.sanitize import clean_text
 from ..wiring import Services, open_services
 from .batch_report import BatchReport
 from .batchfile import BatchLine, read_batch

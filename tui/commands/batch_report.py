@@ -13,8 +13,8 @@ from typing import Any, TextIO
 from ..api.catalog import format_usd
 from ..cli import exit_code_for
 from ..models import Job, JobState
-from ..sanitize import clean_text
 from ..storage.spend import billed_cost
+from ..trust.sanitize import clean_text
 from .batchfile import BatchLine
 from .common import dumps
 

@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.errors import InputError
+from ..errors import InputError
 from ..models import JobRequest, prepare_request
-from ..sanitize import clean_text
 from ..storage.batches import line_key
+from ..trust.sanitize import clean_text
 
 __all__ = ["FIELDS", "BatchLine", "read_batch"]
 

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TextIO
 
-from ..api.errors import GptImageError, InputError
 from ..config import Settings, load_settings, signin_help
 from ..console import print_json as console_print_json
 from ..console import say
-from ..sanitize import json_text
+from ..errors import GptImageError, InputError
+from ..trust.sanitize import json_text
 
 __all__ = [
     "EXIT_INPUT",
@@ -46,7 +46,7 @@ class CommandExit(Exception):
 
 
 def dumps(value: Any, *, compact: bool = True) -> str:
-    """JSON text safe to write to a terminal (see :func:`tui.sanitize.json_text`)."""
+    """JSON text safe to write to a terminal (see :func:`tui.trust.sanitize.json_text`)."""
     return json_text(value, compact=compact)
 
 

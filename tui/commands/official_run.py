@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..api.schemas import EditInput, TextToImageInput
 from ..models import Endpoint
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .common import EXIT_INPUT, EXIT_USAGE, CommandExit
 
 __all__ = ["MAX_INPUT_BYTES", "MODEL_IDS", "apply_official_form", "apply_output_flag"]

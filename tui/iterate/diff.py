@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..models import SIZE_LABELS
-from ..sanitize import clean_text, shorten
+from ..trust.sanitize import clean_text, shorten
 from .vocab import KNOB_WORDS, find_quotes
 
 __all__ = [

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..models import MAX_PROMPT_CHARS, Endpoint
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .vocab import SCRIPTS, QuotedSpan, find_quotes, find_style_anchors, scripts_in
 
 __all__ = [

@@ -11,7 +11,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from ..api.errors import InputError, InputProblem
+from ..errors import InputError, InputProblem
 
 __all__ = [
     "CONFIRM_THRESHOLD",

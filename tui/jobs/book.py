@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Job, JobState
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .events import JobEvent
 from .ports import HistoryStore
 

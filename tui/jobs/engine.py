@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..api.errors import GptImageError, SubmitOutcomeUnknown
+from ..api.errors import SubmitOutcomeUnknown
+from ..errors import GptImageError
 from ..models import Job, JobRequest, JobState
 from ..pricing import price_columns
 from ..storage.errors import StorageError

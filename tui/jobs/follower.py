@@ -27,13 +27,13 @@ from ..api.errors import (
     BadRequestError,
     CallTimeout,
     DownloadError,
-    GptImageError,
     RateLimited,
 )
 from ..api.retry import RetryPolicy
+from ..errors import GptImageError
 from ..models import Job, JobState
-from ..sanitize import clean_text
-from ..urlsafety import UnsafeUrl, check_download_url
+from ..trust.sanitize import clean_text
+from ..trust.urls import UnsafeUrl, check_download_url
 from .book import JobBook
 from .outputs import adopt_existing_output, describe_error, error_text
 from .ports import ApiClient, Downloads, OutputNames

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from ..api.errors import GptImageError
-from ..sanitize import clean_text
+from ..errors import GptImageError
+from ..trust.sanitize import clean_text
 
 __all__ = ["adopt_existing_output", "describe_error", "error_text"]
 

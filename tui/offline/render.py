@@ -15,7 +15,7 @@ import re
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = ["SIZES", "extract_quotes", "pixel_size", "render_image"]
 

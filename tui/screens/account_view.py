@@ -15,8 +15,8 @@ from textual.worker import Worker, WorkerState
 from ..api.balance import Balance
 from ..api.catalog import format_usd
 from ..models import Job
-from ..sanitize import clean_text
 from ..storage.spend import billed_cost, is_billed
+from ..trust.sanitize import clean_text
 from ..widgets.backend_bar import BackendBar
 from ..widgets.composer import Composer
 from .sweep import SweepConfirmScreen

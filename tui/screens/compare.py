@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 
 from ..imaging import GraphicsChoice, PreviewCache
 from ..models import Job
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.preview import ImagePreview
 from ..widgets.prompt_diff import PromptDiff
 

@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 
 from ..imaging import GraphicsChoice, PreviewCache, PreviewError
 from ..models import Job, JobState
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.thumbs import Thumb
 
 __all__ = ["STATE_FILTERS", "DeleteJobScreen", "HistoryScreen", "HistoryTable"]

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..imaging import GraphicsChoice, PreviewCache
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.preview import ImagePreview
 
 __all__ = ["ImageScreen"]

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..actions import Draft, edit_request_from, iterate_request_from, rerun_request_from
-from ..api.errors import InputError
 from ..clipboard import CopyMenu, copy_choices
+from ..errors import InputError
 from ..iterate.recipe import read_recipe
 from ..iterate.sweep import CONFIRM_THRESHOLD, Sweep, expand
 from ..models import Job, JobRequest, prepare_request
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.composer import Composer
 from .compare import CompareScreen
 from .history import HistoryScreen

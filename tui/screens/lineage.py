@@ -18,7 +18,7 @@ from textual.widgets import Footer, ListItem, ListView, Static
 from ..imaging import GraphicsChoice, PreviewCache
 from ..iterate.diff import summarise_change
 from ..models import Job
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.thumbs import Thumb
 
 __all__ = ["LineageScreen", "Step", "StepItem", "lineage_steps"]

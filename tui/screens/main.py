@@ -24,12 +24,12 @@ from textual.widget import Widget
 from textual.widgets import Footer, Label, ListView
 from textual.worker import Worker, WorkerState
 
-from ..api.errors import InputError
+from ..errors import InputError
 from ..iterate.sweep import has_sweep
 from ..jobs.events import CancelOutcome, JobEvent
 from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
 from ..models import Job, JobState, prepare_request
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.backend_bar import BackendBar
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 
 from ..api.signin import DeviceCode
 from ..browser import open_in_browser
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = ["SignInScreen"]
 

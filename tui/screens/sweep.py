@@ -24,7 +24,7 @@ from ..jobs.events import JobEvent
 from ..messages import CompareRequested
 from ..models import Job, JobState
 from ..pricing import estimate_text, total_for
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from ..widgets.thumbs import Thumb
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Each download streams into a hidden temp file in the output directory, counting *decoded* bytes
 (a gzip body can be 1000× its wire size), follows redirects by hand re-checking every hop with
-:func:`tui.urlsafety.check_download_url`, verifies the image with Pillow (PNG/JPEG/WEBP, a pixel
+:func:`tui.trust.urls.check_download_url`, verifies the image with Pillow (PNG/JPEG/WEBP, a pixel
 cap that raises), then links it into place under a name that never overwrites an existing file.
 A truncated body is retried; whatever happens (errors, cancellation) no temp file is left behind.
 """
@@ -23,7 +23,7 @@ import httpx
 from PIL import Image
 
 from ..api.errors import DownloadError
-from ..urlsafety import UnsafeUrl, check_download_url
+from ..trust.urls import UnsafeUrl, check_download_url
 from .files import create_temp, safe_component
 
 __all__ = ["FORMAT_EXTENSIONS", "Downloader", "verify_image"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ..api.errors import GptImageError
+from ..errors import GptImageError
 
 __all__ = [
     "HistoryCorrupt",

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..models import Job
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .errors import OutputDirUnusable
 from .names import DEFAULT_TEMPLATE, render_name
 

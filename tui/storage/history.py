@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import Job, JobRequest, JobState, can_move
-from ..urlsafety import validate_request_id
+from ..trust.urls import validate_request_id
 from . import schema
 from .errors import (
     HistoryCorrupt,

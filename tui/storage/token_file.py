@@ -1,10 +1,11 @@
-"""The official CLI's ``token.json``, written exactly as ``runcomfy login`` writes it.
+"""The official CLI's ``token.json``: found, read and written exactly as ``runcomfy`` does.
 
 Same place (``$RUNCOMFY_CONFIG_DIR/token.json``, else ``$XDG_CONFIG_HOME/runcomfy/token.json``,
 else ``~/.config/runcomfy/token.json``), same fields (``access_token``, ``refresh_token``,
 ``expires_at``, ``user_email``; the last three null), same pretty JSON; written atomically
 through a private temp file beside it (mode 0600 from the start, fsync'd, renamed into place),
-so either tool signs in the other and a crash never leaves half a token behind.
+so either tool signs in the other and a crash never leaves half a token behind. A file that
+other users can read is refused, with the ``chmod 600`` fix spelled out.
 """
 
 from __future__ import annotations
@@ -13,14 +14,72 @@ import contextlib
 import json
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..config import token_file_candidates
+from ..errors import TokenError
+from ..trust.token import Token, UnsafeToken, check_token_text
 
-__all__ = ["remove_token_file", "token_file_path", "write_token_file"]
+__all__ = [
+    "read_token_file",
+    "remove_token_file",
+    "token_file_candidates",
+    "token_file_path",
+    "write_token_file",
+]
+
+_MAX_TOKEN_FILE_BYTES = 64 * 1024
+
+
+def token_file_candidates(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Where the official CLI keeps token.json, in the order it looks."""
+    candidates: list[Path] = []
+    for variable in ("RUNCOMFY_CONFIG_DIR", "XDG_CONFIG_HOME"):
+        value = env.get(variable, "").strip()
+        if value:
+            base = Path(value).expanduser()
+            candidates.append(
+                base / "token.json"
+                if variable == "RUNCOMFY_CONFIG_DIR"
+                else base / "runcomfy" / "token.json"
+            )
+    candidates.append(home / ".config" / "runcomfy" / "token.json")
+    return candidates
+
+
+def read_token_file(path: Path) -> Token:
+    """The token in ``path``; :class:`~tui.errors.TokenError` when it is unusable or unsafe."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise TokenError(f"can't read the token file {path}: {exc.strerror}") from None
+    if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
+        mode = oct(stat.S_IMODE(info.st_mode))[2:]
+        raise TokenError(
+            f"the token file {path} can be read by other users (mode {mode}); "
+            f"fix it with: chmod 600 {path}"
+        )
+    if info.st_size > _MAX_TOKEN_FILE_BYTES:
+        raise TokenError(f"the token file {path} is too large to be a token file")
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise TokenError(f"can't read the token file {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise TokenError(
+            f"the token file {path} is not valid JSON; run `runcomfy login` again"
+        ) from None
+    access = data.get("access_token") if isinstance(data, dict) else None
+    if not isinstance(access, str):
+        raise TokenError(f"the token file {path} has no access_token; run `runcomfy login` again")
+    try:
+        value = check_token_text(access.strip(), source=f"the token in {path}")
+    except UnsafeToken as exc:
+        raise TokenError(str(exc)) from None
+    return Token(SecretStr(value), str(path))
 
 
 def token_file_path(env: Mapping[str, str] = os.environ, home: Path | None = None) -> Path:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TextIO
 
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .choice import GraphicsChoice
 from .decide import QueryPlan, TerminalFacts, TmuxInfo, decide, facts_from_env, plan_queries
 from .replies import (

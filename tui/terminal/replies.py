@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = [
     "KITTY_QUERY_ID",

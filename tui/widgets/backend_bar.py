@@ -13,7 +13,7 @@ from textual.events import Click
 from textual.message import Message
 from textual.widgets import Label
 
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = ["BackendBar", "OfflineBadge"]
 

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, TextArea
 
 from ..api.catalog import Price
-from ..api.errors import InputError
+from ..errors import InputError
 from ..iterate.sweep import CONFIRM_THRESHOLD, SweepError, count_variants, has_sweep
 from ..messages import DraftChanged
 from ..models import (
@@ -25,7 +25,7 @@ from ..models import (
     JobRequest,
 )
 from ..pricing import estimate_text
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .lint_hints import LintHints
 from .prompt_diff import PromptDiff
 from .references import ReferenceList

@@ -19,7 +19,7 @@ from textual.widgets import Label, ListItem
 
 from ..jobs.events import JobEvent
 from ..models import JobState
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = [
     "BAR_WIDTH",

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from ..api.catalog import format_usd
 from ..jobs.events import JobEvent
 from ..models import SIZE_LABELS, Job, JobState
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .job_card import badge_text, format_elapsed
 
 __all__ = ["JobDetails", "describe_job"]

@@ -14,7 +14,7 @@ from textual.widgets import Button, Static
 
 from ..iterate.lint import Hint, lint
 from ..models import Endpoint
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = ["HintRow", "LintHints"]
 

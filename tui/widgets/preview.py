@@ -18,7 +18,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ..imaging import GraphicsChoice, PreviewCache, PreviewError, image_widget_class
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = ["ImagePreview"]
 

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..iterate.diff import ChangeSummary, DiffSpan, RequestLike, diff_words, summarise_change
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 
 __all__ = ["ADDED_STYLE", "REMOVED_STYLE", "PromptDiff", "diff_text"]
 

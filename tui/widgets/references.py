@@ -12,8 +12,8 @@ from textual.widgets import Input, Label, ListItem, ListView
 
 from ..messages import OpenRecipe
 from ..models import MAX_REFERENCES
-from ..sanitize import clean_text
-from ..urlsafety import UnsafeUrl, check_reference_url
+from ..trust.sanitize import clean_text
+from ..trust.urls import UnsafeUrl, check_reference_url
 
 __all__ = ["ReferenceList", "reference_label", "refuse_reason"]
 

@@ -1,15 +1,17 @@
-"""URL rules: which request ids, reference URLs and download URLs are acceptable.
+"""URL rules: which request ids, reference URLs, download URLs and API bases are acceptable.
 
-Three different trust questions, each answered in one place:
+Four different trust questions, each answered in one place:
 
 * :func:`validate_request_id` — a server-supplied id is safe to store and to put in a URL path.
 * :func:`check_reference_url` — a user-supplied edit reference is something the RunComfy server
   may fetch: public ``https``, no credentials, no loopback/private literal hosts.
 * :func:`check_download_url` — an output URL from a result may be fetched by this machine: only
   ``*.runcomfy.net`` / ``*.runcomfy.com`` over https, or the configured API base's own origin.
+* :func:`normalise_base_url` — a configured API base may carry the token: https, or plain http
+  on loopback only.
 
-Each check parses once with httpx and returns the parsed :class:`httpx.URL` that the caller then
-sends, so the object checked is the object fetched.
+The URL checks parse once with httpx and return the parsed :class:`httpx.URL` that the caller
+then sends, so the object checked is the object fetched.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = [
     "UnsafeUrl",
     "check_download_url",
     "check_reference_url",
+    "is_loopback",
+    "normalise_base_url",
     "origin_of",
     "validate_request_id",
 ]
@@ -113,3 +117,44 @@ def check_download_url(url: str, *, api_base: str | None = None) -> httpx.URL:
     if same_origin and parsed.scheme in {"http", "https"}:
         return parsed
     raise UnsafeUrl(f"not a trusted download host: {host}")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost names and loopback address literals (``[::1]`` included)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_base_url(url: str) -> str:
+    """Check an API base URL and return it without a trailing slash; raise :class:`UnsafeUrl`.
+
+    It must be http(s) with a host and no credentials, query or fragment. Plain http is allowed
+    only for loopback hosts (a local or offline server): elsewhere the token would cross the
+    network in clear text.
+    """
+    text = (url or "").strip().rstrip("/")
+    if not text:
+        raise UnsafeUrl("the API base URL is empty")
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in text):
+        raise UnsafeUrl("the API base URL contains spaces, backslashes or control characters")
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise UnsafeUrl("the API base URL is not a valid URL") from None
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise UnsafeUrl("the API base URL must start with https:// and name a host")
+    if parsed.userinfo:
+        raise UnsafeUrl("the API base URL must not contain a user name or password")
+    if parsed.query or parsed.fragment:
+        raise UnsafeUrl("the API base URL must not contain a query or fragment")
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
+        raise UnsafeUrl(
+            "the API base URL must use https:// (plain http is only allowed for loopback hosts "
+            "such as 127.0.0.1 or localhost)"
+        )
+    return text
