@@ -29,20 +29,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.app import GptImageApp  # noqa: E402
 from tui.config import load_settings  # noqa: E402
-from tui.imaging import GraphicsChoice, PreviewCache  # noqa: E402
 from tui.models import JobState  # noqa: E402
 from tui.offline.faults import Timing  # noqa: E402
 from tui.offline.server import OfflineServer  # noqa: E402
-from tui.screens.compare import CompareScreen  # noqa: E402
-from tui.screens.history import HistoryScreen  # noqa: E402
-from tui.screens.image import ImageScreen  # noqa: E402
-from tui.screens.lineage import LineageScreen  # noqa: E402
-from tui.screens.sweep import SweepCell, SweepScreen  # noqa: E402
-from tui.widgets.composer import PromptEditor  # noqa: E402
-from tui.widgets.preview import ImagePreview  # noqa: E402
-from tui.wiring import open_services  # noqa: E402
+from tui.services.graph import open_services  # noqa: E402
+from tui.ui.app import GptImageApp  # noqa: E402
+from tui.ui.imaging import GraphicsChoice, PreviewCache  # noqa: E402
+from tui.ui.screens.compare import CompareScreen  # noqa: E402
+from tui.ui.screens.history import HistoryScreen  # noqa: E402
+from tui.ui.screens.image import ImageScreen  # noqa: E402
+from tui.ui.screens.lineage import LineageScreen  # noqa: E402
+from tui.ui.screens.sweep import SweepCell, SweepScreen  # noqa: E402
+from tui.ui.widgets.composer import PromptEditor  # noqa: E402
+from tui.ui.widgets.preview import ImagePreview  # noqa: E402
 
 GRAPHICS = GraphicsChoice("halfcell", "--graphics halfcell")
 PROMPTS = (

@@ -19,11 +19,11 @@ from tui.jobs import JobEngine, JobEvent
 from tui.models import prepare_request
 from tui.offline.faults import FaultConfig, Timing
 from tui.offline.server import OfflineServer
+from tui.services.graph import embed_recipe_hook
 from tui.storage.downloads import Downloader
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
 from tui.trust.token import Token
-from tui.wiring import embed_recipe_hook
 
 FAST = Timing(queue_seconds=0.05, run_seconds=0.05, queue_ahead=1)
 SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)  # jobs move only by advance()

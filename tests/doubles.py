@@ -9,7 +9,7 @@ from tui.models import Endpoint
 
 
 class FixedPrices:
-    """What :class:`tui.pricing.PriceBook` answers, without a catalog: one price for all."""
+    """What :class:`tui.jobs.pricing.PriceBook` answers, without a catalog: one price for all."""
 
     def __init__(self, price: Price | None = None) -> None:
         self.answer = price or Price(Decimal(0), "image", offline=True)

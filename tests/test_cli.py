@@ -234,11 +234,11 @@ def test_hostile_failure_is_sanitised_on_stderr_and_stdout(
 
 def test_core_never_imports_textual() -> None:
     code = (
-        "import sys, tui.cli, tui.jobs, tui.api, tui.storage.history, tui.storage.downloads, "
-        "tui.offline.server, tui.models, tui.config, tui.wiring, tui.iterate.diff, "
-        "tui.iterate.sweep, tui.iterate.lint, tui.iterate.recipe, tui.pricing, "
-        "tui.commands.registry, tui.commands.batch, tui.commands.account, tui.commands.spend, "
-        "tui.commands.official_run, tui.commands.batch_report, tui.storage.spend, "
+        "import sys, tui.cli.jobs, tui.jobs, tui.api, tui.storage.history, tui.storage.downloads, "
+        "tui.offline.server, tui.models, tui.config, tui.services.graph, tui.iterate.diff, "
+        "tui.iterate.sweep, tui.iterate.lint, tui.iterate.recipe, tui.jobs.pricing, "
+        "tui.cli.registry, tui.cli.batch, tui.cli.account, tui.cli.spend, "
+        "tui.cli.official_run, tui.cli.batch_report, tui.storage.spend, "
         "tui.storage.batches, tui.api.signin\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual'))\n"
         "print(bad); sys.exit(1 if bad else 0)"

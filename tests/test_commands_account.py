@@ -207,7 +207,7 @@ async def test_name_templates_never_leave_the_output_dir(
     """Each hostile template, through the real engine, downloads inside the output dir."""
     from tui.config import load_settings
     from tui.models import prepare_request
-    from tui.wiring import open_services
+    from tui.services.graph import open_services
 
     server.require_token = None
     out = tmp_path / "images"

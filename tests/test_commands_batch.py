@@ -153,11 +153,11 @@ async def test_offline_batch_is_labelled_free(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """On the offline backend the estimate says nothing is billed, and spend leaves it out."""
-    from tui.commands.batch import BatchRun
-    from tui.commands.batchfile import read_batch
+    from tui.cli.batch import BatchRun
+    from tui.cli.batchfile import read_batch
     from tui.config import load_settings
+    from tui.services.graph import open_services
     from tui.storage.spend import history_spend
-    from tui.wiring import open_services
 
     settings = load_settings(offline=True, output_dir=tmp_path / "out", poll_interval=0.02)
     services = open_services(settings, offline_server=offline_server)

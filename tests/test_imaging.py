@@ -14,11 +14,11 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.worker import WorkerFailed
 
-from tui import imaging
-from tui.imaging import GraphicsChoice, PreviewCache, PreviewError, detect_graphics
-from tui.screens.image import ImageScreen
-from tui.terminal.decide import QueryPlan
-from tui.widgets.preview import ImagePreview
+from tui.ui import imaging
+from tui.ui.imaging import GraphicsChoice, PreviewCache, PreviewError, detect_graphics
+from tui.ui.screens.image import ImageScreen
+from tui.ui.terminal.decide import QueryPlan
+from tui.ui.widgets.preview import ImagePreview
 
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 
@@ -359,7 +359,7 @@ def block_error(a: Image.Image, b: Image.Image, block=8) -> float:
 
 
 def test_dither_keeps_gradients_smooth_where_plain_quantising_bands():
-    from tui.terminal.sixel import dither
+    from tui.ui.terminal.sixel import dither
 
     source = gradient()
     dithered = dither(source, colors=8)
@@ -369,7 +369,7 @@ def test_dither_keeps_gradients_smooth_where_plain_quantising_bands():
 
 
 def test_dither_lays_transparency_on_the_background():
-    from tui.terminal.sixel import dither
+    from tui.ui.terminal.sixel import dither
 
     clear = Image.new("RGBA", (8, 8), (255, 0, 0, 0))
     assert dither(clear, (0, 0, 255)).convert("RGB").getpixel((3, 3)) == (0, 0, 255)
@@ -378,7 +378,7 @@ def test_dither_lays_transparency_on_the_background():
 def test_palette_is_moved_into_the_header():
     from textual_image._sixel import image_to_sixels
 
-    from tui.terminal.sixel import dither, hoist_palette
+    from tui.ui.terminal.sixel import dither, hoist_palette
 
     data = hoist_palette(image_to_sixels(dither(gradient(60, 24), colors=16)))
     header_end = data.index('"1;1;60;24') + len('"1;1;60;24')
@@ -426,7 +426,7 @@ async def test_sixel_widget_paints_every_cell_then_the_image():
 
 
 async def test_sixel_redrawn_whole_after_a_modal_and_full_screen(tmp_path):
-    from tui.screens.help import HelpScreen, help_content
+    from tui.ui.screens.help import HelpScreen, help_content
 
     source = make_png(tmp_path / "s.png", (300, 200), (20, 200, 90))
     app = SixelApp(gradient(120, 96))
@@ -449,7 +449,7 @@ async def test_sixel_redrawn_whole_after_a_modal_and_full_screen(tmp_path):
 
 
 def test_hoisting_keeps_the_register_a_definition_selected():
-    from tui.terminal.sixel import hoist_palette
+    from tui.ui.terminal.sixel import hoist_palette
 
     lazy = '\x1bP0;0;0q"1;1;2;6#0;2;100;0;0~#1;2;0;0;100~$#0~\x1b\\'
     assert hoist_palette(lazy) == '\x1bP0;0;0q"1;1;2;6#0;2;100;0;0#1;2;0;0;100#0~#1~$#0~\x1b\\'

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.screens.main import DRAFT_KEY
 from tui.storage.history import History
+from tui.ui.screens.main import DRAFT_KEY
 
 XTERM_ANSWER = b"\x1bP>|XTerm(379)\x1b\\\x1bP1$r0;38:2::1:2:3m\x1b\\\x1b[?63;1;2;4;6;9;15;16;22;28c"
 APP = [sys.executable, "-m", "tui"]
@@ -172,7 +172,7 @@ def test_kitty_query_keeps_the_tmux_pane_title_when_tmux_is_out_of_sight(tmp_pat
     socket = str(tmp_path / "tmux.sock")
     out = tmp_path / "out.txt"
     probe = (  # stdout stays the pane's terminal; the decision goes to a file
-        "from tui.imaging import detect_graphics; import pathlib; choice = detect_graphics(); "
+        "from tui.ui.imaging import detect_graphics; import pathlib; choice = detect_graphics(); "
         f"pathlib.Path({str(out)!r}).write_text(choice.reason)"
     )
     command = f"env -u TMUX TERM=xterm-256color {sys.executable} -c \"{probe}\"; sleep 30"

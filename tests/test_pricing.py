@@ -20,10 +20,10 @@ from tui.api.retry import RetryPolicy
 from tui.api.service import JsonChannel
 from tui.api.signin import SignInClient, check_verify_url
 from tui.jobs.outputs import adopt_existing_output
+from tui.jobs.pricing import PriceBook, estimate_text
 from tui.models import Endpoint, Job, JobRequest, JobState
 from tui.offline.render import render_image
 from tui.offline.server import OfflineServer
-from tui.pricing import PriceBook, estimate_text
 from tui.storage.catalog_cache import CatalogCache
 from tui.storage.files import OutputFiles
 from tui.storage.names import TemplateError, check_template, render_name

@@ -19,9 +19,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 import tui
-from tui.app import GptImageApp
 from tui.config import load_settings
-from tui.imaging import GraphicsChoice, PreviewCache, image_widget_class
 from tui.jobs.engine import JobEngine
 from tui.jobs.events import JobEvent
 from tui.models import Job, JobRequest, JobState
@@ -29,9 +27,11 @@ from tui.offline.render import render_image
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
 from tui.storage.owners import owner_for
-from tui.widgets.composer import Composer, PromptEditor
-from tui.widgets.job_card import JobCard
-from tui.widgets.job_pool import JobPool
+from tui.ui.app import GptImageApp
+from tui.ui.imaging import GraphicsChoice, PreviewCache, image_widget_class
+from tui.ui.widgets.composer import Composer, PromptEditor
+from tui.ui.widgets.job_card import JobCard
+from tui.ui.widgets.job_pool import JobPool
 
 T0 = 1_790_000_000.0  # frozen "now"
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
@@ -197,7 +197,7 @@ def test_selected_job_with_image(snap_compare: Any, app_home: Path, tmp_path: Pa
 class PoolApp(App[None]):
     """Just the job pool, styled by the app's stylesheet, fed hand-made events."""
 
-    CSS_PATH = str(Path(tui.__file__).parent / "app.tcss")
+    CSS_PATH = str(Path(tui.__file__).parent / "ui" / "app.tcss")
 
     def __init__(self, events: list[JobEvent]) -> None:
         super().__init__()

@@ -1,6 +1,6 @@
 """Terminal detection: recorded answers in, decisions out; the probe's I/O; late answers.
 
-The byte strings below were recorded from real terminals with tui.terminal.probe (Debian 12:
+The byte strings below were recorded from real terminals with tui.ui.terminal.probe (Debian 12:
 xterm 379 in VT340 mode, mlterm 3.9.0, kitty 0.26.5, tmux 3.3a inside xterm and kitty, via
 term-shot). A few are edited from those recordings where no such terminal is installed here
 (kitty ≥ 0.28); each says so.
@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from tui.terminal.choice import ColorChoice, GraphicsChoice
-from tui.terminal.decide import (
+from tui.ui.terminal.choice import ColorChoice, GraphicsChoice
+from tui.ui.terminal.decide import (
     PASSTHROUGH_HINT,
     QueryPlan,
     TerminalFacts,
@@ -27,8 +27,8 @@ from tui.terminal.decide import (
     facts_from_env,
     plan_queries,
 )
-from tui.terminal.probe import build_query, probe_terminal, tmux_info
-from tui.terminal.replies import (
+from tui.ui.terminal.probe import build_query, probe_terminal, tmux_info
+from tui.ui.terminal.replies import (
     KITTY_QUERY_ID,
     KITTY_TMUX_QUERY_ID,
     ReplyFilter,
@@ -352,7 +352,7 @@ def test_reply_filter_releases_what_was_typed_after_a_while():
 def test_parser_swallows_late_answers_and_keeps_keys():
     from textual import events
 
-    from tui.terminal.driver import answer_filtering_parser
+    from tui.ui.terminal.driver import answer_filtering_parser
 
     parser = answer_filtering_parser()()
     produced = [*parser.feed("a" + LATE_DA1), *parser.feed("\x1b_Gi=31;OK\x1b\\b")]
@@ -365,7 +365,7 @@ def test_parser_swallows_late_answers_and_keeps_keys():
 
 
 def test_driver_reads_keys_through_the_filtering_parser():
-    from tui.terminal.driver import answer_filtering_driver, answer_filtering_parser
+    from tui.ui.terminal.driver import answer_filtering_driver, answer_filtering_parser
 
     driver = answer_filtering_driver()
     assert driver is not None
@@ -380,7 +380,7 @@ def test_replies_default_is_silence():
 
 
 def test_help_shows_mode_colours_and_tips():
-    from tui.screens.help import help_content
+    from tui.ui.screens.help import help_content
 
     client = dataclasses.replace(TMUX_KITTY_CLIENT, allow_passthrough=False)
     choice = choose(TMUX_HIDDEN, term="tmux-256color", in_tmux=True, tmux=client)
@@ -396,7 +396,7 @@ def test_chosen_depth_is_what_textual_draws_with(monkeypatch):
     from textual import constants
     from textual.app import App
 
-    from tui.terminal.driver import use_color_system
+    from tui.ui.terminal.driver import use_color_system
 
     monkeypatch.setattr(constants, "COLOR_SYSTEM", constants.COLOR_SYSTEM)  # restored after
     for depth, system in (("truecolor", "truecolor"), ("256", "256"), ("16", "standard")):

@@ -14,16 +14,16 @@ from pydantic import SecretStr
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
-from tui.app import GptImageApp
 from tui.config import load_settings
 from tui.models import JobRequest, JobState
 from tui.offline.faults import Timing
 from tui.offline.server import OfflineServer
-from tui.screens.signin import SignInScreen
-from tui.screens.sweep import SweepConfirmScreen
+from tui.services.graph import Services, open_services
 from tui.trust.token import Token
-from tui.widgets.composer import Composer, PromptEditor
-from tui.wiring import Services, open_services
+from tui.ui.app import GptImageApp
+from tui.ui.screens.signin import SignInScreen
+from tui.ui.screens.sweep import SweepConfirmScreen
+from tui.ui.widgets.composer import Composer, PromptEditor
 
 FAST = Timing(queue_seconds=0.05, run_seconds=0.05, queue_ahead=1)
 HELD = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=1)
@@ -259,7 +259,7 @@ async def test_sign_in_denied_stays_offline_and_escape_gives_up(
 def test_switching_builds_a_new_engine_on_the_api_sharing_history(
     offline_services: Services, api: OfflineServer
 ) -> None:
-    from tui.wiring import switch_to_api
+    from tui.services.graph import switch_to_api
 
     switched = switch_to_api(offline_services, Token(SecretStr(TOKEN), "RUNCOMFY_TOKEN"))
     assert switched.history is offline_services.history

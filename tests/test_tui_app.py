@@ -10,17 +10,17 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Label
 
-from tui.app import GptImageApp, Prefill
 from tui.config import load_settings
 from tui.models import JobRequest, JobState
 from tui.offline.faults import Fault, Timing
 from tui.offline.server import OfflineServer
-from tui.screens.confirm import ConfirmQuit
-from tui.screens.help import HelpScreen
-from tui.widgets.composer import PromptEditor, SizePicker
-from tui.widgets.job_card import JobCard
-from tui.widgets.references import ReferenceItem
-from tui.wiring import Services, open_services
+from tui.services.graph import Services, open_services
+from tui.ui.app import GptImageApp, Prefill
+from tui.ui.screens.confirm import ConfirmQuit
+from tui.ui.screens.help import HelpScreen
+from tui.ui.widgets.composer import PromptEditor, SizePicker
+from tui.ui.widgets.job_card import JobCard
+from tui.ui.widgets.references import ReferenceItem
 
 SLOW_QUEUE = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
 

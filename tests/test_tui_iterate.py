@@ -16,27 +16,27 @@ import pytest
 from doubles import FixedPrices
 from textual.pilot import Pilot
 
-from tui.actions import OFFLINE_EDIT_REASON
-from tui.app import GptImageApp
-from tui.clipboard import CopyMenu
 from tui.config import load_settings
-from tui.imaging import GraphicsChoice, PreviewCache, image_widget_class
+from tui.iterate.drafts import OFFLINE_EDIT_REASON
 from tui.iterate.recipe import read_recipe
 from tui.jobs.engine import JobEngine
 from tui.models import JobRequest, JobState
 from tui.offline.server import OfflineServer
-from tui.screens.compare import CompareScreen
-from tui.screens.history import HistoryScreen
-from tui.screens.lineage import LineageScreen
-from tui.screens.open_recipe import OpenRecipeScreen
-from tui.screens.sweep import SweepCell, SweepConfirmScreen, SweepScreen
+from tui.services.graph import Services, open_services
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
-from tui.widgets.composer import Composer, PromptEditor, SizePicker
-from tui.widgets.job_pool import JobPool
-from tui.widgets.lint_hints import LintHints
-from tui.widgets.prompt_diff import PromptDiff
-from tui.wiring import Services, open_services
+from tui.ui.app import GptImageApp
+from tui.ui.imaging import GraphicsChoice, PreviewCache, image_widget_class
+from tui.ui.screens.compare import CompareScreen
+from tui.ui.screens.copy_menu import CopyMenu
+from tui.ui.screens.history import HistoryScreen
+from tui.ui.screens.lineage import LineageScreen
+from tui.ui.screens.open_recipe import OpenRecipeScreen
+from tui.ui.screens.sweep import SweepCell, SweepConfirmScreen, SweepScreen
+from tui.ui.widgets.composer import Composer, PromptEditor, SizePicker
+from tui.ui.widgets.job_pool import JobPool
+from tui.ui.widgets.lint_hints import LintHints
+from tui.ui.widgets.prompt_diff import PromptDiff
 
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 

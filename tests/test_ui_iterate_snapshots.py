@@ -12,14 +12,14 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from tui.imaging import GraphicsChoice, PreviewCache
 from tui.iterate.sweep import expand
 from tui.jobs.events import JobEvent
 from tui.models import JobRequest, JobState
-from tui.screens.compare import CompareScreen
-from tui.screens.lineage import LineageScreen
-from tui.screens.sweep import SweepScreen
 from tui.storage.history import History
+from tui.ui.imaging import GraphicsChoice, PreviewCache
+from tui.ui.screens.compare import CompareScreen
+from tui.ui.screens.lineage import LineageScreen
+from tui.ui.screens.sweep import SweepScreen
 
 HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 BASE_TIME = 1_700_000_000.0

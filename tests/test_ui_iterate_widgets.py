@@ -9,11 +9,11 @@ import shlex
 from textual.app import App, ComposeResult
 from textual.widgets import Button, OptionList, Static
 
-from tui.actions import OFFLINE_EDIT_REASON, edit_request_from, iterate_request_from
-from tui.clipboard import CopyMenu, command_text, copy_choices, prompt_text
+from tui.iterate.drafts import OFFLINE_EDIT_REASON, edit_request_from, iterate_request_from
 from tui.models import Job, JobRequest, JobState
-from tui.widgets.lint_hints import HintRow, LintHints
-from tui.widgets.prompt_diff import PromptDiff
+from tui.ui.screens.copy_menu import CopyMenu, command_text, copy_choices, prompt_text
+from tui.ui.widgets.lint_hints import HintRow, LintHints
+from tui.ui.widgets.prompt_diff import PromptDiff
 
 
 def make_job(**changes: object) -> Job:

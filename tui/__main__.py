@@ -2,7 +2,7 @@
 
 ``gpt-image-tui`` with no command opens the app (on the embedded offline backend when no token
 is configured); ``gpt-image-tui run|status|result|cancel|history|resume|recipe|serve-offline``
-and ``batch|login|logout|balance|spend`` (:mod:`tui.commands`) are headless and never fall back
+and ``batch|login|logout|balance|spend`` (:mod:`tui.cli`) are headless and never fall back
 to offline silently.
 """
 
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands.registry import add_commands, add_official_run_flags, add_output_flag, dispatch
+from .cli.registry import add_commands, add_official_run_flags, add_output_flag, dispatch
 from .models import SIZE_LABELS
 
 __all__ = ["build_parser", "main"]
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        from .launch import launch_tui
+        from .ui.launch import launch_tui
 
         return launch_tui(args)
     if args.command == "serve-offline":
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_standalone(args.host, args.port)
         return 0
     if args.command == "recipe":
-        from .cli import recipe_command
+        from .cli.jobs import recipe_command
 
         return recipe_command(args.file)
     if args.command == "history":
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled = dispatch(args)
     if handled is not None:
         return handled
-    from .cli import run_command
+    from .cli.jobs import run_command
 
     return run_command(args)
 

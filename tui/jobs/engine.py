@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from ..api.errors import SubmitOutcomeUnknown
 from ..errors import GptImageError
 from ..models import Job, JobRequest, JobState
-from ..pricing import price_columns
 from ..storage.errors import StorageError
 from ..storage.owners import owner_alive, owner_for, owner_pid
 from .book import EventListener, JobBook
@@ -32,9 +31,10 @@ from .events import CancelOutcome, JobEvent
 from .follower import Follower, StopFollowing
 from .outputs import describe_error
 from .ports import ApiClient, Downloads, HistoryStore, OutputNames
+from .pricing import price_columns
 
 if TYPE_CHECKING:
-    from ..pricing import PriceSource
+    from .pricing import PriceSource
 
 __all__ = ["JobEngine", "JobFollowedElsewhere"]
 

@@ -1,0 +1,262 @@
+"""Build the object graph once — settings → offline server → client → history → engine.
+
+Both the TUI and the headless commands start here, so they share one code path to the API;
+tests build the same graph against a loopback server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..api.balance import Balance, BalanceClient
+from ..api.catalog import CatalogClient, Price
+from ..api.client import ModelApiClient
+from ..api.retry import RetryPolicy
+from ..api.service import JsonChannel
+from ..api.signin import SignInClient
+from ..config import Settings
+from ..iterate.recipe import Recipe, embed_recipe
+from ..jobs import JobEngine, JobEvent
+from ..jobs.pricing import PriceBook
+from ..models import Endpoint, Job
+from ..storage.catalog_cache import CatalogCache
+from ..storage.downloads import Downloader
+from ..storage.files import OutputFiles
+from ..storage.history import History
+from ..trust.token import Token
+
+if TYPE_CHECKING:
+    from ..offline.server import OfflineServer
+
+__all__ = [
+    "Services",
+    "backend_label",
+    "balance_client",
+    "fetch_balance",
+    "fetch_prices",
+    "open_services",
+    "signin_client",
+    "switch_to_api",
+]
+
+# The catalog is asked for a price, not waited on: one quick try, a short deadline.
+CATALOG_POLICY = RetryPolicy(max_attempts=2, call_deadline=10.0, connect_timeout=5.0)
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a front end needs, built and owned together."""
+
+    settings: Settings
+    history: History
+    client: ModelApiClient
+    downloader: Downloader
+    output_files: OutputFiles
+    engine: JobEngine
+    offline: OfflineServer | None
+    backend_label: str
+    signed_in: bool
+    prices: PriceBook
+    serverless_base: str  # where this backend keeps the balance (the offline server's, offline)
+
+    async def close_clients(self) -> None:
+        """Close the API and download clients (idempotent); call on the loop that used them."""
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+        with contextlib.suppress(Exception):
+            await self.downloader.aclose()
+        with contextlib.suppress(Exception):
+            await self.prices.aclose()
+
+    async def aclose(self) -> None:
+        """Close network clients, the database and the offline server (idempotent)."""
+        await self.close_clients()
+        self.history.close()
+        if self.offline is not None:
+            self.offline.stop()
+
+
+def backend_label(settings: Settings) -> str:
+    """A plain line naming the backend — never the token itself."""
+    if settings.offline:
+        return "OFFLINE · images rendered locally, nothing billed"
+    if settings.token is None:
+        return "RunComfy API · not signed in"
+    source = settings.token.source
+    where = "RUNCOMFY_TOKEN" if source == "RUNCOMFY_TOKEN" else f"token file {source}"
+    return f"RunComfy API · signed in via {where}"
+
+
+def embed_recipe_hook(history: History) -> Callable[[Job, Path], None]:
+    """A before-commit hook writing the job's recipe into the PNG being saved."""
+
+    def hook(job: Job, temp: Path) -> None:
+        parent_rid = None
+        if job.parent_id is not None:
+            with contextlib.suppress(KeyError):
+                parent_rid = history.get(job.parent_id).request_id
+        recipe = Recipe.for_request(
+            job.request,
+            job.request_id or "",
+            parent_request_id=parent_rid,
+            created_at=datetime.fromtimestamp(job.created_at, UTC),
+            app_version=__version__,
+        )
+        embed_recipe(temp, recipe)
+
+    return hook
+
+
+def open_services(
+    settings: Settings,
+    *,
+    on_event: Callable[[JobEvent], None] | None = None,
+    give_up_after: float | None = None,
+    offline_server: OfflineServer | None = None,
+) -> Services:
+    """Start what ``settings`` asks for and wire it together.
+
+    With ``settings.offline`` the embedded offline server is started on loopback (or the one
+    passed in is used) and the client talks to it through the same code path as the real API.
+    """
+    offline = None
+    api_base = settings.api_base
+    serverless_base = settings.serverless_base
+    token = settings.token
+    backend = settings.api_base
+    if settings.offline:
+        # The embedded backend journals its jobs in the data dir, so offline jobs in flight at
+        # quit are resumed at the next start, exactly as real ones are.
+        journal = settings.locations.data_dir / "offline-jobs.json"
+        from ..offline.server import OfflineServer  # aiohttp is only imported when needed
+
+        offline = offline_server or OfflineServer(journal=journal).start(wait=False)
+        api_base = offline.base_url
+        serverless_base = offline.serverless_base
+        token = None
+        backend = "offline"
+    try:
+        settings.locations.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        history = History(settings.locations.history_db)
+    except BaseException:
+        if offline is not None and offline_server is None:
+            offline.stop()
+        raise
+    # The default folder is checked by whoever creates jobs; each job keeps its own.
+    output_files = OutputFiles(settings.output_dir, template=settings.name_template)
+    return _assemble(
+        settings,
+        history=history,
+        output_files=output_files,
+        api_base=api_base,
+        serverless_base=serverless_base,
+        token=token,
+        backend=backend,
+        offline=offline if offline_server is None else None,
+        on_event=on_event,
+        give_up_after=give_up_after,
+    )
+
+
+def _assemble(
+    settings: Settings,
+    *,
+    history: History,
+    output_files: OutputFiles,
+    api_base: str,
+    serverless_base: str,
+    token: Token | None,
+    backend: str,
+    offline: OfflineServer | None,
+    on_event: Callable[[JobEvent], None] | None,
+    give_up_after: float | None,
+) -> Services:
+    """The network half of the graph (clients, prices, engine) over a history and output dir."""
+    client = ModelApiClient(api_base, token)
+    downloader = Downloader(api_base=api_base)
+    prices = PriceBook(
+        CatalogClient(JsonChannel(api_base, token, policy=CATALOG_POLICY)),
+        CatalogCache(settings.locations.cache_dir / "catalog.json"),
+        backend=backend,
+        offline=backend == "offline",
+    )
+    engine = JobEngine(
+        client=client,
+        history=history,
+        downloader=downloader,
+        output_files=output_files,
+        poll_interval=settings.poll_interval,
+        max_concurrent_submissions=settings.max_concurrent_submissions,
+        on_event=on_event,
+        give_up_after=give_up_after,
+        before_commit=embed_recipe_hook(history),
+        backend=backend,
+        prices=prices,
+        save_outputs=settings.download_outputs,
+    )
+    return Services(
+        settings=settings,
+        history=history,
+        client=client,
+        downloader=downloader,
+        output_files=output_files,
+        engine=engine,
+        offline=offline,
+        backend_label=backend_label(settings),
+        signed_in=token is not None,
+        prices=prices,
+        serverless_base=serverless_base,
+    )
+
+
+def switch_to_api(current: Services, token: Token) -> Services:
+    """New services on the configured Model API with ``token``, sharing history and outputs.
+
+    Used when the app signs in while on the offline backend. The current services stay as they
+    are: their engine goes on following the jobs it had (on the offline server, which lives
+    until the app quits); the new engine takes every new job. Nothing is closed here.
+    """
+    settings = current.settings.model_copy(update={"offline": False, "token": token})
+    return _assemble(
+        settings,
+        history=current.history,
+        output_files=current.output_files,
+        api_base=settings.api_base,
+        serverless_base=settings.serverless_base,
+        token=token,
+        backend=settings.api_base,
+        offline=None,
+        on_event=None,  # the front end subscribes to the new engine itself
+        give_up_after=current.engine.follower.give_up_after,
+    )
+
+
+def balance_client(services: Services) -> BalanceClient:
+    """A client of this backend's wallet balance (close it when done)."""
+    token = None if services.settings.offline else services.settings.token
+    return BalanceClient(JsonChannel(services.serverless_base, token, policy=CATALOG_POLICY))
+
+
+async def fetch_balance(services: Services) -> Balance:
+    """The wallet balance of this backend (one call; raises the api error tree)."""
+    client = balance_client(services)
+    try:
+        return await client.balance()
+    finally:
+        await client.aclose()
+
+
+async def fetch_prices(services: Services) -> dict[Endpoint, Price]:
+    """The price of one image of each endpoint (unknown ones included; never raises)."""
+    return {endpoint: await services.prices.price(endpoint) for endpoint in Endpoint}
+
+
+def signin_client(settings: Settings) -> SignInClient:
+    """A client of device-code sign-in at ``settings.web_base`` (no token is ever sent there)."""
+    return SignInClient(JsonChannel(settings.web_base, None, answer_statuses=frozenset({410})))

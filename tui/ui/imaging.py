@@ -1,0 +1,335 @@
+"""How images reach the terminal: textual_image, loaded the way the terminal decisions say.
+
+The only module that imports ``textual_image``. textual_image asks the terminal about Sixel
+and Kitty graphics when it is imported, which only works before Textual owns stdin and breaks
+when stdin is not a terminal; so :func:`detect_graphics` asks the terminal itself (one round
+trip, before ``App.run``, see :mod:`tui.ui.terminal`) and textual_image is imported with its own
+probing switched off and its cell size seeded. Works with textual-image 0.12 (Python 3.11) and
+0.14 (Python ≥ 3.12, which also passes Kitty graphics through tmux). Also here: small cached
+previews.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib
+import os
+import secrets
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..trust.sanitize import clean_text
+from .terminal.choice import (
+    DEFAULT_CELL_SIZE,
+    GRAPHICS_MODES,
+    ColorChoice,
+    GraphicsChoice,
+    GraphicsMode,
+)
+from .terminal.decide import QueryPlan, TmuxInfo
+from .terminal.driver import SIXEL_CURSOR_RIGHT_ON
+from .terminal.probe import detect_terminal, probe_terminal, tmux_info
+from .terminal.sixel import dither, hoist_palette
+
+__all__ = [
+    "DEFAULT_CELL_SIZE",
+    "GRAPHICS_MODES",
+    "ColorChoice",
+    "GraphicsChoice",
+    "GraphicsMode",
+    "PreviewCache",
+    "PreviewError",
+    "detect_graphics",
+    "image_widget_class",
+    "textual_image_passthrough",
+]
+
+
+def textual_image_passthrough() -> bool:
+    """The installed textual-image (0.13+) wraps Kitty graphics in tmux's passthrough envelope.
+
+    Asked by looking for its tmux module, without importing it (or package metadata).
+    """
+    from importlib.util import find_spec
+
+    return find_spec("textual_image._tmux") is not None
+
+
+def detect_graphics(
+    requested: str = "auto",
+    env: Mapping[str, str] = os.environ,
+    *,
+    colors: str = "auto",
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    probe: Callable[[int, int, QueryPlan], bytes] = probe_terminal,
+    ask_tmux: Callable[[Mapping[str, str]], TmuxInfo | None] = tmux_info,
+) -> GraphicsChoice:
+    """Choose the image renderer and colour depth, then load textual_image to match.
+
+    Call before ``App.run()``: the terminal can't be asked later. See
+    :func:`tui.ui.terminal.probe.detect_terminal`.
+    """
+    choice, _ = detect_terminal(
+        requested,
+        colors,
+        env,
+        stdin=stdin,
+        stdout=stdout,
+        probe=probe,
+        ask_tmux=ask_tmux,
+        lib_passthrough=textual_image_passthrough(),
+    )
+    _load_textual_image(choice)
+    return choice
+
+
+# --- textual_image ---------------------------------------------------------------------------
+
+_import_lock = threading.Lock()
+
+
+class _NotATerminal:
+    """Stands in for ``sys.__stdout__`` while textual_image is imported, so it doesn't probe."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _seed(terminal: Any, choice: GraphicsChoice | None) -> None:
+    """Give textual_image the cell size (and support) decided here, so it never asks itself.
+
+    0.12 caches the cell size on ``get_cell_size``; 0.13+ caches one capability probe on
+    ``probe_terminal``.
+    """
+    cell = terminal.CellSize(*(choice.cell_size if choice else DEFAULT_CELL_SIZE))
+    if hasattr(terminal, "TerminalCapabilities"):
+        mode = choice.mode if choice else "halfcell"
+        terminal.probe_terminal._result = terminal.TerminalCapabilities(
+            cell, sixel=mode == "sixel", tgp=mode == "kitty"
+        )
+    else:
+        terminal.get_cell_size._result = cell
+
+
+def _load_textual_image(choice: GraphicsChoice | None = None) -> Any:
+    """Import ``textual_image.widget`` without its terminal queries; seed its cell size."""
+    with _import_lock:
+        from textual_image import _terminal
+
+        seeded = hasattr(_terminal.get_cell_size, "_result") or hasattr(
+            getattr(_terminal, "probe_terminal", None), "_result"
+        )
+        if choice is not None or not seeded:
+            _seed(_terminal, choice)
+        if "textual_image.widget" in sys.modules:
+            return sys.modules["textual_image.widget"]
+        real = sys.__stdout__
+        sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment, misc]
+        try:
+            return importlib.import_module("textual_image.widget")
+        finally:
+            sys.__stdout__ = real  # type: ignore[misc]
+
+
+@functools.cache
+def _clean_sixel_class() -> type:
+    """textual_image's Sixel widget, drawing dithered images with the palette up front.
+
+    Its inner widget also paints the image's cells with the background before the image (so a
+    closed dialog leaves no border behind), keeps the cursor on the image's last row afterwards
+    (Textual goes on writing that row), and asks xterm not to scroll after the image (mode 8452)
+    when it reaches the bottom row — what textual-image 0.14 does, and 0.12 doesn't.
+    """
+    from rich.control import Control
+    from rich.segment import ControlType, Segment
+    from rich.style import Style
+    from textual.geometry import Region
+    from textual.strip import Strip
+    from textual_image._sixel import image_to_sixels
+    from textual_image.widget import sixel as sixel_widget
+
+    base = sixel_widget._ImageSixelImpl
+    library_clears = hasattr(base, "_get_clear_style")
+    plain = Style()
+
+    class CleanSixelImpl(base):  # type: ignore[misc, valid-type]
+        def _image_to_sixels(
+            self, image: Image.Image, sixel_options: Any = None, background: Any = None
+        ) -> str:
+            rgb = tuple(int(v) for v in background[:3]) if background else (0, 0, 0)
+            paletted = dither(image, rgb)  # type: ignore[arg-type]
+            return hoist_palette(image_to_sixels(paletted, sixel_options, background))
+
+        def _get_sixel_segments(self, sixel_data: str) -> Iterable[Segment]:
+            region = self.screen.find_widget(self).visible_region
+            return [
+                Segment(Control.move_to(region.x, region.y).segment.text, style=plain),
+                Segment(
+                    SIXEL_CURSOR_RIGHT_ON + sixel_data,
+                    style=plain,
+                    control=((ControlType.CURSOR_FORWARD, 0),),
+                ),
+                Segment(
+                    Control.move_to(region.right, region.bottom - 1).segment.text, style=plain
+                ),
+            ]
+
+        def render_lines(self, crop: Region) -> list[Strip]:
+            lines: list[Strip] = super().render_lines(crop)
+            if library_clears or not lines:
+                return lines
+            _, color = self.background_colors
+            clear = Segment(" " * crop.width, Style(bgcolor=color.rich_color))
+            return [Strip([clear], crop.width) for _ in lines[:-1]] + [
+                Strip([clear, *lines[-1]], crop.width)
+            ]
+
+    class CleanSixelImage(sixel_widget.Image, Renderable=sixel_widget._NoopRenderable):
+        """Sixel image widget (see :func:`_clean_sixel_class`)."""
+
+        def compose(self) -> Any:
+            yield CleanSixelImpl(self.image, self._sixel_options)
+
+    return CleanSixelImage
+
+
+def image_widget_class(choice: GraphicsChoice) -> type:
+    """The textual_image widget class drawing images the way ``choice`` says."""
+    widgets = _load_textual_image(choice)
+    if choice.mode == "sixel":
+        return _clean_sixel_class()
+    chosen: type = widgets.TGPImage if choice.mode == "kitty" else widgets.HalfcellImage
+    return chosen
+
+
+# --- previews --------------------------------------------------------------------------------
+
+
+class PreviewError(Exception):
+    """A preview couldn't be made; the message is sanitised and safe to show."""
+
+
+class PreviewCache:
+    """Downscaled PNG copies of images, made once and kept in ``directory``.
+
+    Keyed by sha256 of (absolute path, mtime_ns, size, side), so a changed file gets a new
+    preview. Blocking: call from a thread worker. Safe to call concurrently (one decode per key
+    per process; writes are atomic renames, so other processes only ever see whole files).
+    """
+
+    VERSION = 1
+    FORMATS = ("PNG", "JPEG", "WEBP")
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_side: int = 1024,
+        thumb_side: int = 192,
+        full_side: int = 2048,
+        max_pixels: int = 64_000_000,
+    ) -> None:
+        self.directory = Path(directory)
+        self.max_side = max_side
+        self.thumb_side = thumb_side
+        self.full_side = full_side
+        self.max_pixels = max_pixels
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def preview_for(self, path: Path) -> Path:
+        """A copy at most ``max_side`` pixels on its longer side (for the preview panel)."""
+        return self.scaled(path, self.max_side)
+
+    def thumbnail_for(self, path: Path, side: int | None = None) -> Path:
+        """A small copy for lists and grids."""
+        return self.scaled(path, side or self.thumb_side)
+
+    def fullscreen_for(self, path: Path) -> Path:
+        """A copy big enough for a full-screen view in a pixel-graphics terminal."""
+        return self.scaled(path, self.full_side)
+
+    def key_for(self, path: Path, side: int) -> str:
+        source = Path(path).absolute()
+        info = source.stat()
+        raw = f"{self.VERSION}\0{source}\0{info.st_mtime_ns}\0{info.st_size}\0{side}"
+        return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def scaled(self, path: Path, side: int) -> Path:
+        """The cached copy of ``path`` fitting ``side``×``side``, made now if missing."""
+        try:
+            key = self.key_for(path, side)
+        except OSError as exc:
+            raise PreviewError(
+                f"can't read {clean_text(Path(path).name)}: {exc.strerror}"
+            ) from None
+        target = self.directory / f"{key}.png"
+        if target.is_file():
+            return target
+        try:
+            with self._lock(key):
+                if not target.is_file():
+                    self._render(Path(path), target, side)
+        finally:
+            with self._locks_guard:
+                self._locks.pop(key, None)
+        return target
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _render(self, source: Path, target: Path, side: int) -> None:
+        name = clean_text(source.name, limit=80)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = self.directory / f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            with Image.open(source, formats=self.FORMATS) as image:
+                if image.width * image.height > self.max_pixels:
+                    raise PreviewError(f"{name} is too large to preview")
+                image.draft("RGB", (side, side))  # JPEG: decode at reduced scale
+                picture = ImageOps.exif_transpose(image)
+                picture.thumbnail((side, side), Image.Resampling.LANCZOS)
+                if picture.mode not in ("RGB", "RGBA"):
+                    picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
+                picture.save(temp, "PNG", compress_level=3)
+            os.replace(temp, target)
+        except PreviewError:
+            raise
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            reason = (
+                "not an image" if isinstance(exc, UnidentifiedImageError) else "unreadable"
+            )
+            raise PreviewError(f"can't preview {name}: {reason}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+    def prune(self, keep: int = 1000) -> int:
+        """Remove all but the ``keep`` most recently made previews; return how many went."""
+        try:
+            files = sorted(
+                self.directory.glob("*.png"), key=lambda p: p.stat().st_mtime, reverse=True
+            )
+        except OSError:
+            return 0
+        removed = 0
+        for stale in files[keep:]:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+                removed += 1
+        return removed

@@ -1,0 +1,108 @@
+"""Open the TUI: a terminal check, settings, terminal detection (before Textual takes the
+terminal), services."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from ..config import load_settings
+from ..errors import GptImageError, TokenError
+
+__all__ = ["EXIT_NO_TERMINAL", "launch_tui", "no_terminal_reason"]
+
+EXIT_NO_TERMINAL = 64  # sysexits EX_USAGE: the full-screen app was asked for without a terminal
+
+
+def no_terminal_reason(
+    env: Mapping[str, str] = os.environ,
+    streams: tuple[TextIO | None, TextIO | None, TextIO | None] | None = None,
+) -> str | None:
+    """Why the full-screen app can't run here (no TTY on stdin/stdout/stderr, TERM=dumb)."""
+    from .terminal.probe import isatty
+
+    stdin, stdout, stderr = streams or (sys.__stdin__, sys.__stdout__, sys.__stderr__)
+    for name, stream in (("input", stdin), ("output", stdout), ("error output", stderr)):
+        if not isatty(stream):
+            return f"its {name} is not a terminal"
+    if env.get("TERM", "") == "dumb":
+        return "TERM is dumb"
+    return None
+
+
+def launch_tui(args: argparse.Namespace) -> int:
+    """Run the app; without a token (or with ``--offline``) on the embedded offline backend."""
+    reason = no_terminal_reason()
+    if reason is not None:
+        print(
+            f"error: gpt-image-tui needs an interactive terminal and {reason}; in scripts and "
+            "pipes use the headless commands (gpt-image-tui run PROMPT, status, result, "
+            "history, resume; see gpt-image-tui --help).",
+            file=sys.stderr,
+        )
+        return EXIT_NO_TERMINAL
+    try:
+        settings = load_settings(
+            api_base=args.api_base,
+            output_dir=args.output_dir,
+            offline=args.offline,
+            poll_interval=args.poll_interval,
+            graphics=args.graphics,
+            colors=getattr(args, "colors", None),
+            name_template=args.name_template,
+        )
+    except TokenError as exc:
+        # A token is configured but unusable: say how to fix it rather than going offline.
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except GptImageError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    if settings.token is None and not settings.offline:
+        settings = settings.model_copy(update={"offline": True})
+
+    # The terminal is asked now, while it is still ours to query: one round trip.
+    from .imaging import detect_graphics
+
+    graphics = detect_graphics(settings.graphics, colors=settings.colors)
+
+    from .terminal.driver import answer_filtering_driver, use_color_system
+
+    if graphics.colors is not None:
+        use_color_system(graphics.colors)
+
+    from ..services.graph import open_services
+    from .app import GptImageApp, Prefill
+
+    try:
+        services = open_services(settings)
+    except GptImageError as exc:  # history locked, or damaged (and moved aside)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        services.output_files.ensure()  # new jobs save here: a folder that can't be written
+    except GptImageError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        services.history.close()
+        if services.offline is not None:
+            services.offline.stop()
+        return exc.exit_code
+    app = GptImageApp(
+        services,
+        prefill=Prefill(prompt=args.prompt, size=args.size, images=tuple(args.image or ())),
+        graphics=graphics,
+    )
+    driver = answer_filtering_driver()
+    if driver is not None and not os.environ.get("TEXTUAL_DRIVER"):
+        app.driver_class = driver  # late answers to the probe are dropped, never typed
+    try:
+        app.run()
+    finally:
+        # The app closed its HTTP clients on unmount; the rest is ours to close.
+        services.history.close()
+        if services.offline is not None:
+            services.offline.stop()
+    return app.return_code or 0

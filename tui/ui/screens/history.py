@@ -1,0 +1,402 @@
+"""Every past job, newest first, searchable and filterable, fast with thousands of rows.
+
+Rows are fetched a page at a time (``History.list_jobs(limit, offset)``) as the cursor or the
+scroll position nears the end; thumbnails are made in thread workers only for the highlighted
+row and the rows in view. The screen dismisses with ``(action, job_id)`` — ``open``,
+``iterate``, ``edit``, ``rerun``, ``lineage`` — or None; deleting happens here, after a modal
+confirm, and the image files go only when that modal's checkbox is ticked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
+
+from ...models import Job, JobState
+from ...trust.sanitize import clean_text
+from ..imaging import GraphicsChoice, PreviewCache, PreviewError
+from ..widgets.thumbs import Thumb
+
+__all__ = ["STATE_FILTERS", "DeleteJobScreen", "HistoryScreen", "HistoryTable"]
+
+PAGE_SIZE = 100
+LOOKAHEAD = 20  # load the next page when the cursor is this close to the last loaded row
+SEARCH_DELAY = 0.3
+
+STATE_FILTERS: dict[str, tuple[str, tuple[JobState, ...] | None]] = {
+    "all": ("all states", None),
+    "completed": ("completed", (JobState.COMPLETED,)),
+    "active": (
+        "in flight",
+        (JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING,
+         JobState.DOWNLOADING, JobState.STALLED),
+    ),
+    "failed": ("failed / unknown", (JobState.FAILED, JobState.UNKNOWN)),
+    "cancelled": ("cancelled / not sent", (JobState.CANCELLED, JobState.NOT_SENT)),
+}
+
+
+class HistoryTable(DataTable[Any]):
+    """The job rows; Home/End go to the first/last loaded row (End fetches the next page)."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "Top", show=False),
+        Binding("end", "scroll_bottom", "Bottom", show=False),
+    ]
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+class DeleteJobScreen(ModalScreen[tuple[bool, bool]]):
+    """Confirm forgetting a job; its image files go too only if the checkbox is ticked.
+
+    Dismisses with ``(delete_row, delete_files)``.
+    """
+
+    DEFAULT_CSS = """
+    DeleteJobScreen { align: center middle; }
+    DeleteJobScreen > Vertical {
+        width: 80%; max-width: 80; height: auto;
+        border: thick $error; background: $surface; padding: 0 1;
+    }
+    DeleteJobScreen #delete-text { width: 1fr; margin-bottom: 1; }
+    DeleteJobScreen Horizontal { width: auto; height: auto; margin-top: 1; }
+    DeleteJobScreen Button { margin-right: 2; }
+    """
+
+    BINDINGS = [Binding("n,escape", "keep", "Keep")]
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+    def compose(self) -> ComposeResult:
+        prompt = clean_text(self.job.request.prompt, limit=60)
+        files = len(self.job.files)
+        with Vertical():
+            yield Label(
+                f"Forget job #{self.job.id} ({prompt}) from the history?",
+                id="delete-text",
+                markup=False,
+            )
+            noun = "file" if files == 1 else "files"
+            yield Checkbox(
+                f"also delete its image {noun} from disk ({files})",
+                value=False,
+                id="delete-files",
+                disabled=not files,
+            )
+            with Horizontal():
+                yield Button("Delete", id="delete", variant="error")
+                yield Button("Keep (n)", id="keep", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "delete":
+            self.dismiss((True, self.query_one("#delete-files", Checkbox).value))
+        else:
+            self.dismiss((False, False))
+
+    def action_keep(self) -> None:
+        self.dismiss((False, False))
+
+
+class HistoryScreen(Screen[tuple[str, int] | None]):
+    """The history browser. ``history`` is :class:`tui.storage.history.History`."""
+
+    DEFAULT_CSS = """
+    HistoryScreen > #history-bar { height: 3; }
+    HistoryScreen #history-search { width: 1fr; }
+    HistoryScreen #history-state { width: 26; }
+    HistoryScreen > #history-body { height: 1fr; }
+    HistoryScreen #history-table { width: 1fr; height: 1fr; }
+    HistoryScreen #history-side { width: 30; height: 1fr; padding: 0 1; }
+    HistoryScreen #history-side.-hidden { display: none; }
+    HistoryScreen #history-thumb { width: 1fr; height: 12; }
+    HistoryScreen #history-detail { height: 1fr; color: $text-muted; }
+    HistoryScreen > #history-count { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Back"),
+        Binding("slash", "focus_search", "Search", show=False),
+        Binding("o", "choose('open')", "Open"),
+        Binding("i", "choose('iterate')", "Iterate"),
+        Binding("e", "choose('edit')", "Edit"),
+        Binding("r", "choose('rerun')", "Re-run"),
+        Binding("l", "choose('lineage')", "Lineage"),
+        Binding("d,delete", "delete", "Delete"),
+    ]
+
+    def __init__(
+        self,
+        history: Any,
+        cache: PreviewCache,
+        graphics: GraphicsChoice,
+        *,
+        image_class: type | None = None,
+        page_size: int = PAGE_SIZE,
+        search_delay: float = SEARCH_DELAY,
+    ) -> None:
+        super().__init__()
+        self.history = history
+        self.cache = cache
+        self.graphics = graphics
+        self.page_size = page_size
+        self.search_delay = search_delay
+        self._image_class = image_class
+        self.loaded: list[Job] = []
+        self.total = 0
+        self.search = ""
+        self.state_key = "all"
+        self.prefetched: set[str] = set()  # files whose thumbnails were asked for
+        self._ids: set[int] = set()
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="history-bar"):
+            yield Input(placeholder="search prompts  (/)", id="history-search")
+            yield Select(
+                [(label, key) for key, (label, _) in STATE_FILTERS.items()],
+                value="all",
+                allow_blank=False,
+                id="history-state",
+            )
+        with Horizontal(id="history-body"):
+            table = HistoryTable(id="history-table", cursor_type="row")
+            table.add_columns("#", "state", "when", "size", "prompt")
+            yield table
+            with Vertical(id="history-side"):
+                yield Thumb(
+                    self.graphics, self.cache, image_class=self._image_class, id="history-thumb"
+                )
+                yield Static(id="history-detail")
+        yield Static(id="history-count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+        self.reload()
+        table.focus()
+
+    # ------------------------------------------------------------------ loading
+
+    @property
+    def states(self) -> tuple[JobState, ...] | None:
+        return STATE_FILTERS[self.state_key][1]
+
+    def reload(self) -> None:
+        """Start again from the first page with the current search and state filter."""
+        table = self.query_one(DataTable)
+        table.clear()
+        self.loaded, self._ids = [], set()
+        search = self.search or None
+        self.total = self.history.count(states=self.states, search=search)
+        self.load_more()
+        self._show_selected()
+
+    def load_more(self) -> bool:
+        """Add the next page of rows; False when everything is already loaded."""
+        if len(self.loaded) >= self.total:
+            return False
+        page = self.history.list_jobs(
+            limit=self.page_size,
+            offset=len(self.loaded),
+            states=self.states,
+            search=self.search or None,
+        )
+        if not page:
+            self.total = len(self.loaded)
+            return False
+        table = self.query_one(DataTable)
+        for job in page:
+            if job.id in self._ids:
+                continue
+            self._ids.add(job.id)
+            self.loaded.append(job)
+            table.add_row(*self._cells(job), key=str(job.id))
+        self._update_count()
+        return True
+
+    @staticmethod
+    def _cells(job: Job) -> tuple[Text, ...]:
+        return (
+            Text(str(job.id), justify="right"),
+            Text(job.state.value),
+            Text(_when(job.created_at)),
+            Text(job.request.size),
+            Text(clean_text(job.request.prompt, limit=160)),
+        )
+
+    def _update_count(self) -> None:
+        what = f" matching “{clean_text(self.search, limit=30)}”" if self.search else ""
+        text = f"{len(self.loaded)} of {self.total} jobs{what} · enter/o open · i iterate · e edit · r re-run · l lineage · d delete"
+        self.query_one("#history-count", Static).update(Text(text))
+
+    def _near_end(self) -> None:
+        table = self.query_one(DataTable)
+        if table.cursor_row >= len(self.loaded) - LOOKAHEAD:
+            self.load_more()
+
+    def _scrolled(self, _old: float, new: float) -> None:
+        table = self.query_one(DataTable)
+        if new >= table.max_scroll_y - LOOKAHEAD:
+            self.load_more()
+        self._prefetch_visible()
+
+    # ------------------------------------------------------------------ thumbnails
+
+    def _visible_jobs(self) -> list[Job]:
+        table = self.query_one(DataTable)
+        first = int(table.scroll_y)
+        height = max(1, table.scrollable_content_region.height)
+        return self.loaded[first : first + height]
+
+    def _prefetch_visible(self) -> None:
+        paths = [
+            job.files[0] for job in self._visible_jobs() if job.files and job.files[0] not in self.prefetched
+        ]
+        if not paths:
+            return
+        self.prefetched.update(paths)
+        self.run_worker(
+            lambda: self._make_thumbnails(paths),
+            name="history thumbnails",
+            group="history-prefetch",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _make_thumbnails(self, paths: list[str]) -> None:
+        """Thread worker: cached thumbnails for the rows in view (errors are shown per row)."""
+        for path in paths:
+            with contextlib.suppress(PreviewError, OSError):
+                self.cache.thumbnail_for(Path(path))
+
+    # ------------------------------------------------------------------ selection
+
+    @property
+    def selected(self) -> Job | None:
+        table = self.query_one(DataTable)
+        if not self.loaded or not 0 <= table.cursor_row < len(self.loaded):
+            return None
+        return self.loaded[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._near_end()
+        self._show_selected()
+        self._prefetch_visible()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_choose("open")
+
+    def _show_selected(self) -> None:
+        job = self.selected
+        thumb = self.query_one("#history-thumb", Thumb)
+        detail = self.query_one("#history-detail", Static)
+        if job is None:
+            thumb.show(None)
+            detail.update(Text("no jobs" if not self.search else "nothing matches"))
+            return
+        thumb.show(Path(job.files[0]) if job.files else None)
+        lines = [f"#{job.id} · {job.state.value} · {job.request.size}"]
+        if job.request_id:
+            lines.append(f"request {job.request_id}")
+        if job.request.images:
+            lines.append(f"{len(job.request.images)} reference image(s)")
+        if job.error:
+            lines.append("error: " + clean_text(job.error, limit=120))
+        lines.append("")
+        lines.append(clean_text(job.request.prompt, keep_newlines=True, limit=600))
+        detail.update(Text("\n".join(lines)))
+
+    # ------------------------------------------------------------------ filters
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(self.search_delay, lambda: self._set_search(value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._set_search(event.value)
+        self.query_one(DataTable).focus()
+
+    def _set_search(self, value: str) -> None:
+        value = value.strip()
+        if value != self.search:
+            self.search = value
+            self.reload()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        key = str(event.value)
+        if key in STATE_FILTERS and key != self.state_key:
+            self.state_key = key
+            self.reload()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_focus_search(self) -> None:
+        self.query_one("#history-search", Input).focus()
+
+    def action_choose(self, action: str) -> None:
+        job = self.selected
+        if job is not None:
+            self.dismiss((action, job.id))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_delete(self) -> None:
+        job = self.selected
+        if job is None:
+            return
+
+        def answered(answer: tuple[bool, bool] | None) -> None:
+            if answer and answer[0]:
+                self.delete_job(job, delete_files=answer[1])
+
+        self.app.push_screen(DeleteJobScreen(job), answered)
+
+    def delete_job(self, job: Job, *, delete_files: bool) -> None:
+        """Forget ``job``; with ``delete_files``, remove its saved images too."""
+        self.history.delete(job.id)
+        removed = 0
+        if delete_files:
+            for name in job.files:
+                with contextlib.suppress(OSError):
+                    Path(name).unlink()
+                    removed += 1
+        table = self.query_one(DataTable)
+        with contextlib.suppress(Exception):
+            table.remove_row(str(job.id))
+        self.loaded = [j for j in self.loaded if j.id != job.id]
+        self._ids.discard(job.id)
+        self.total = max(0, self.total - 1)
+        self._update_count()
+        self._show_selected()
+        files = f" and {removed} image file(s)" if removed else ""
+        self.notify(f"forgot job #{job.id}{files}", markup=False)

@@ -1,0 +1,344 @@
+"""Sweeps on screen: a confirmation before a large fan-out is sent, and a live grid of a sweep's
+results labelled by their alternative, each cell individually cancellable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Static
+
+from ...api.balance import Balance
+from ...api.catalog import Price, format_usd
+from ...iterate.sweep import Sweep
+from ...jobs.events import JobEvent
+from ...jobs.pricing import estimate_text, total_for
+from ...models import Job, JobState
+from ...trust.sanitize import clean_text
+from ..imaging import GraphicsChoice, PreviewCache
+from ..messages import CompareRequested
+from ..widgets.thumbs import Thumb
+
+__all__ = [
+    "SweepCell",
+    "SweepConfirmScreen",
+    "SweepGrid",
+    "SweepScreen",
+    "balance_warning",
+    "sweep_question",
+]
+
+MAX_LISTED_VARIANTS = 12
+
+
+def sweep_question(count: int, price: Price | None = None) -> str:
+    """``This sweep sends 24 jobs ≈ $0.96: 24 images, each billed. Send them all?``"""
+    jobs = estimate_text(count, price) if price is not None else f"{count} jobs"
+    if price is not None and price.offline:
+        return f"This sweep sends {jobs}. Send them all?"
+    return f"This sweep sends {jobs}: {count} images, each billed. Send them all?"
+
+
+def balance_warning(count: int, price: Price | None, balance: Balance | None) -> str:
+    """A warning when the sweep's estimate is more than the wallet holds ("" otherwise)."""
+    total = total_for(count, price) if price is not None and not price.offline else None
+    if total is None or balance is None or total <= balance.usd:
+        return ""
+    return (
+        f"Your balance is {format_usd(balance.usd)} {balance.currency}: less than this sweep's "
+        f"estimate of {format_usd(total)}. Jobs past the balance will be refused."
+    )
+
+
+class SweepConfirmScreen(ModalScreen[bool]):
+    """Shows the job count, its estimated cost and the variant labels before anything is sent
+    (and a warning when the estimate is more than the balance); True sends."""
+
+    DEFAULT_CSS = """
+    SweepConfirmScreen { align: center middle; }
+    SweepConfirmScreen > Vertical {
+        width: 80%; max-width: 90; height: auto; max-height: 90%;
+        border: thick $warning; background: $surface; padding: 0 1;
+    }
+    SweepConfirmScreen #sweep-question { width: 1fr; margin-bottom: 1; text-style: bold; }
+    SweepConfirmScreen #sweep-balance { display: none; width: 1fr; margin-bottom: 1;
+        color: $error; text-style: bold; }
+    SweepConfirmScreen #sweep-balance.-shown { display: block; }
+    SweepConfirmScreen #sweep-variants { height: auto; max-height: 14; }
+    SweepConfirmScreen .variant { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    SweepConfirmScreen Horizontal { width: auto; height: auto; margin-top: 1; }
+    SweepConfirmScreen Button { margin-right: 2; }
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Send"),
+        Binding("n,escape", "answer(False)", "Don't send"),
+    ]
+
+    def __init__(
+        self, sweep: Sweep, *, price: Price | None = None, balance: Balance | None = None
+    ) -> None:
+        super().__init__()
+        self.sweep = sweep
+        self.price = price
+        self.balance = balance
+
+    @property
+    def question(self) -> str:
+        return sweep_question(self.sweep.count, self.price)
+
+    @property
+    def warning(self) -> str:
+        return balance_warning(self.sweep.count, self.price, self.balance)
+
+    def show_balance(self, balance: Balance) -> None:
+        """The balance arrived (it is fetched when this screen opens): warn if it's too low."""
+        self.balance = balance
+        warning = self.query_one("#sweep-balance", Static)
+        warning.update(Text(self.warning))
+        warning.set_class(bool(self.warning), "-shown")
+
+    def compose(self) -> ComposeResult:
+        variants = self.sweep.variants
+        with Vertical():
+            yield Static(Text(self.question), id="sweep-question")
+            yield Static(
+                Text(self.warning), id="sweep-balance", classes="-shown" if self.warning else ""
+            )
+            with VerticalScroll(id="sweep-variants"):
+                for number, variant in enumerate(variants[:MAX_LISTED_VARIANTS], start=1):
+                    label = clean_text(variant.label or variant.prompt, limit=80)
+                    yield Static(Text(f"{number:>2}. {label}"), classes="variant")
+                if len(variants) > MAX_LISTED_VARIANTS:
+                    more = len(variants) - MAX_LISTED_VARIANTS
+                    yield Static(Text(f"    … and {more} more"), classes="variant")
+            with Horizontal():
+                yield Button(f"Send {self.sweep.count} jobs (y)", id="send", variant="warning")
+                yield Button("Don't send (n)", id="keep", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "send")
+
+    def action_answer(self, send: bool) -> None:
+        self.dismiss(send)
+
+
+def _state_line(job: Job, message: str | None = None) -> str:
+    text = job.state.value.replace("_", " ")
+    if job.state is JobState.QUEUED and job.queue_position:
+        text += f" (#{job.queue_position})"
+    if message:
+        text += f" · {message}"
+    return clean_text(text, limit=60)
+
+
+class SweepCell(Widget, can_focus=True):
+    """One variant of a sweep: its label, its live state and its thumbnail."""
+
+    def __init__(
+        self, job: Job, graphics: GraphicsChoice, cache: PreviewCache, *, image_class: type | None
+    ) -> None:
+        super().__init__(id=f"sweep-cell-{job.id}", classes="sweep-cell")
+        self.job = job
+        self._thumb = Thumb(graphics, cache, image_class=image_class, classes="cell-thumb")
+
+    def compose(self) -> ComposeResult:
+        label = clean_text(self.job.sweep_label or self.job.request.prompt, limit=60)
+        yield Static(Text(label), classes="cell-label")
+        yield self._thumb
+        yield Static(Text(_state_line(self.job)), classes="cell-state")
+
+    def on_mount(self) -> None:
+        self._apply(self.job, None)
+
+    @property
+    def state_text(self) -> str:
+        return _state_line(self.job)
+
+    def update_job(self, job: Job, message: str | None = None) -> None:
+        self.job = job
+        self._apply(job, message)
+
+    def _apply(self, job: Job, message: str | None) -> None:
+        for state in JobState:
+            self.set_class(job.state is state, f"-{state.value}")
+        self.query_one(".cell-state", Static).update(Text(_state_line(job, message)))
+        if job.state is JobState.COMPLETED and job.files:
+            self._thumb.show(Path(job.files[0]))
+
+
+class SweepGrid(Widget):
+    """A sweep's jobs as a grid of live cells. Arrows move; Escape cancels the focused cell's
+    job (posts :class:`CancelJob`); Enter posts :class:`Selected`."""
+
+    DEFAULT_CSS = """
+    SweepGrid { layout: grid; grid-size: 3; grid-gutter: 0 1; height: auto; }
+    SweepGrid.-cols-1 { grid-size: 1; }
+    SweepGrid.-cols-2 { grid-size: 2; }
+    SweepGrid.-cols-4 { grid-size: 4; }
+    SweepGrid > SweepCell { height: 13; border: round $panel-lighten-2; padding: 0 1; }
+    SweepGrid > SweepCell:focus { border: round $accent; }
+    SweepGrid > SweepCell.-completed { border-title-color: $success; }
+    SweepGrid > SweepCell.-failed, SweepGrid > SweepCell.-unknown { border: round $error; }
+    SweepGrid .cell-label { height: 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+    SweepGrid .cell-state { height: 1; color: $text-muted; text-wrap: nowrap; }
+    SweepGrid .cell-thumb { width: 1fr; height: 9; }
+    /* One or two rows: the cells share the screen's height, so the images are as big as fits. */
+    SweepGrid.-fill { height: 1fr; grid-rows: 1fr; }
+    SweepGrid.-fill > SweepCell { height: 1fr; min-height: 13; }
+    SweepGrid.-fill .cell-thumb { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel_cell", "Cancel job"),
+        Binding("enter", "select_cell", "Open", show=False),
+        Binding("left", "move(-1, 0)", show=False),
+        Binding("right", "move(1, 0)", show=False),
+        Binding("up", "move(0, -1)", show=False),
+        Binding("down", "move(0, 1)", show=False),
+    ]
+
+    class CancelJob(Message):
+        """The user asked to cancel the job of the focused cell."""
+
+        def __init__(self, job_id: int) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class Selected(Message):
+        """Enter on a cell."""
+
+        def __init__(self, job_id: int) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        graphics: GraphicsChoice,
+        cache: PreviewCache,
+        *,
+        image_class: type | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.jobs = list(jobs)
+        self.graphics = graphics
+        self.cache = cache
+        self._image_class = image_class
+        self.columns = 3
+
+    def compose(self) -> ComposeResult:
+        for job in self.jobs:
+            yield SweepCell(job, self.graphics, self.cache, image_class=self._image_class)
+
+    def on_resize(self, event: Resize) -> None:
+        width = event.size.width
+        columns = 1 if width < 40 else 2 if width < 72 else 3 if width < 120 else 4
+        self.columns = min(columns, max(1, len(self.jobs)))
+        for n in (1, 2, 4):
+            self.set_class(self.columns == n, f"-cols-{n}")
+        rows = -(-len(self.jobs) // self.columns)
+        self.set_class(rows <= 2, "-fill")
+
+    def cell(self, job_id: int) -> SweepCell | None:
+        found = self.query(f"#sweep-cell-{job_id}")
+        return found.first(SweepCell) if found else None
+
+    def update_job(self, event: JobEvent) -> None:
+        """Show the new state of one job (ignored when it isn't part of this sweep)."""
+        cell = self.cell(event.job.id)
+        if cell is not None:
+            cell.update_job(event.job, event.message)
+
+    def _focused_cell(self) -> SweepCell | None:
+        focused = self.screen.focused
+        return focused if isinstance(focused, SweepCell) and focused.parent is self else None
+
+    def action_cancel_cell(self) -> None:
+        cell = self._focused_cell()
+        if cell is not None and not cell.job.state.is_terminal:
+            self.post_message(self.CancelJob(cell.job.id))
+
+    def action_select_cell(self) -> None:
+        cell = self._focused_cell()
+        if cell is not None:
+            self.post_message(self.Selected(cell.job.id))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        cells = list(self.query(SweepCell))
+        current = self._focused_cell()
+        if not cells:
+            return
+        index = cells.index(current) if current in cells else 0
+        target = index + dx + dy * self.columns
+        if 0 <= target < len(cells):
+            cells[target].focus()
+
+
+class SweepScreen(Screen[None]):
+    """A sweep's results together. The app forwards engine events with :meth:`update_job` and
+    handles :class:`SweepGrid.CancelJob` / :class:`SweepGrid.Selected` (they bubble up)."""
+
+    DEFAULT_CSS = """
+    SweepScreen > #sweep-title { height: 1; padding: 0 1; background: $panel; }
+    SweepScreen > VerticalScroll { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("q,backspace", "close", "Back"),
+        Binding("c", "compare", "Compare"),
+    ]
+
+    def __init__(
+        self,
+        sweep_id: str,
+        jobs: Sequence[Job],
+        graphics: GraphicsChoice,
+        cache: PreviewCache,
+        *,
+        image_class: type | None = None,
+    ) -> None:
+        super().__init__()
+        self.sweep_id = sweep_id
+        self.grid = SweepGrid(jobs, graphics, cache, image_class=image_class, id="sweep-grid")
+
+    def compose(self) -> ComposeResult:
+        count = len(self.grid.jobs)
+        title = f"sweep {clean_text(self.sweep_id, limit=24)} · {count} variants"
+        yield Static(
+            Text(title + " · Esc cancels the focused job · c compare · q back"), id="sweep-title"
+        )
+        with VerticalScroll():
+            yield self.grid
+        yield Footer()
+
+    def on_mount(self) -> None:
+        cells = self.query(SweepCell)
+        if cells:
+            cells.first().focus()
+
+    def update_job(self, event: JobEvent) -> None:
+        self.grid.update_job(event)
+
+    def action_compare(self) -> None:
+        """``c`` on a cell marks it; ``c`` on another compares the two (twice: the next cell)."""
+        focused = self.focused
+        if isinstance(focused, SweepCell):
+            self.post_message(CompareRequested(focused.job.id))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

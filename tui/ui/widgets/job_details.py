@@ -1,0 +1,124 @@
+"""The selected job in full: prompt, size, endpoint, references, request id, timings, files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...api.catalog import format_usd
+from ...jobs.events import JobEvent
+from ...models import SIZE_LABELS, Job, JobState
+from ...trust.sanitize import clean_text
+from .job_card import badge_text, format_elapsed
+
+__all__ = ["JobDetails", "describe_job"]
+
+
+def _when(stamp: float | None) -> str:
+    return "—" if stamp is None else time.strftime("%H:%M:%S", time.localtime(stamp))
+
+
+def describe_job(event: JobEvent) -> Content:
+    """Every detail of a job as plain content (untrusted parts sanitised, never parsed as markup).
+
+    The most useful lines come first (the panel shows only a few above a finished image; the
+    rest scrolls): state and size, the error, the prompt, the request id and the saved file.
+    """
+    job: Job = event.job
+    request = job.request
+    head = [
+        f"#{job.id}",
+        badge_text(job.state) + (" (resumed)" if job.resumed else ""),
+        SIZE_LABELS.get(request.size, request.size),
+        format_elapsed(event.elapsed),
+    ]
+    if job.parent_id is not None:
+        head.append(f"child of #{job.parent_id}")
+    if job.sweep_label:
+        head.append("sweep: " + job.sweep_label)
+    rows: list[tuple[str, str]] = []
+    if job.error:
+        rows.append(("error" if job.state is not JobState.COMPLETED else "note", job.error))
+    if event.message and event.message != job.error:
+        rows.append(("status", event.message))
+    rows.append(("prompt", request.prompt))
+    rows.append(("request id", job.request_id or "— (not sent yet)"))
+    if job.price_usd is not None:
+        unit = f"/{job.price_unit}" if job.price_unit else " (no unit given)"
+        where = "offline, nothing billed" if job.price_source == "offline" else "catalog, at submit"
+        rows.append(("price", f"{format_usd(job.price_usd)}{unit} ({where})"))
+    for path in job.files:
+        rows.append(("saved", _middle(Path(path).name, 44)))  # full path: folder line, `y`
+    for position, url in enumerate(request.images, start=1):
+        role = "image 1 (primary)" if position == 1 else f"image {position}"
+        rows.append((role, url))
+    rows.append(("size", f"{request.size} → {request.endpoint.model_id}"))
+    for folder in dict.fromkeys(str(Path(path).parent) for path in job.files):
+        rows.append(("folder", folder))
+    rows.append(
+        ("times", f"created {_when(job.created_at)} · sent {_when(job.submitted_at)} · "
+                  f"started {_when(job.started_at)} · done {_when(job.finished_at)}")
+    )
+    parts: list[Content | tuple[str, str] | str] = [
+        (clean_text(" · ".join(head), limit=200), "bold")
+    ]
+    for label, value in rows:
+        parts.append(("\n" + label + ": ", "bold"))
+        keep = label == "prompt"
+        parts.append(Content(clean_text(value, keep_newlines=keep, limit=4000 if keep else 1000)))
+    return Content.assemble(*parts)
+
+
+class JobDetails(Vertical):
+    """Details text on top, the inline image (when finished) below.
+
+    ``preview_factory`` builds the image widget (the app passes the real :class:`ImagePreview`;
+    tests and snapshots pass one with a fixed renderer).
+    """
+
+    def __init__(
+        self, *, preview_factory: Callable[[], Widget] | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._preview_factory = preview_factory
+        self.job_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="details-scroll"):
+            yield Static(Content("Select a job to see its details."), id="details-text")
+        if self._preview_factory is not None:
+            yield self._preview_factory()
+
+    def show(self, event: JobEvent | None) -> None:
+        """Show ``event``'s job (None: nothing selected)."""
+        text = self.query_one("#details-text", Static)
+        if event is None:
+            self.job_id = None
+            text.update(Content("Select a job to see its details."))
+            self._show_image(None)
+            return
+        self.job_id = event.job.id
+        text.update(describe_job(event))
+        files = [Path(name) for name in event.job.files if Path(name).is_file()]
+        self._show_image(files[0] if event.job.state is JobState.COMPLETED and files else None)
+        self.set_class(bool(files), "-has-image")
+
+    def _show_image(self, path: Path | None) -> None:
+        for preview in self.query("ImagePreview"):
+            preview.show(path)  # type: ignore[attr-defined]
+
+
+def _middle(text: str, limit: int) -> str:
+    """``text`` cut in the middle to ``limit`` characters, keeping its start and its end
+    (a file name's date, request-id prefix and extension), so it fits on one line."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
