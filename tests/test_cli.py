@@ -237,7 +237,7 @@ def test_core_never_imports_textual() -> None:
         "import sys, tui.cli.jobs, tui.jobs, tui.api, tui.storage.history, tui.storage.downloads, "
         "tui.offline.server, tui.models, tui.config, tui.services.graph, tui.iterate.diff, "
         "tui.iterate.sweep, tui.iterate.lint, tui.iterate.recipe, tui.jobs.pricing, "
-        "tui.cli.registry, tui.cli.batch, tui.cli.account, tui.cli.spend, "
+        "tui.cli, tui.cli.jobs, tui.cli.batch, tui.cli.account, tui.cli.spend, "
         "tui.cli.official_run, tui.cli.batch_report, tui.storage.spend, "
         "tui.storage.batches, tui.api.signin\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual'))\n"

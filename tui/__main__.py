@@ -1,9 +1,10 @@
-"""Entry point: parse arguments, then run the TUI or one headless command.
+"""Entry point: every flag and command, then the app (:mod:`tui.ui`) or one headless command
+(:mod:`tui.cli`).
 
 ``gpt-image-tui`` with no command opens the app (on the embedded offline backend when no token
-is configured); ``gpt-image-tui run|status|result|cancel|history|resume|recipe|serve-offline``
-and ``batch|login|logout|balance|spend`` (:mod:`tui.cli`) are headless and never fall back
-to offline silently.
+is configured); ``gpt-image-tui run|status|result|cancel|history|resume|recipe|serve-offline|
+batch|login|logout|balance|spend`` are headless and never fall back to offline silently. Only
+what the chosen path needs is imported.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
-from .cli.registry import add_commands, add_official_run_flags, add_output_flag, dispatch
 from .models import SIZE_LABELS
 
 __all__ = ["build_parser", "main"]
@@ -48,6 +49,60 @@ def _add_request_flags(parser: argparse.ArgumentParser) -> None:
                         help="reference image URL (https, repeatable, up to 10): makes it an edit")
 
 
+OUTPUT_MODES = ("pretty", "json")
+
+
+def _add_output_flag(parser: argparse.ArgumentParser, *, default: Any = argparse.SUPPRESS) -> None:
+    parser.add_argument(
+        "--output", choices=OUTPUT_MODES, default=default,
+        help="as the official CLI: json = compact JSON on stdout (default pretty)",
+    )
+
+
+def _add_official_run_flags(run: argparse.ArgumentParser) -> None:
+    """``run MODEL_ID --input JSON | --input-file PATH`` and the official CLI's run flags."""
+    run.add_argument("--input", metavar="JSON",
+                     help="the request body, as `runcomfy run MODEL_ID --input` (then the "
+                          "positional argument is the model id)")
+    run.add_argument("--input-file", metavar="PATH", help="the request body from a file (- = stdin)")
+    run.add_argument("--poll-secs", type=float, metavar="N", help="same as --poll-interval")
+    run.add_argument("--no-download", action="store_true",
+                     help="wait for the result but don't save the images (print their URLs)")
+
+
+def _add_account_and_batch_commands(commands: Any) -> None:
+    """``batch``, ``login``, ``logout``, ``balance`` and ``spend``."""
+    from .cli.batch import parse_budget  # an argparse type
+
+    batch = commands.add_parser(
+        "batch", help="send a JSONL file of prompts (idempotent, priced, resumable)"
+    )
+    batch.add_argument("file", metavar="FILE", help="JSONL, one {\"prompt\": …} per line (- = stdin)")
+    batch.add_argument("--concurrency", type=int, default=4, metavar="N",
+                       help="jobs in flight at once (default 4)")
+    batch.add_argument("--budget", type=parse_budget, metavar="USD",
+                       help="refuse before sending anything if the estimate is above this")
+    batch.add_argument("--json", action="store_true", help="progress on stderr as JSON lines too")
+    _add_backend_flags(batch)
+
+    login = commands.add_parser("login", help="sign in with a browser (device code), as runcomfy login")
+    login.add_argument("--web-base", metavar="URL",
+                       help="sign-in base URL (default: $RUNCOMFY_WEB_BASE or RunComfy's)")
+    login.add_argument("--no-browser", action="store_true", help="only print the URL and code")
+    login.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    logout = commands.add_parser("logout", help="remove the token file login wrote")
+    logout.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    balance = commands.add_parser("balance", help="the RunComfy wallet balance")
+    balance.add_argument("--json", action="store_true", help="compact JSON")
+    _add_backend_flags(balance)
+
+    spend = commands.add_parser("spend", help="what was billed, by day and month (local history)")
+    spend.add_argument("--json", action="store_true", help="compact JSON")
+    spend.add_argument("--since", metavar="DATE", help="only from this day on (YYYY-MM-DD)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gpt-image-tui",
@@ -62,14 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $GPT_IMAGE_TUI_COLORS, else ask the terminal)")
     _add_request_flags(parser)
     _add_backend_flags(parser)
-    add_output_flag(parser, default="pretty")
+    _add_output_flag(parser, default="pretty")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="submit a prompt, wait, save the images")
     run.add_argument("prompt", metavar="PROMPT|MODEL_ID")
     _add_request_flags(run)
     _add_backend_flags(run)
-    add_official_run_flags(run)
+    _add_official_run_flags(run)
     run.add_argument("--no-wait", action="store_true",
                      help="print the request id and exit (follow later with `resume`)")
     run.add_argument("--json", action="store_true", help="one compact JSON object on stdout")
@@ -97,9 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve-offline", help="run the offline backend standalone")
     serve.add_argument("--port", type=int, default=8765, metavar="N")
     serve.add_argument("--host", default="127.0.0.1", metavar="ADDR")
-    add_commands(commands, _add_backend_flags)
+    _add_account_and_batch_commands(commands)
     for sub in commands.choices.values():
-        add_output_flag(sub)  # the official global flag works after the command too
+        _add_output_flag(sub)  # the official global flag works after the command too
     return parser
 
 
@@ -109,23 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .ui.launch import launch_tui
 
         return launch_tui(args)
-    if args.command == "serve-offline":
-        from .offline.server import run_standalone
+    from .cli import run
 
-        run_standalone(args.host, args.port)
-        return 0
-    if args.command == "recipe":
-        from .cli.jobs import recipe_command
-
-        return recipe_command(args.file)
-    if args.command == "history":
-        args.offline = args.offline or False
-    handled = dispatch(args)
-    if handled is not None:
-        return handled
-    from .cli.jobs import run_command
-
-    return run_command(args)
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ from ..services.browser import open_in_browser
 from ..services.graph import CATALOG_POLICY, signin_client
 from ..storage.token_file import remove_token_file, token_file_path, write_token_file
 from ..trust.sanitize import clean_text
-from .exits import CommandExit, print_json, require_backend, run_async, settings_for
+from .backend import require_backend, settings_for
+from .console import print_json
+from .exits import CommandExit
 
 __all__ = ["EXIT_DENIED", "EXIT_EXPIRED", "balance_command", "login_command", "logout_command"]
 
@@ -34,7 +36,8 @@ def _minutes(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-async def _login(args: argparse.Namespace) -> int:
+async def login_command(args: argparse.Namespace) -> int:
+    """``login``: device-code sign-in, writing the official CLI's token.json (0600)."""
     # No token is looked up (a damaged token file must not stop you replacing it).
     settings = load_settings(offline=True, web_base=args.web_base)
     client = signin_client(settings)
@@ -83,11 +86,8 @@ async def _login(args: argparse.Namespace) -> int:
     return 0
 
 
-def login_command(args: argparse.Namespace) -> int:
-    return run_async(lambda: _login(args))
-
-
 def logout_command(args: argparse.Namespace) -> int:
+    """``logout``: remove the token file login wrote."""
     path = token_file_path()
     try:
         removed = remove_token_file(path)
@@ -104,7 +104,8 @@ def logout_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _balance(args: argparse.Namespace) -> int:
+async def balance_command(args: argparse.Namespace) -> int:
+    """``balance``: the wallet, read with the same token and trust rules as the Model API."""
     settings = settings_for(args)
     require_backend(settings)
     server = None
@@ -130,6 +131,3 @@ async def _balance(args: argparse.Namespace) -> int:
         print(f"balance: {balance.describe()}")
     return 0
 
-
-def balance_command(args: argparse.Namespace) -> int:
-    return run_async(lambda: _balance(args))

@@ -30,21 +30,14 @@ from typing import Any, TextIO
 from ..api.catalog import Price, format_usd
 from ..jobs.outputs import describe_error
 from ..models import Endpoint, Job, JobState
-from ..services.graph import Services, open_services
+from ..services.graph import Services
 from ..storage.batches import STDIN_SOURCE, BatchLines
 from ..storage.owners import owner_alive, owner_pid
 from ..trust.sanitize import clean_text
+from .backend import open_backend, require_backend, settings_for
 from .batch_report import BatchReport
 from .batchfile import BatchLine, read_batch
-from .exits import (
-    EXIT_INPUT,
-    EXIT_INTERRUPTED,
-    CommandExit,
-    require_backend,
-    run_async,
-    settings_for,
-)
-from .jobs import HEADLESS_GIVE_UP_SECONDS
+from .exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE, CommandExit
 
 __all__ = ["MAX_BATCH_BYTES", "BatchRun", "batch_command", "parse_budget"]
 
@@ -356,7 +349,7 @@ async def _batch(args: argparse.Namespace) -> int:
         raise CommandExit(EXIT_INPUT, "the batch file has no lines to send")
     settings = settings_for(args, max_concurrent_submissions=min(args.concurrency, 64))
     require_backend(settings)
-    services = open_services(settings, give_up_after=HEADLESS_GIVE_UP_SECONDS)
+    services = open_backend(settings)
     try:
         run = BatchRun(
             services,
@@ -371,8 +364,8 @@ async def _batch(args: argparse.Namespace) -> int:
         await services.aclose()
 
 
-def batch_command(args: argparse.Namespace) -> int:
+async def batch_command(args: argparse.Namespace) -> int:
+    """``batch FILE``: check every line, record the ones to send, then send and follow them."""
     if not 1 <= args.concurrency <= 64:
-        print("--concurrency must be between 1 and 64", file=sys.stderr)
-        return 64
-    return run_async(lambda: _batch(args))
+        raise CommandExit(EXIT_USAGE, "--concurrency must be between 1 and 64")
+    return await _batch(args)

@@ -15,8 +15,8 @@ from ..models import Job, JobState
 from ..storage.spend import billed_cost
 from ..trust.sanitize import clean_text
 from .batchfile import BatchLine
-from .exits import dumps
-from .jobs import exit_code_for
+from .console import dumps
+from .job_report import exit_code_for
 
 __all__ = ["BatchReport"]
 

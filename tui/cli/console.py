@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from ..trust.sanitize import clean_text, json_text
 
-__all__ = ["print_json", "say", "write_line"]
+__all__ = ["dumps", "print_json", "say", "write_line"]
 
 
 def _silence(stream: TextIO) -> None:
@@ -45,6 +45,11 @@ def say(text: str, stream: TextIO | None = None) -> bool:
     return write_line(clean_text(text, keep_newlines=True), sys.stderr if stream is None else stream)
 
 
-def print_json(value: Any, *, compact: bool, stream: TextIO | None = None) -> bool:
-    """``value`` as terminal-safe JSON on stdout."""
+def dumps(value: Any, *, compact: bool = True) -> str:
+    """JSON text safe to write to a terminal (see :func:`tui.trust.sanitize.json_text`)."""
+    return json_text(value, compact=compact)
+
+
+def print_json(value: Any, *, compact: bool = True, stream: TextIO | None = None) -> bool:
+    """``value`` as terminal-safe JSON on stdout; False when the stream is gone."""
     return write_line(json_text(value, compact=compact), stream)

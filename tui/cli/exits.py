@@ -1,37 +1,35 @@
-"""What the commands in this package share: settings from arguments, JSON out, exits.
+"""Exit codes, and the one place a headless command's failure is reported.
 
-Exit codes follow the official CLI (sysexits) as :mod:`tui.cli.jobs` does: 0 ok · 64 usage · 65 bad
-input · 69 server 5xx · 75 timeout / 429 · 77 not signed in · 1 other · 130 interrupted.
+Exit codes follow the official ``runcomfy`` CLI (sysexits): 0 ok · 64 usage · 65 invalid input ·
+69 server 5xx · 73 output folder unusable · 74 history database · 75 timeout / 429 / lost
+contact · 77 not signed in · 1 failed or other · 130 interrupted. :func:`run_command` turns every
+expected failure into one plain sentence on stderr and its exit code — never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any, TextIO
+import inspect
+import sqlite3
+from collections.abc import Awaitable, Callable
 
-from ..config import Settings, load_settings, signin_help
 from ..errors import GptImageError, InputError
-from ..trust.sanitize import json_text
-from .console import print_json as console_print_json
+from ..trust.sanitize import clean_text
 from .console import say
 
 __all__ = [
     "EXIT_INPUT",
     "EXIT_INTERRUPTED",
     "EXIT_NO_TOKEN",
+    "EXIT_STORAGE",
     "EXIT_USAGE",
     "CommandExit",
-    "dumps",
-    "print_json",
-    "require_backend",
-    "run_async",
-    "settings_for",
+    "run_command",
 ]
 
 EXIT_USAGE = 64
 EXIT_INPUT = 65
+EXIT_STORAGE = 74
 EXIT_NO_TOKEN = 77
 EXIT_INTERRUPTED = 130
 
@@ -45,39 +43,16 @@ class CommandExit(Exception):
         self.message = message
 
 
-def dumps(value: Any, *, compact: bool = True) -> str:
-    """JSON text safe to write to a terminal (see :func:`tui.trust.sanitize.json_text`)."""
-    return json_text(value, compact=compact)
+def run_command(main: Callable[[], Awaitable[int] | int]) -> int:
+    """Run a command (a coroutine function, or a plain one) and return its exit code.
 
-
-def print_json(value: Any, *, compact: bool = True, stream: TextIO | None = None) -> None:
-    """Terminal-safe JSON on stdout; a closed pipe is ignored (see :mod:`tui.cli.console`)."""
-    console_print_json(value, compact=compact, stream=stream)
-
-
-def settings_for(args: argparse.Namespace, **overrides: Any) -> Settings:
-    """Settings from the flags a command may have (absent flags fall back to env and config)."""
-    values: dict[str, Any] = {
-        "api_base": getattr(args, "api_base", None),
-        "output_dir": getattr(args, "output_dir", None),
-        "offline": bool(getattr(args, "offline", False)),
-        "poll_interval": getattr(args, "poll_interval", None),
-        "name_template": getattr(args, "name_template", None),
-    }
-    values.update(overrides)
-    return load_settings(**values)
-
-
-def require_backend(settings: Settings) -> None:
-    """Headless commands never fall back to offline silently."""
-    if not settings.offline and settings.token is None:
-        raise CommandExit(EXIT_NO_TOKEN, signin_help())
-
-
-def run_async(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
-    """Run a command's coroutine; turn every expected failure into its message and exit code."""
+    Every expected failure becomes its message on stderr and its exit code.
+    """
     try:
-        return asyncio.run(main())
+        outcome = main()
+        if inspect.isawaitable(outcome):
+            return asyncio.run(_wait(outcome))
+        return outcome
     except CommandExit as exc:
         if exc.message:
             say(exc.message)
@@ -89,5 +64,12 @@ def run_async(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
     except GptImageError as exc:
         say(f"error: {exc.message}")
         return exc.exit_code
+    except sqlite3.Error as exc:  # storage translates these; this is the last safety net
+        say(f"error: the history database failed: {clean_text(exc, limit=200)}")
+        return EXIT_STORAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+async def _wait(outcome: Awaitable[int]) -> int:
+    return await outcome

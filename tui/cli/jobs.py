@@ -1,8 +1,7 @@
-"""Headless commands: run, status, result, cancel, history, resume, recipe.
+"""The job commands: run, status, result, cancel, history, resume.
 
-Stdout carries JSON results, stderr carries progress, and the exit code follows the official
-``runcomfy`` CLI (sysexits): 0 ok · 64 usage · 65 invalid input · 69 server 5xx · 75 timeout /
-429 · 77 not signed in · 1 failed or other · 130 interrupted. Nothing here imports Textual.
+Stdout carries JSON results, stderr carries progress (:mod:`tui.cli.job_report`); failures and
+exit codes are :mod:`tui.cli.exits`'. Ctrl-C during ``run`` cancels the remote request honestly.
 """
 
 from __future__ import annotations
@@ -11,94 +10,25 @@ import argparse
 import asyncio
 import contextlib
 import signal
-import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from ..config import Settings, load_settings, signin_help
-from ..errors import GptImageError, InputError
-from ..jobs import CancelOutcome, JobEvent
+from ..errors import GptImageError
+from ..jobs import CancelOutcome
 from ..models import Job, JobState, prepare_request
-from ..services.graph import Services, open_services
+from ..services.graph import Services
 from ..trust.sanitize import clean_text
 from ..trust.urls import UnsafeUrl, check_download_url, validate_request_id
+from .backend import open_backend, require_backend, settings_for
 from .console import print_json, say, write_line
+from .exits import EXIT_INTERRUPTED, EXIT_USAGE, CommandExit
+from .job_report import ProgressPrinter, exit_code_for, job_summary
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_NO_TOKEN", "EXIT_USAGE", "run_command"]
+__all__ = ["COMMANDS", "run_job_command"]
 
-EXIT_USAGE = 64
-EXIT_NO_TOKEN = 77
-EXIT_INTERRUPTED = 130
-# Headless runs stop following a job after this long without contact (it stays resumable).
-HEADLESS_GIVE_UP_SECONDS = 300.0
-
-
-class ProgressPrinter:
-    """Writes one stderr line per meaningful change of a job — never a flood.
-
-    A failed write (a closed pipe) is dropped: progress never takes a job down. A request id
-    the history database refused is always printed, on its own line, for the user to keep.
-    """
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream
-        self._last: dict[int, tuple[Any, ...]] = {}
-        self._announced: set[str] = set()
-
-    def __call__(self, event: JobEvent) -> None:
-        job = event.job
-        rid = event.unsaved_request_id
-        if rid and rid not in self._announced:
-            self._announced.add(rid)
-            say(f"request id {rid} (job {job.id}) — keep it: {event.message or ''}", self.stream)
-        bucket = event.bytes_done // (256 * 1024) if job.state is JobState.DOWNLOADING else 0
-        key = (job.state, job.queue_position, event.message, bucket, job.remote_status)
-        if self._last.get(job.id) == key:
-            return
-        self._last[job.id] = key
-        parts = [f"job {job.id}", job.state.value]
-        if job.request_id:
-            parts.insert(1, job.request_id[:12])
-        if job.state is JobState.QUEUED and job.queue_position is not None:
-            parts.append(f"position {job.queue_position}")
-        if job.state is JobState.DOWNLOADING and event.bytes_done:
-            parts.append(f"{event.bytes_done / 1024:.0f} kB")
-        if event.message:
-            parts.append(f"— {event.message}")
-        if job.state is JobState.COMPLETED and job.files:
-            parts.append("→ " + ", ".join(job.files))
-        say(clean_text(" · ".join(parts)), self.stream)
-
-
-def job_summary(job: Job) -> dict[str, Any]:
-    """The JSON object the commands print for a job."""
-    return {
-        "job": job.id,
-        "request_id": job.request_id,
-        "status": job.state.value,
-        "endpoint": job.endpoint.value,
-        "size": job.request.size,
-        "prompt": job.request.prompt,
-        "output": list(job.output_urls),
-        "files": list(job.files),
-        "price_usd": None if job.price_usd is None else float(job.price_usd),
-        "error": job.error,
-        "parent": job.parent_id,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-    }
-
-
-def exit_code_for(job: Job) -> int:
-    """The process exit code a job's final state calls for."""
-    if job.state is JobState.COMPLETED:
-        return 0
-    if job.exit_code:
-        return job.exit_code
-    if job.state is JobState.STALLED:
-        return 75
-    return 1
+Command = Callable[[argparse.Namespace, Services], Awaitable[int]]
 
 
 def _print_json(value: Any, *, compact: bool) -> None:
@@ -111,62 +41,14 @@ def _explicit_output_dir(args: argparse.Namespace) -> Path | None:
     return Path(value).expanduser().absolute() if value else None
 
 
-def _settings_for(args: argparse.Namespace) -> Settings:
-    return load_settings(
-        api_base=getattr(args, "api_base", None),
-        output_dir=getattr(args, "output_dir", None),
-        offline=bool(getattr(args, "offline", False)),
-        poll_interval=getattr(args, "poll_interval", None),
-        name_template=getattr(args, "name_template", None),
-        download_outputs=not getattr(args, "no_download", False),
-    )
-
-
-def _require_backend(settings: Settings) -> None:
-    """Headless commands never fall back to offline silently."""
-    if not settings.offline and settings.token is None:
-        raise _Exit(EXIT_NO_TOKEN, signin_help())
-
-
-class _Exit(Exception):
-    def __init__(self, code: int, message: str | None = None) -> None:
-        self.code = code
-        self.message = message
-
-
-def run_command(args: argparse.Namespace) -> int:
-    """Run one headless command; return its exit code. Errors are printed to stderr."""
+async def run_job_command(args: argparse.Namespace) -> int:
+    """Run ``args.command`` on the backend its flags name (``history`` needs none: it is local)."""
+    settings = settings_for(args, download_outputs=not getattr(args, "no_download", False))
+    if args.command != "history":
+        require_backend(settings)
+    services = open_backend(settings, on_event=ProgressPrinter())
     try:
-        settings = _settings_for(args)
-        if args.command != "history":  # history is local; everything else talks to a backend
-            _require_backend(settings)
-        return asyncio.run(_dispatch(args, settings))
-    except _Exit as exc:
-        if exc.message:
-            say(exc.message)
-        return exc.code
-    except InputError as exc:
-        for problem in exc.problems:
-            say(f"invalid input — {problem.message}")
-        return exc.exit_code
-    except GptImageError as exc:
-        say(f"error: {exc.message}")
-        return exc.exit_code
-    except sqlite3.Error as exc:  # storage translates these; this is the last safety net
-        say(f"error: the history database failed: {clean_text(exc, limit=200)}")
-        return 74
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-
-
-async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    printer = ProgressPrinter()
-    services = open_services(
-        settings, on_event=printer, give_up_after=HEADLESS_GIVE_UP_SECONDS
-    )
-    try:
-        handler = _HANDLERS[args.command]
-        return await handler(args, services)
+        return await COMMANDS[args.command](args, services)
     finally:
         await services.aclose()
 
@@ -224,7 +106,7 @@ async def _interruptible(work: Any, services: Services, job: Job) -> Job:
             )
         else:
             say(f"job {current.id}: {current.state.value}")
-        raise _Exit(EXIT_INTERRUPTED)
+        raise CommandExit(EXIT_INTERRUPTED)
     finally:
         waiter.cancel()
         if not task.done():
@@ -245,7 +127,7 @@ def _lookup(services: Services, ident: str) -> tuple[Job | None, str | None]:
     try:
         request_id = validate_request_id(ident)
     except UnsafeUrl:
-        raise _Exit(EXIT_USAGE, f"not a job number or request id: {clean_text(ident, limit=80)}") from None
+        raise CommandExit(EXIT_USAGE, f"not a job number or request id: {clean_text(ident, limit=80)}") from None
     return services.history.find_by_request_id(request_id), request_id
 
 
@@ -367,7 +249,7 @@ async def _cmd_resume(args: argparse.Namespace, services: Services) -> int:
     return max(codes, default=0)
 
 
-_HANDLERS = {
+COMMANDS: dict[str, Command] = {
     "run": _cmd_run,
     "status": _cmd_status,
     "result": _cmd_result,
@@ -375,19 +257,3 @@ _HANDLERS = {
     "history": _cmd_history,
     "resume": _cmd_resume,
 }
-
-
-def recipe_command(path: str, *, as_json: bool = True) -> int:
-    """Print the recipe stored in an image written by this app."""
-    from ..iterate.recipe import read_recipe, runcomfy_command
-
-    file = Path(path)
-    if not file.is_file():
-        say(f"no such file: {clean_text(path)}")
-        return 65
-    recipe = read_recipe(file)
-    if recipe is None:
-        say(f"{clean_text(path)} carries no gpt-image-tui recipe")
-        return 1
-    _print_json({**recipe.to_dict(), "runcomfy_command": runcomfy_command(recipe)}, compact=False)
-    return 0

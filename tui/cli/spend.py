@@ -14,7 +14,8 @@ from ..api.catalog import format_usd
 from ..locations import Locations
 from ..storage.history import History
 from ..storage.spend import SpendLine, SpendReport, history_spend
-from .exits import EXIT_USAGE, CommandExit, print_json, run_async
+from .console import print_json
+from .exits import EXIT_USAGE, CommandExit
 
 __all__ = ["parse_since", "spend_command"]
 
@@ -59,7 +60,8 @@ def _print_table(report: SpendReport) -> None:
               "are not in the sums")
 
 
-async def _spend(args: argparse.Namespace) -> int:
+async def spend_command(args: argparse.Namespace) -> int:
+    """``spend``: what the local history says was billed (no backend is contacted)."""
     since = parse_since(args.since)
     database = Locations.default().history_db
     if not database.exists():
@@ -80,6 +82,3 @@ async def _spend(args: argparse.Namespace) -> int:
         _print_table(report)
     return 0
 
-
-def spend_command(args: argparse.Namespace) -> int:
-    return run_async(lambda: _spend(args))
