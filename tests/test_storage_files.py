@@ -92,10 +92,10 @@ def test_name_for_shapes(tmp_path: Path) -> None:
 def test_ensure_creates_directory(tmp_path: Path) -> None:
     files = OutputFiles(tmp_path / "a" / "b")
     assert files.ensure().is_dir()
-    assert OutputFiles(tmp_path / "missing").sweep_stale() == 0
+    assert OutputFiles(tmp_path / "missing").remove_stale_temps() == 0
 
 
-def test_sweep_stale(tmp_path: Path) -> None:
+def test_remove_stale_temps(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     assert not pid_alive(dead.pid)
@@ -113,7 +113,7 @@ def test_sweep_stale(tmp_path: Path) -> None:
     for path in unrelated:
         path.write_bytes(b"x")
 
-    assert OutputFiles(tmp_path).sweep_stale() == 2
+    assert OutputFiles(tmp_path).remove_stale_temps() == 2
     assert not dead_temp.exists() and not old_live.exists()
     assert live_temp.exists()
     assert all(p.exists() for p in unrelated)

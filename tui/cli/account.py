@@ -17,8 +17,9 @@ from ..api.balance import BalanceClient
 from ..api.service import JsonChannel
 from ..api.signin import SignInStatus, wait_for_authorization
 from ..config import TOKEN_ENV, load_settings
+from ..services.account import signin_client
 from ..services.browser import open_in_browser
-from ..services.graph import CATALOG_POLICY, signin_client
+from ..services.graph import CATALOG_POLICY
 from ..storage.token_file import remove_token_file, token_file_path, write_token_file
 from ..trust.sanitize import clean_text
 from .backend import require_backend, settings_for

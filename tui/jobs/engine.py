@@ -244,7 +244,7 @@ class JobEngine:
             claimed = self.history.update(job.id, **changes)
             resumed.append(claimed)
             self.book.emit(claimed)
-        self._sweep_temp_files(extra=output_dir)
+        self._remove_stale_temps(extra=output_dir)
         return resumed
 
     async def fetch_again(self, job_id: int, *, output_dir: Path | str | None = None) -> Job:
@@ -452,7 +452,7 @@ class JobEngine:
     def _same_backend(self, job: Job) -> bool:
         return job.backend is None or job.backend == self.backend
 
-    def _sweep_temp_files(self, *, extra: Path | str | None = None) -> None:
+    def _remove_stale_temps(self, *, extra: Path | str | None = None) -> None:
         folders = {Path(self.output_files.default_directory)}
         with contextlib.suppress(StorageError):
             folders.update(Path(d) for d in self.history.resumable_output_dirs())
@@ -460,7 +460,7 @@ class JobEngine:
             folders.add(Path(_absolute(extra)))
         for folder in folders:
             with contextlib.suppress(OSError):
-                self.output_files.sweep_stale(folder)
+                self.output_files.remove_stale_temps(folder)
 
     def _external_changes(self) -> list[Job]:
         """(In a thread) jobs changed by anyone since the last look; [] when nothing was."""

@@ -1,30 +1,30 @@
 """Build the object graph once — settings → offline server → client → history → engine.
 
 Both the TUI and the headless commands start here, so they share one code path to the API;
-tests build the same graph against a loopback server.
+tests build the same graph against a loopback server, with a frozen clock where they need one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..api.balance import Balance, BalanceClient
-from ..api.catalog import CatalogClient, Price
+from ..api.catalog import CatalogClient
 from ..api.client import ModelApiClient
 from ..api.retry import RetryPolicy
 from ..api.service import JsonChannel
-from ..api.signin import SignInClient
 from ..config import Settings
 from ..iterate.recipe import Recipe, embed_recipe
 from ..jobs import JobEngine, JobEvent
 from ..jobs.pricing import PriceBook
-from ..models import Endpoint, Job
+from ..models import Job
 from ..storage.catalog_cache import CatalogCache
 from ..storage.downloads import Downloader
 from ..storage.files import OutputFiles
@@ -34,16 +34,9 @@ from ..trust.token import Token
 if TYPE_CHECKING:
     from ..offline.server import OfflineServer
 
-__all__ = [
-    "Services",
-    "backend_label",
-    "balance_client",
-    "fetch_balance",
-    "fetch_prices",
-    "open_services",
-    "signin_client",
-    "switch_to_api",
-]
+__all__ = ["CATALOG_POLICY", "Services", "backend_label", "open_services", "switch_to_api"]
+
+Sleep = Callable[[float], Awaitable[None]]
 
 # The catalog is asked for a price, not waited on: one quick try, a short deadline.
 CATALOG_POLICY = RetryPolicy(max_attempts=2, call_deadline=10.0, connect_timeout=5.0)
@@ -64,6 +57,11 @@ class Services:
     signed_in: bool
     prices: PriceBook
     serverless_base: str  # where this backend keeps the balance (the offline server's, offline)
+
+    @property
+    def can_sign_in(self) -> bool:
+        """Signing in would change where new jobs go (offline, or no token)."""
+        return self.settings.offline or not self.signed_in
 
     async def close_clients(self) -> None:
         """Close the API and download clients (idempotent); call on the loop that used them."""
@@ -119,11 +117,15 @@ def open_services(
     on_event: Callable[[JobEvent], None] | None = None,
     give_up_after: float | None = None,
     offline_server: OfflineServer | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Sleep = asyncio.sleep,
 ) -> Services:
     """Start what ``settings`` asks for and wire it together.
 
     With ``settings.offline`` the embedded offline server is started on loopback (or the one
-    passed in is used) and the client talks to it through the same code path as the real API.
+    passed in is used, and left to its owner to stop) and the client talks to it through the
+    same code path as the real API. ``clock`` and ``sleep`` reach the history and the engine
+    (tests freeze them).
     """
     offline = None
     api_base = settings.api_base
@@ -143,7 +145,7 @@ def open_services(
         backend = "offline"
     try:
         settings.locations.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        history = History(settings.locations.history_db)
+        history = History(settings.locations.history_db, clock=clock)
     except BaseException:
         if offline is not None and offline_server is None:
             offline.stop()
@@ -161,6 +163,8 @@ def open_services(
         offline=offline if offline_server is None else None,
         on_event=on_event,
         give_up_after=give_up_after,
+        clock=clock,
+        sleep=sleep,
     )
 
 
@@ -176,6 +180,8 @@ def _assemble(
     offline: OfflineServer | None,
     on_event: Callable[[JobEvent], None] | None,
     give_up_after: float | None,
+    clock: Callable[[], float] = time.time,
+    sleep: Sleep = asyncio.sleep,
 ) -> Services:
     """The network half of the graph (clients, prices, engine) over a history and output dir."""
     client = ModelApiClient(api_base, token)
@@ -199,6 +205,8 @@ def _assemble(
         backend=backend,
         prices=prices,
         save_outputs=settings.download_outputs,
+        clock=clock,
+        sleep=sleep,
     )
     return Services(
         settings=settings,
@@ -234,29 +242,6 @@ def switch_to_api(current: Services, token: Token) -> Services:
         offline=None,
         on_event=None,  # the front end subscribes to the new engine itself
         give_up_after=current.engine.follower.give_up_after,
+        clock=current.engine.clock,
+        sleep=current.engine.sleep,
     )
-
-
-def balance_client(services: Services) -> BalanceClient:
-    """A client of this backend's wallet balance (close it when done)."""
-    token = None if services.settings.offline else services.settings.token
-    return BalanceClient(JsonChannel(services.serverless_base, token, policy=CATALOG_POLICY))
-
-
-async def fetch_balance(services: Services) -> Balance:
-    """The wallet balance of this backend (one call; raises the api error tree)."""
-    client = balance_client(services)
-    try:
-        return await client.balance()
-    finally:
-        await client.aclose()
-
-
-async def fetch_prices(services: Services) -> dict[Endpoint, Price]:
-    """The price of one image of each endpoint (unknown ones included; never raises)."""
-    return {endpoint: await services.prices.price(endpoint) for endpoint in Endpoint}
-
-
-def signin_client(settings: Settings) -> SignInClient:
-    """A client of device-code sign-in at ``settings.web_base`` (no token is ever sent there)."""
-    return SignInClient(JsonChannel(settings.web_base, None, answer_statuses=frozenset({410})))

@@ -3,7 +3,8 @@
 Names follow the official ``runcomfy`` CLI's rules (reserved and control characters replaced,
 ``.``/``..``/empty become ``output``) plus two of ours: no leading dot (nothing hidden) and a
 length cap. Downloads stream into ``.gpt-image-tui-<pid>-<random>.part`` temp files in the output
-directory; :meth:`OutputFiles.sweep_stale` removes those left by dead processes.
+directory; :meth:`OutputFiles.remove_stale_temps` removes those left by dead processes.
+:func:`delete_images` removes a forgotten job's saved images when the user asks for that.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +30,7 @@ __all__ = [
     "TEMP_SUFFIX",
     "OutputFiles",
     "create_temp",
+    "delete_images",
     "pid_alive",
     "safe_component",
     "url_file_name",
@@ -147,7 +150,7 @@ class OutputFiles:
         """
         return safe_component(render_name(self.template, job, index, ext))
 
-    def sweep_stale(self, directory: Path | None = None, *, now: float | None = None) -> int:
+    def remove_stale_temps(self, directory: Path | None = None, *, now: float | None = None) -> int:
         """Remove our temp files in ``directory`` (default: the default folder) whose process is
         gone or that are over a day old; count them.
 
@@ -178,3 +181,14 @@ class OutputFiles:
                     os.unlink(entry.path)
                     removed += 1
         return removed
+
+
+def delete_images(paths: Iterable[str | Path]) -> int:
+    """Delete a job's saved images (the user asked: the history browser's delete); return how
+    many went. A file already gone, or one that can't be removed, is left out of the count."""
+    removed = 0
+    for name in paths:
+        with contextlib.suppress(OSError):
+            Path(name).unlink()
+            removed += 1
+    return removed
