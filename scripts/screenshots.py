@@ -35,7 +35,7 @@ from tui.offline.faults import Timing  # noqa: E402
 from tui.offline.server import OfflineServer  # noqa: E402
 from tui.services.graph import open_services  # noqa: E402
 from tui.ui.app import GptImageApp  # noqa: E402
-from tui.ui.imaging import GraphicsChoice, PreviewCache  # noqa: E402
+from tui.ui.imaging import GraphicsChoice, ImageKit, PreviewCache  # noqa: E402
 from tui.ui.screens.compare import CompareScreen  # noqa: E402
 from tui.ui.screens.history import HistoryScreen  # noqa: E402
 from tui.ui.screens.image import ImageScreen  # noqa: E402
@@ -74,8 +74,8 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
         server = OfflineServer(timing=Timing(queue_seconds=1e9, run_seconds=1e9)).start()
         services = open_services(settings, offline_server=server)
         history = services.history
-        cache = PreviewCache(settings.locations.preview_cache)
-        app = GptImageApp(services, graphics=GRAPHICS, preview_cache=cache)
+        kit = ImageKit(GRAPHICS, PreviewCache(settings.locations.preview_cache))
+        app = GptImageApp(services, kit=kit)
 
         def save(name: str) -> None:
             filename = f"{name}-{width}x{height}.svg"
@@ -92,7 +92,8 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 job_ids: list[int] = []
                 for prompt in PROMPTS:
                     editor.load_text(prompt)
-                    screen.action_submit()
+                    screen.run_command("submit")
+                    await pilot.pause()  # the prompt is read once the editor is through its keys
                     job_ids.append(max(job.id for job in history.list_jobs(limit=50)))
                 await until(pilot, lambda: all(history.get(i).request_id for i in job_ids))
                 rid = {i: history.get(i).request_id for i in job_ids}
@@ -101,7 +102,7 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 server.advance(rid[failed], "failed")
                 server.advance(rid[done], "completed")
                 screen.query_one("#pool").select(cancelled)
-                screen.action_cancel_job()
+                screen.run_command("cancel_job")
                 editor.load_text("")
                 editor.focus()
                 await until(
@@ -123,7 +124,7 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 save("job-image")
 
                 image = Path(history.get(done).files[0])
-                await app.push_screen(ImageScreen(image, GRAPHICS, cache))
+                await app.push_screen(ImageScreen(image, kit))
                 await until(pilot, lambda: app.screen.query_one(ImagePreview).path is not None)
                 await pilot.pause(0.3)
                 save("image-fullscreen")
@@ -135,14 +136,15 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 await pilot.press("escape")
 
                 # Iterate on the finished job: a child with a live diff and prompt hints.
-                screen.iterate_job(history.get(done))
+                screen.run_command("iterate", history.get(done))
                 editor.load_text(
                     'a lighthouse at night, big sign saying "HELLO", with the text OPEN, '
                     "watercolor, oil painting, pixel art, anime"
                 )
                 await pilot.pause(0.3)
                 save("iterate")
-                screen.action_submit()
+                screen.run_command("submit")
+                await pilot.pause()
                 child = max(job.id for job in history.list_jobs(limit=50))
                 await until(pilot, lambda: history.get(child).request_id is not None)
                 server.advance(history.get(child).request_id, "completed")
@@ -152,7 +154,7 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 screen.query_one("#composer").set_parent(None)
                 editor.load_text("a paper boat on a {red|green|blue} pond")
                 await pilot.pause()
-                screen.action_submit()
+                screen.run_command("submit")
                 await until(pilot, lambda: isinstance(app.screen, SweepScreen))
                 grid_screen = app.screen
                 await until(pilot, lambda: len(grid_screen.query(SweepCell)) == 3)
@@ -174,7 +176,7 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 app.pop_screen()
 
                 await app.push_screen(
-                    CompareScreen(history.get(done), history.get(child), cache, GRAPHICS)
+                    CompareScreen(history.get(done), history.get(child), kit)
                 )
                 await until(
                     pilot,
@@ -184,12 +186,12 @@ async def shoot(size: tuple[int, int], out: Path) -> list[Path]:
                 save("compare")
                 app.pop_screen()
 
-                await app.push_screen(LineageScreen(done, history, cache, GRAPHICS))
+                await app.push_screen(LineageScreen(done, history, kit))
                 await pilot.pause(1.0)
                 save("lineage")
                 app.pop_screen()
 
-                await app.push_screen(HistoryScreen(history, cache, GRAPHICS))
+                await app.push_screen(HistoryScreen(history, kit))
                 await pilot.pause(1.0)
                 save("history")
                 app.pop_screen()

@@ -1,4 +1,6 @@
-"""Shared fixtures: an isolated app home, and the real offline backend on loopback."""
+"""What every test shares: an isolated app home, the real offline backend on loopback, the
+engine rig, the app built the way launch builds it (the real services factory; a fixed image
+renderer, and a frozen clock where a test needs one), and the one way to wait for the app."""
 
 from __future__ import annotations
 
@@ -12,18 +14,22 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from textual.pilot import Pilot
 
 from tui.api.client import ModelApiClient
 from tui.api.retry import RetryPolicy
+from tui.config import Settings, load_settings
 from tui.jobs import JobEngine, JobEvent
 from tui.models import prepare_request
 from tui.offline.faults import FaultConfig, Timing
 from tui.offline.server import OfflineServer
-from tui.services.graph import embed_recipe_hook
+from tui.services.graph import Services, embed_recipe_hook, open_services
 from tui.storage.downloads import Downloader
 from tui.storage.files import OutputFiles
 from tui.storage.history import History
 from tui.trust.token import Token
+from tui.ui.app import GptImageApp, Prefill
+from tui.ui.imaging import GraphicsChoice, ImageKit, PreviewCache, image_widget_class
 
 FAST = Timing(queue_seconds=0.05, run_seconds=0.05, queue_ahead=1)
 SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)  # jobs move only by advance()
@@ -183,3 +189,99 @@ def images_in(directory: Path) -> list[Path]:
 
 def temps_in(directory: Path) -> list[Path]:
     return [p for p in directory.iterdir() if p.name.startswith(".")] if directory.exists() else []
+
+
+# ------------------------------------------------------------------ the app, as launch builds it
+
+HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
+
+
+def halfcell_kit(cache_dir: Path, **cache_options: Any) -> ImageKit:
+    """Images drawn as half-cell blocks whatever the terminal: a fixed renderer."""
+    return ImageKit(HALFCELL, PreviewCache(cache_dir, **cache_options), image_widget_class(HALFCELL))
+
+
+def app_for(
+    services: Services,
+    *,
+    clock: Callable[[], float] = time.time,
+    prefill: Prefill | None = None,
+    animations: bool = True,
+) -> GptImageApp:
+    """The app over ``services`` with a fixed image renderer (and ``clock`` for its cards)."""
+    app = GptImageApp(
+        services,
+        prefill=prefill,
+        kit=halfcell_kit(services.settings.locations.preview_cache),
+        clock=clock,
+    )
+    if not animations:
+        app.animation_level = "none"
+    return app
+
+
+def offline_settings(tmp_path: Path, **options: Any) -> Settings:
+    """Settings of the app on the offline backend, images saved under ``tmp_path``."""
+    options.setdefault("poll_interval", 0.05)
+    return load_settings(offline=True, output_dir=tmp_path / "out", **options)
+
+
+@pytest.fixture
+async def services(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> AsyncIterator[Services]:
+    """The real services factory on the offline backend (the test's loopback server)."""
+    built = open_services(offline_settings(tmp_path), offline_server=offline_server)
+    try:
+        yield built
+    finally:
+        await built.aclose()
+
+
+@pytest.fixture
+def frozen_services(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> Iterator[Callable[[float], Services]]:
+    """The real services factory with a frozen clock, for snapshots (their jobs are seeded as
+    another live process's, so nothing is sent)."""
+    opened: list[Services] = []
+
+    def open_frozen(now: float) -> Services:
+        built = open_services(offline_settings(tmp_path), offline_server=offline_server,
+                              clock=lambda: now)
+        opened.append(built)
+        return built
+
+    yield open_frozen
+    for built in opened:  # the app closed the HTTP clients on its own loop
+        built.history.close()
+
+
+# ------------------------------------------------------------------ waiting for the app
+
+LONG_LIVED_GROUPS = frozenset({"jobs", "sign-in"})  # follow a job, wait for a sign-in
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for the workers that end by themselves (reads, previews, thumbnails, cancels) and
+    for what their results start, then for the screen to catch up."""
+    for _ in range(10):
+        pending = [
+            worker for worker in pilot.app.workers
+            if worker.group not in LONG_LIVED_GROUPS and not worker.is_finished
+        ]
+        if not pending:
+            break
+        await pilot.app.workers.wait_for_complete(pending)
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
+    """Let the app run until ``condition`` holds — for what arrives from outside it (a server,
+    another process, a job's progress); bounded, so a hang fails instead of stalling."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")

@@ -15,7 +15,7 @@ from textual.geometry import Region
 from textual.worker import WorkerFailed
 
 from tui.ui import imaging
-from tui.ui.imaging import GraphicsChoice, PreviewCache, PreviewError, detect_graphics
+from tui.ui.imaging import GraphicsChoice, ImageKit, PreviewCache, PreviewError, detect_graphics
 from tui.ui.screens.image import ImageScreen
 from tui.ui.terminal.decide import QueryPlan
 from tui.ui.widgets.preview import ImagePreview
@@ -254,7 +254,7 @@ class PreviewApp(App[None]):
         self.shown: list[Path | None] = []
 
     def compose(self) -> ComposeResult:
-        yield ImagePreview(HALFCELL, self.cache, show_mode=True)
+        yield ImagePreview(ImageKit(HALFCELL, self.cache), show_mode=True)
 
     def on_image_preview_shown(self, message: ImagePreview.Shown) -> None:
         self.shown.append(message.path)
@@ -307,7 +307,7 @@ async def test_image_screen_opens_and_closes(tmp_path):
     app = PreviewApp(PreviewCache(tmp_path / "cache"))
     async with app.run_test(size=(80, 24)) as pilot:
         for key in ("escape", "q", "f"):
-            await app.push_screen(ImageScreen(source, HALFCELL, app.cache))
+            await app.push_screen(ImageScreen(source, ImageKit(HALFCELL, app.cache)))
             screen = app.screen
             assert isinstance(screen, ImageScreen)
             await app.workers.wait_for_complete()
@@ -327,7 +327,7 @@ async def test_show_before_mount_is_honoured(tmp_path):
 
     class EarlyApp(App[None]):
         def compose(self) -> ComposeResult:
-            preview = ImagePreview(HALFCELL, PreviewCache(tmp_path / "cache"))
+            preview = ImagePreview(ImageKit(HALFCELL, PreviewCache(tmp_path / "cache")))
             preview.show(source)
             yield preview
 
@@ -440,7 +440,8 @@ async def test_sixel_redrawn_whole_after_a_modal_and_full_screen(tmp_path):
         await pilot.pause()
         after, _ = sixel_lines(app)
         assert [line.text for line in after] == [line.text for line in before]
-        await app.push_screen(ImageScreen(source, GraphicsChoice("sixel", "x", (6, 12)), PreviewCache(tmp_path / "c")))
+        sixel = ImageKit(GraphicsChoice("sixel", "x", (6, 12)), PreviewCache(tmp_path / "c"))
+        await app.push_screen(ImageScreen(source, sixel))
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("escape")

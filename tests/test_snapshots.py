@@ -1,55 +1,40 @@
-"""SVG snapshots of the main screen, built from seeded history, a frozen clock and fakes.
+"""SVG snapshots of the main screen: the app built by the real services factory over a seeded
+history, with a frozen clock and a half-cell image renderer.
 
-No server runs: jobs that look in flight belong to a (fake) other live process, so the engine
-leaves them alone, and the client double never answers. The image renderer is half-cell.
+Jobs that look in flight belong to another live process, so the engine leaves them alone and
+nothing is sent to the (loopback) offline server.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from doubles import FixedPrices
+from conftest import app_for, settle, until
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 import tui
-from tui.config import load_settings
-from tui.jobs.engine import JobEngine
 from tui.jobs.events import JobEvent
 from tui.models import Job, JobRequest, JobState
 from tui.offline.render import render_image
-from tui.storage.files import OutputFiles
+from tui.services.graph import Services
 from tui.storage.history import History
 from tui.storage.owners import owner_for
 from tui.ui.app import GptImageApp
-from tui.ui.imaging import GraphicsChoice, PreviewCache, image_widget_class
 from tui.ui.widgets.composer import Composer, PromptEditor
 from tui.ui.widgets.job_card import JobCard
 from tui.ui.widgets.job_pool import JobPool
 
 T0 = 1_790_000_000.0  # frozen "now"
-HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 # The one real image lives in the test's own folder; the job records it relative to the working
 # directory (each test runs in its tmp_path), so the folder shown in the details never changes.
 SNAPSHOT_OUT = Path("snapshot-out")
 OTHER_LIVE_PID = os.getppid()
-
-
-class SilentClient:
-    """A client double that never answers (nothing is followed in these snapshots anyway)."""
-
-    base_url = "https://model-api.runcomfy.net/v1"
-
-    async def _never(self, *args: Any, **kwargs: Any) -> Any:
-        await asyncio.Event().wait()
-
-    submit = status = result = cancel = _never
 
 
 @pytest.fixture(autouse=True)
@@ -111,81 +96,68 @@ def seed(history: History, *, with_image: bool = False) -> int | None:
     return completed
 
 
-def build_app(app_home: Path, tmp_path: Path, *, jobs: bool, with_image: bool = False,
-              draft: str | None = None) -> tuple[GptImageApp, int | None]:
-    settings = load_settings(offline=True, output_dir=tmp_path / "out")
-    settings.locations.data_dir.mkdir(parents=True, exist_ok=True)
-    history = History(settings.locations.history_db, clock=lambda: T0 - 60)
-    completed = seed(history, with_image=with_image) if jobs else None
-    if draft is not None:
-        history.save_draft("composer", draft)
-    output_files = OutputFiles(tmp_path / "out")
-    engine = JobEngine(client=SilentClient(), history=history, downloader=None,
-                       output_files=output_files, clock=lambda: T0, pid=os.getpid())
-    services = SimpleNamespace(
-        settings=settings, history=history, engine=engine, offline=None,
-        backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
-        close_clients=lambda: asyncio.sleep(0),  # no real clients to close
-        prices=FixedPrices(), serverless_base="http://127.0.0.1:9/prod/v2",
-    )
-    app = GptImageApp(
-        services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),
-        preview_cache=PreviewCache(tmp_path / "previews"), clock=lambda: T0,
-    )
-    app.animation_level = "none"
-    return app, completed
+def build_app(
+    open_frozen: Callable[[float], Services], home: Path, *, jobs: bool,
+    with_image: bool = False, draft: str | None = None,
+) -> tuple[GptImageApp, int | None]:
+    """Seed the history (as another process would have left it), then build the app."""
+    database = home / "data" / "history.sqlite3"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with History(database, clock=lambda: T0 - 60) as history:
+        completed = seed(history, with_image=with_image) if jobs else None
+        if draft is not None:
+            history.save_draft("composer", draft)
+    return app_for(open_frozen(T0), clock=lambda: T0, animations=False), completed
 
 
 async def _steady(pilot: Pilot) -> None:
-    """Wait on conditions, not time: the editor is there and every seeded card is mounted.
+    """Wait on conditions, not time: every seeded card is mounted and the prices are known.
 
     Nothing drawn depends on when this returns: the clock is frozen, animations are off (so the
     indeterminate bars stand still), cards are drawn with the run estimate from the start, and
-    the composer has its (fixed) prices.
+    the composer has its prices.
     """
-    for _ in range(100):  # the auto-pilot may start before the main screen is composed
-        if pilot.app.screen.query(PromptEditor):
-            break
-        await pilot.pause(0.02)
+    await settle(pilot)
     screen = pilot.app.main_screen  # type: ignore[attr-defined]
     screen.query_one(PromptEditor).cursor_blink = False
     seeded = len(screen.history.list_jobs())
-    for _ in range(100):
+
+    def steady() -> bool:
         cards = screen.query(JobCard)
         prices = screen.query_one(Composer).price() is not None
-        if prices and len(cards) == seeded and all(card.is_mounted for card in cards):
-            break
-        await pilot.pause(0.02)
+        return prices and len(cards) == seeded and all(card.is_mounted for card in cards)
+
+    await until(pilot, steady)
     await pilot.pause()
 
 
-def test_main_screen_empty(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
-    app, _ = build_app(app_home, tmp_path, jobs=False)
+def test_main_screen_empty(snap_compare: Any, app_home: Path, frozen_services: Any) -> None:
+    app, _ = build_app(frozen_services, app_home, jobs=False)
     assert snap_compare(app, terminal_size=(100, 30), run_before=_steady)
 
 
-def test_main_screen_jobs_in_every_state(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
-    app, _ = build_app(app_home, tmp_path, jobs=True, draft="a lighthouse at dawn, oil painting")
+def test_main_screen_jobs_in_every_state(
+    snap_compare: Any, app_home: Path, frozen_services: Any
+) -> None:
+    app, _ = build_app(frozen_services, app_home, jobs=True,
+                       draft="a lighthouse at dawn, oil painting")
     assert snap_compare(app, terminal_size=(120, 36), run_before=_steady)
 
 
-def test_main_screen_at_80x24(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
-    app, _ = build_app(app_home, tmp_path, jobs=True, draft="a small terminal")
+def test_main_screen_at_80x24(snap_compare: Any, app_home: Path, frozen_services: Any) -> None:
+    app, _ = build_app(frozen_services, app_home, jobs=True, draft="a small terminal")
     assert snap_compare(app, terminal_size=(80, 24), run_before=_steady)
 
 
-def test_selected_job_with_image(snap_compare: Any, app_home: Path, tmp_path: Path) -> None:
-    app, completed = build_app(app_home, tmp_path, jobs=True, with_image=True)
+def test_selected_job_with_image(snap_compare: Any, app_home: Path, frozen_services: Any) -> None:
+    app, completed = build_app(frozen_services, app_home, jobs=True, with_image=True)
     assert completed is not None
 
     async def select(pilot: Pilot) -> None:
         await _steady(pilot)
-        pilot.app.main_screen.query_one(JobPool).select(completed)  # type: ignore[attr-defined]
-        preview = pilot.app.main_screen.query_one("#preview")
-        for _ in range(200):
-            if getattr(preview, "path", None) is not None:
-                break
-            await pilot.pause(0.05)
+        app.main_screen.query_one(JobPool).select(completed)
+        preview = app.main_screen.query_one("#preview")
+        await until(pilot, lambda: getattr(preview, "path", None) is not None)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=select)

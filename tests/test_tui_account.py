@@ -6,19 +6,19 @@ API. Against real loopback servers, real SQLite and real files."""
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import app_for, until
 from pydantic import SecretStr
-from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from tui.config import load_settings
 from tui.models import JobRequest, JobState
 from tui.offline.faults import Timing
 from tui.offline.server import OfflineServer
-from tui.services.graph import Services, open_services
+from tui.services.graph import Services, open_services, switch_to_api
 from tui.trust.token import Token
 from tui.ui.app import GptImageApp
 from tui.ui.screens.signin import SignInScreen
@@ -59,14 +59,6 @@ async def api_services(
         await built.aclose()
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never became true")
-
-
 def text(app: GptImageApp, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
 
@@ -78,20 +70,20 @@ def notices(app: GptImageApp) -> list[str]:
 async def test_price_in_the_composer_and_a_sweeps_estimate_with_the_balance_warning(
     api_services: Services, api: OfflineServer
 ) -> None:
-    app = GptImageApp(api_services)
+    app = app_for(api_services)
     async with app.run_test(size=(100, 30)) as pilot:
         composer = app.main_screen.query_one(Composer)
-        await wait_until(pilot, lambda: composer.price() is not None)
+        await until(pilot, lambda: composer.price() is not None)
         assert text(app, "#price") == "Price ≈ $0.04 per image"
         composer.query_one(PromptEditor).load_text("a {red|green|blue|black|white|grey} fox "
                                                    "at {dawn|noon|dusk|night}")
         await pilot.pause()
         assert text(app, "#sweep-count").startswith("sweep: 24 jobs ≈ $0.96 (asks first)")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
         assert text(app, "#sweep-question").startswith("This sweep sends 24 jobs ≈ $0.96")
         # The balance is fetched as the question opens: $0.50 is less than $0.96.
-        await wait_until(pilot, lambda: app.screen.query_one("#sweep-balance").has_class("-shown"))
+        await until(pilot, lambda: app.screen.query_one("#sweep-balance").has_class("-shown"))
         assert "balance is $0.50 USD" in text(app, "#sweep-balance")
         assert "$0.96" in text(app, "#sweep-balance")
         await pilot.press("n")
@@ -100,7 +92,7 @@ async def test_price_in_the_composer_and_a_sweeps_estimate_with_the_balance_warn
         # A small sweep over the (now known) balance asks too, instead of sending at once.
         composer.query_one(PromptEditor).load_text("{a|b|c|d|e|f|g|h|i|j|k|l|m} cat")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
         await pilot.press("n")
     assert api.stats.submits == 0 and api.stats.catalog_gets == 2  # one per endpoint
 
@@ -108,28 +100,28 @@ async def test_price_in_the_composer_and_a_sweeps_estimate_with_the_balance_warn
 async def test_session_spend_in_the_header_and_the_price_recorded(
     api_services: Services, api: OfflineServer
 ) -> None:
-    app = GptImageApp(api_services)
+    app = app_for(api_services)
     async with app.run_test(size=(100, 30)) as pilot:
         assert text(app, "#session-spend") == "session $0.00"
-        await wait_until(pilot, lambda: app.main_screen.query_one(Composer).price() is not None)
+        await until(pilot, lambda: app.main_screen.query_one(Composer).price() is not None)
         app.main_screen.query_one(PromptEditor).load_text("a lighthouse at dawn")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: api_services.history.count() == 1)
+        await until(pilot, lambda: api_services.history.count() == 1)
         job_id = api_services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: api_services.history.get(job_id).state is JobState.COMPLETED)
-        await wait_until(pilot, lambda: text(app, "#session-spend") == "session $0.04")
+        await until(pilot, lambda: api_services.history.get(job_id).state is JobState.COMPLETED)
+        await until(pilot, lambda: text(app, "#session-spend") == "session $0.04")
         assert str(api_services.history.get(job_id).price_usd) == "0.04"
 
 
 async def test_balance_from_the_palette(api_services: Services, api: OfflineServer) -> None:
-    app = GptImageApp(api_services)
+    app = app_for(api_services)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"show balance")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("balance: $0.50 USD" in n for n in notices(app)))
+        await until(pilot, lambda: any("balance: $0.50 USD" in n for n in notices(app)))
     assert api.stats.balance_gets == 1
 
 
@@ -166,22 +158,22 @@ async def test_sign_in_from_the_offline_badge_switches_the_running_app_to_the_ap
     assert left_behind.request_id is not None and left_behind.state is JobState.QUEUED
     api.advance(left_behind.request_id, "completed")
     api.timing = FAST
-    app = GptImageApp(offline_services)
+    app = app_for(offline_services)
     async with app.run_test(size=(100, 30)) as pilot:
         history = offline_services.history
         app.main_screen.query_one(PromptEditor).load_text("offline, still running")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: history.count() == 2
+        await until(pilot, lambda: history.count() == 2
                          and history.list_jobs()[0].state is JobState.QUEUED)
         offline_job = history.list_jobs()[0]
         assert history.get(left_behind.id).state is JobState.QUEUED  # another backend's: untouched
         assert text(app, "#price") == "Price offline · $0, nothing billed"
 
         await pilot.click("#offline-badge")
-        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
         screen = app.screen
         assert isinstance(screen, SignInScreen)
-        await wait_until(pilot, lambda: screen.code is not None)
+        await until(pilot, lambda: screen.code is not None)
         assert screen.code is not None
         code = screen.code.user_code
         assert str(screen.query_one("#signin-code", Static).render()) == code
@@ -189,11 +181,11 @@ async def test_sign_in_from_the_offline_badge_switches_the_running_app_to_the_ap
         assert url == f"{api.web_base}/device?code={code}"
         await pilot.press("c")
         assert app.clipboard == url  # OSC 52: copyable over SSH
-        await wait_until(pilot, lambda: api.signin.sessions()[-1].polls >= 2)  # pending…
+        await until(pilot, lambda: api.signin.sessions()[-1].polls >= 2)  # pending…
         token = api.signin.approve(code)
-        await wait_until(pilot, lambda: screen.finished is True)
+        await until(pilot, lambda: screen.finished is True)
         assert "Signed in" in screen.status_text
-        await wait_until(pilot, lambda: not isinstance(app.screen, SignInScreen))
+        await until(pilot, lambda: not isinstance(app.screen, SignInScreen))
 
         # token.json as `runcomfy login` writes it, and the app now talks to the API.
         token_file = tmp_path / "xdg" / "runcomfy" / "token.json"
@@ -203,25 +195,25 @@ async def test_sign_in_from_the_offline_badge_switches_the_running_app_to_the_ap
         assert not bar.has_class("-offline") and bar.has_class("-signed-in")
         assert "signed in via token file" in str(bar.query_one("#backend", Label).render())
         assert token not in str(bar.query_one("#backend", Label).render())
-        await wait_until(pilot, lambda: text(app, "#price") == "Price ≈ $0.04 per image")
+        await until(pilot, lambda: text(app, "#price") == "Price ≈ $0.04 per image")
 
         # The API job of the earlier session is resumed, as a restart would.
-        await wait_until(pilot, lambda: history.get(left_behind.id).state is JobState.COMPLETED)
+        await until(pilot, lambda: history.get(left_behind.id).state is JobState.COMPLETED)
 
         # The offline job is still followed on the offline server and finishes there.
         assert offline_job.request_id is not None
         offline_server.advance(offline_job.request_id, "completed")
-        await wait_until(pilot, lambda: history.get(offline_job.id).state is JobState.COMPLETED)
+        await until(pilot, lambda: history.get(offline_job.id).state is JobState.COMPLETED)
 
         # A new job goes to the API, with the token the sign-in produced.
         app.main_screen.query_one(PromptEditor).load_text("signed in now")
         app.main_screen.query_one(PromptEditor).focus()
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: history.count() == 3)
+        await until(pilot, lambda: history.count() == 3)
         new_job = history.list_jobs()[0]
-        await wait_until(pilot, lambda: history.get(new_job.id).state is JobState.COMPLETED)
+        await until(pilot, lambda: history.get(new_job.id).state is JobState.COMPLETED)
         assert history.get(new_job.id).price_usd is not None
-        await wait_until(pilot, lambda: text(app, "#session-spend") == "session $0.04")
+        await until(pilot, lambda: text(app, "#session-spend") == "session $0.04")
     assert offline_server.stats.submits == 1 and api.stats.submits == 2  # nothing sent twice
     assert api.stats.requests_with_bad_token == 0
     assert offline_services.offline is None  # the test's server: still the test's to stop
@@ -231,13 +223,13 @@ async def test_sign_in_denied_stays_offline_and_escape_gives_up(
     offline_services: Services, api: OfflineServer, tmp_path: Path
 ) -> None:
     api.signin.auto = "deny"
-    app = GptImageApp(offline_services)
+    app = app_for(offline_services)
     async with app.run_test(size=(100, 30)) as pilot:
         app.action_sign_in()
-        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
         screen = app.screen
         assert isinstance(screen, SignInScreen)
-        await wait_until(pilot, lambda: screen.finished is False)
+        await until(pilot, lambda: screen.finished is False)
         assert "denied" in screen.status_text
         await pilot.press("escape")
         await pilot.pause()
@@ -247,8 +239,8 @@ async def test_sign_in_denied_stays_offline_and_escape_gives_up(
 
         api.signin.auto = None  # nobody answers: escape stops the polling
         app.action_sign_in()
-        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
-        await wait_until(pilot, lambda: api.stats.signin_polls >= 3)
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        await until(pilot, lambda: api.stats.signin_polls >= 3)
         await pilot.press("escape")
         await pilot.pause(0.3)
         polls = api.stats.signin_polls
@@ -259,8 +251,6 @@ async def test_sign_in_denied_stays_offline_and_escape_gives_up(
 def test_switching_builds_a_new_engine_on_the_api_sharing_history(
     offline_services: Services, api: OfflineServer
 ) -> None:
-    from tui.services.graph import switch_to_api
-
     switched = switch_to_api(offline_services, Token(SecretStr(TOKEN), "RUNCOMFY_TOKEN"))
     assert switched.history is offline_services.history
     assert switched.output_files is offline_services.output_files

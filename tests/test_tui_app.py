@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import pytest
+from conftest import SLOW, app_for, settle, until
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Label
 
 from tui.config import load_settings
 from tui.models import JobRequest, JobState
-from tui.offline.faults import Fault, Timing
+from tui.offline.faults import Fault
 from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
 from tui.ui.app import GptImageApp, Prefill
@@ -21,27 +20,6 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
 from tui.ui.widgets.job_card import JobCard
 from tui.ui.widgets.references import ReferenceItem
-
-SLOW_QUEUE = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
-
-
-@pytest.fixture
-async def services(app_home: Path, tmp_path: Path, offline_server: OfflineServer) -> AsyncIterator[Services]:
-    settings = load_settings(offline=True, output_dir=tmp_path / "out", poll_interval=0.05)
-    built = open_services(settings, offline_server=offline_server)
-    try:
-        yield built
-    finally:
-        await built.aclose()
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
-    """Let the app run until ``condition`` holds (bounded; no fixed sleeps)."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never became true")
 
 
 def card(app: GptImageApp, job_id: int) -> JobCard:
@@ -68,26 +46,26 @@ async def submit(pilot: Pilot, text: str) -> None:
 
 
 async def test_type_and_submit_with_ctrl_j_inside_the_editor(services: Services) -> None:
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         editor = app.main_screen.query_one(PromptEditor)
         assert app.focused is editor
         await pilot.press(*"a red fox")
         assert editor.text == "a red fox"
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: services.history.count() == 1)
+        await until(pilot, lambda: services.history.count() == 1)
         job_id = services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
         job = services.history.get(job_id)
         path = Path(job.files[0])
         assert path.is_file()
-        await wait_until(pilot, lambda: path.name in card_status(app, job_id))
+        await until(pilot, lambda: path.name in card_status(app, job_id))
         assert editor.text == "a red fox"  # the prompt is kept across submits
         assert "DONE" in str(card(app, job_id).query_one(".badge", Label).render())
 
 
 async def test_sizes_offer_auto_only_with_references(services: Services) -> None:
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.main_screen
         picker = screen.query_one(SizePicker)
@@ -119,7 +97,7 @@ async def test_sizes_offer_auto_only_with_references(services: Services) -> None
 
 
 async def test_references_add_remove_reorder_and_refuse_inline(services: Services) -> None:
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 40)) as pilot:
         screen = app.main_screen
         screen.query_one("#ref-input").focus()
@@ -163,7 +141,7 @@ async def test_references_add_remove_reorder_and_refuse_inline(services: Service
 async def test_blank_prompt_is_refused_next_to_the_field_and_nothing_is_sent(
     services: Services, offline_server: OfflineServer
 ) -> None:
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(" ", " ", "ctrl+j")
         await pilot.pause()
@@ -175,15 +153,15 @@ async def test_blank_prompt_is_refused_next_to_the_field_and_nothing_is_sent(
 
 
 async def test_escape_cancels_a_queued_job(services: Services, offline_server: OfflineServer) -> None:
-    offline_server.timing = SLOW_QUEUE
-    app = GptImageApp(services)
+    offline_server.timing = SLOW
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await submit(pilot, "never mind")
         job_id = services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.QUEUED)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.QUEUED)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.CANCELLED)
-        await wait_until(pilot, lambda: "CANCEL" in str(card(app, job_id).query_one(".badge", Label).render()))
+        await until(pilot, lambda: job_state(services, job_id) is JobState.CANCELLED)
+        await until(pilot, lambda: "CANCEL" in str(card(app, job_id).query_one(".badge", Label).render()))
         assert offline_server.stats.cancels == 1
         assert "cancel" in card_status(app, job_id)
 
@@ -191,21 +169,21 @@ async def test_escape_cancels_a_queued_job(services: Services, offline_server: O
 async def test_escape_on_a_running_job_says_it_will_be_billed_and_still_saves(
     services: Services, offline_server: OfflineServer
 ) -> None:
-    offline_server.timing = SLOW_QUEUE
-    app = GptImageApp(services)
+    offline_server.timing = SLOW
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await submit(pilot, "too late to stop")
         job_id = services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: services.history.get(job_id).request_id is not None)
+        await until(pilot, lambda: services.history.get(job_id).request_id is not None)
         request_id = services.history.get(job_id).request_id
         assert request_id is not None
         offline_server.advance(request_id, "in_progress")
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.RUNNING)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.RUNNING)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: "can't be cancelled" in card_status(app, job_id))
+        await until(pilot, lambda: "can't be cancelled" in card_status(app, job_id))
         assert "billed" in card_status(app, job_id)
         offline_server.advance(request_id, "completed")
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
         assert Path(services.history.get(job_id).files[0]).is_file()
 
 
@@ -227,11 +205,11 @@ async def test_jobs_from_an_earlier_session_are_resumed_and_marked(
 
     services = open_services(settings, offline_server=offline_server)
     try:
-        app = GptImageApp(services)
+        app = app_for(services)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause()
+            await settle(pilot)
             assert card(app, job.id).has_class("-resumed")
-            await wait_until(pilot, lambda: job_state(services, job.id) is JobState.COMPLETED)
+            await until(pilot, lambda: job_state(services, job.id) is JobState.COMPLETED)
             assert card(app, job.id).has_class("-resumed")
             assert Path(services.history.get(job.id).files[0]).is_file()
         assert offline_server.stats.submits == 1  # picked up, never resubmitted
@@ -241,12 +219,12 @@ async def test_jobs_from_an_earlier_session_are_resumed_and_marked(
 
 async def test_draft_is_saved_while_typing_and_restored_at_start(services: Services) -> None:
     services.history.save_draft("composer", "a draft from before the crash")
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         editor = app.main_screen.query_one(PromptEditor)
         assert editor.text == "a draft from before the crash"
         await pilot.press("!", "!")
-        await wait_until(
+        await until(
             pilot,
             lambda: services.history.load_draft("composer") == "a draft from before the crash!!",
         )
@@ -255,7 +233,7 @@ async def test_draft_is_saved_while_typing_and_restored_at_start(services: Servi
 async def test_prefill_from_launch_flags(services: Services) -> None:
     services.history.save_draft("composer", "not this")
     prefill = Prefill("from the flag", "auto", ("https://example.com/ref.png",))
-    app = GptImageApp(services, prefill=prefill)
+    app = app_for(services, prefill=prefill)
     async with app.run_test(size=(100, 30)):
         screen = app.main_screen
         assert screen.query_one(PromptEditor).text == "from the flag"
@@ -267,11 +245,11 @@ async def test_hostile_server_error_is_shown_sanitised_and_never_as_markup(
     services: Services, offline_server: OfflineServer
 ) -> None:
     offline_server.force("submit", Fault.HOSTILE_FAILURE)
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(140, 30)) as pilot:
         await submit(pilot, "anything")
         job_id = services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.FAILED)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.FAILED)
         await pilot.pause()
         shown = card_status(app, job_id)
         assert "\x1b" not in shown and "\x07" not in shown
@@ -285,12 +263,12 @@ async def test_hostile_server_error_is_shown_sanitised_and_never_as_markup(
 async def test_quit_with_jobs_in_flight_asks_and_cancels_nothing(
     services: Services, offline_server: OfflineServer
 ) -> None:
-    offline_server.timing = SLOW_QUEUE
-    app = GptImageApp(services)
+    offline_server.timing = SLOW
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await submit(pilot, "keep going")
         job_id = services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.QUEUED)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.QUEUED)
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmQuit)
@@ -309,7 +287,7 @@ async def test_quit_with_jobs_in_flight_asks_and_cancels_nothing(
 
 
 async def test_help_lists_keys_and_graphics_mode(services: Services) -> None:
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f1")
         await pilot.pause()
@@ -323,11 +301,11 @@ async def test_help_lists_keys_and_graphics_mode(services: Services) -> None:
 
 
 async def test_everything_is_visible_at_80x24(services: Services) -> None:
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(80, 24)) as pilot:
         await submit(pilot, "small terminal")
         job_id = services.history.list_jobs()[0].id
-        await wait_until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
+        await until(pilot, lambda: job_state(services, job_id) is JobState.COMPLETED)
         await pilot.pause()
         screen = app.main_screen
         assert screen.has_class("-narrow")
@@ -349,17 +327,17 @@ async def test_a_second_window_sees_another_process_jobs_without_following_them(
 
     from conftest import Rig
 
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         other = Rig(offline_server, tmp_path / "other", pid=os.getppid(),
                     database=services.history.path, backend=services.engine.backend)
         try:
             job = await other.engine.follow(other.job("made in another window"))
             assert job.state is JobState.COMPLETED
-            await wait_until(pilot, lambda: bool(app.main_screen.query(f"#job-{job.id}")))
-            await wait_until(pilot, lambda: card(app, job.id).event.job.state is JobState.COMPLETED)
+            await until(pilot, lambda: bool(app.main_screen.query(f"#job-{job.id}")))
+            await until(pilot, lambda: card(app, job.id).event.job.state is JobState.COMPLETED)
             name = Path(job.files[0]).name
-            await wait_until(pilot, lambda: name in card_status(app, job.id))
+            await until(pilot, lambda: name in card_status(app, job.id))
             assert not services.engine.is_following(job.id)
             assert offline_server.stats.submits == 1
         finally:
@@ -379,11 +357,11 @@ async def test_a_request_id_history_refused_is_shown_to_the_user(
             lockers.append(Locker(services.history.path))
 
     services.engine.subscribe(lock_once_submitting)
-    app = GptImageApp(services)
+    app = app_for(services)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await submit(pilot, "locked out")
-            await wait_until(pilot, lambda: bool(lockers) and any(
+            await until(pilot, lambda: bool(lockers) and any(
                 "keep it" in str(n.message) for n in app._notifications
             ), seconds=30)
             (shown,) = [str(n.message) for n in app._notifications if "keep it" in str(n.message)]
@@ -397,11 +375,11 @@ async def test_a_request_id_history_refused_is_shown_to_the_user(
 
 async def test_text_typed_just_before_ctrl_j_is_in_the_job(services: Services) -> None:
     """Keys and ctrl+j arriving in one burst (a paste over SSH, tmux send-keys)."""
-    app = GptImageApp(services)
+    app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         editor = app.main_screen.query_one(PromptEditor)
         editor.focus()
         for key in ["a", "space", "b", "ctrl+j"]:  # posted together: nothing runs in between
             app.post_message(events.Key(key, {"space": " "}.get(key, key if len(key) == 1 else None)))
-        await wait_until(pilot, lambda: services.history.count() == 1)
+        await until(pilot, lambda: services.history.count() == 1)
         assert services.history.list_jobs()[0].request.prompt == "a b"

@@ -4,29 +4,22 @@ compare and flip, edit-this-result offline, the history browser, recipes and the
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from doubles import FixedPrices
+from conftest import app_for, settle, until
 from textual.pilot import Pilot
 
-from tui.config import load_settings
 from tui.iterate.drafts import OFFLINE_EDIT_REASON
 from tui.iterate.recipe import read_recipe
-from tui.jobs.engine import JobEngine
 from tui.models import JobRequest, JobState
 from tui.offline.server import OfflineServer
-from tui.services.graph import Services, open_services
-from tui.storage.files import OutputFiles
+from tui.services.graph import Services
 from tui.storage.history import History
 from tui.ui.app import GptImageApp
-from tui.ui.imaging import GraphicsChoice, PreviewCache, image_widget_class
 from tui.ui.screens.compare import CompareScreen
 from tui.ui.screens.copy_menu import CopyMenu
 from tui.ui.screens.history import HistoryScreen
@@ -38,32 +31,9 @@ from tui.ui.widgets.job_pool import JobPool
 from tui.ui.widgets.lint_hints import LintHints
 from tui.ui.widgets.prompt_diff import PromptDiff
 
-HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 
-
-@pytest.fixture
-async def services(
-    app_home: Path, tmp_path: Path, offline_server: OfflineServer
-) -> AsyncIterator[Services]:
-    settings = load_settings(offline=True, output_dir=tmp_path / "out", poll_interval=0.05)
-    built = open_services(settings, offline_server=offline_server)
-    try:
-        yield built
-    finally:
-        await built.aclose()
-
-
-def make_app(services: Any) -> GptImageApp:
-    return GptImageApp(services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL))
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
-    """Let the app run until ``condition`` holds (bounded; no fixed sleeps)."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never became true")
+def make_app(services: Services) -> GptImageApp:
+    return app_for(services)
 
 
 async def finished_job(pilot: Pilot[Any], services: Services, prompt: str) -> int:
@@ -74,9 +44,9 @@ async def finished_job(pilot: Pilot[Any], services: Services, prompt: str) -> in
     editor.focus()
     before = services.history.count()
     await pilot.press("ctrl+j")
-    await wait_until(pilot, lambda: services.history.count() == before + 1)
+    await until(pilot, lambda: services.history.count() == before + 1)
     job_id = services.history.list_jobs(limit=1)[0].id
-    await wait_until(pilot, lambda: services.history.get(job_id).state is JobState.COMPLETED)
+    await until(pilot, lambda: services.history.get(job_id).state is JobState.COMPLETED)
     assert Path(services.history.get(job_id).files[0]).is_file()
     return job_id
 
@@ -113,10 +83,10 @@ async def test_iterate_shows_a_live_diff_and_the_child_records_its_parent(servic
 
         editor.move_cursor(editor.document.end)
         await pilot.press(*" at golden hour")
-        await wait_until(pilot, lambda: "+golden hour" in diff.plain.replace("+at ", "+"))
+        await until(pilot, lambda: "+golden hour" in diff.plain.replace("+at ", "+"))
         assert diff.summary is not None and diff.summary.regions
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: services.history.count() == 2)
+        await until(pilot, lambda: services.history.count() == 2)
         child = services.history.list_jobs(limit=1)[0]
         assert child.id != parent_id
         assert services.history.get(child.id).parent_id == parent_id
@@ -124,10 +94,10 @@ async def test_iterate_shows_a_live_diff_and_the_child_records_its_parent(servic
         assert f"job #{child.id} created (child of #{parent_id})" in status(app)
 
         # The lineage of the child shows both steps, the child labelled by its change.
-        await wait_until(pilot, lambda: services.history.get(child.id).state is JobState.COMPLETED)
+        await until(pilot, lambda: services.history.get(child.id).state is JobState.COMPLETED)
         await focus_job(pilot, child.id)
         await pilot.press("l")
-        await wait_until(pilot, lambda: isinstance(app.screen, LineageScreen))
+        await until(pilot, lambda: isinstance(app.screen, LineageScreen))
         lineage = app.screen
         assert isinstance(lineage, LineageScreen)
         assert [step.job.id for step in lineage.steps] == [parent_id, child.id]
@@ -147,7 +117,7 @@ async def test_two_regions_changed_are_named_gently(services: Services) -> None:
         editor = app.main_screen.query_one(PromptEditor)
         editor.load_text('a cafe poster, neon rim light, headline "CLOSED"')
         diff = app.main_screen.query_one(PromptDiff)
-        await wait_until(pilot, lambda: diff.has_class("-advice"))
+        await until(pilot, lambda: diff.has_class("-advice"))
         advice = str(diff.query_one("#diff-advice").render())
         assert "2 knobs changed" in advice
 
@@ -161,7 +131,7 @@ async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Serv
         await pilot.pause()
         assert str(screen.query_one("#sweep-count").render()).startswith("sweep: 3 jobs")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen))
         sweep = app.screen
         assert isinstance(sweep, SweepScreen)
         jobs = services.history.list_jobs(limit=10)
@@ -173,7 +143,7 @@ async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Serv
         }
         cells = list(sweep.query(SweepCell))
         assert len(cells) == 3
-        await wait_until(
+        await until(
             pilot, lambda: all(cell.job.state is JobState.COMPLETED for cell in cells)
         )
         assert all(cell.has_class("-completed") for cell in cells)
@@ -182,7 +152,7 @@ async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Serv
 
         # c on one cell, c on another: compare them; flip alternates in one box.
         await pilot.press("c", "right", "c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         assert {compare.left.id, compare.right.id} == {cells[0].job.id, cells[1].job.id}
@@ -199,7 +169,7 @@ async def test_a_large_sweep_asks_first_and_escaped_braces_stay_literal(
         counted = str(app.main_screen.query_one("#sweep-count").render())
         assert counted.startswith("sweep: 9 jobs") and "(asks first)" in counted
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
         await pilot.press("n")
         await pilot.pause()
         assert services.history.count() == 0 and offline_server.stats.submits == 0
@@ -208,7 +178,7 @@ async def test_a_large_sweep_asks_first_and_escaped_braces_stay_literal(
         await pilot.pause()
         assert not app.main_screen.query_one("#sweep-count").has_class("-shown")
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: services.history.count() == 1)
+        await until(pilot, lambda: services.history.count() == 1)
         assert services.history.list_jobs()[0].request.prompt == r"a set \{x\|y\} of braces"
 
 
@@ -223,7 +193,7 @@ async def test_compare_two_jobs_and_flip(services: Services) -> None:
         assert f"#{first} marked" in status(app)
         await focus_job(pilot, second)
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         assert (compare.left.id, compare.right.id) == (first, second)
@@ -250,7 +220,7 @@ async def test_c_twice_compares_a_child_with_its_parent(services: Services) -> N
         assert services.history.get(child_id).parent_id == parent_id
         await focus_job(pilot, child_id)
         await pilot.press("c", "c")
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         assert (compare.left.id, compare.right.id) == (parent_id, child_id)
@@ -278,13 +248,13 @@ async def test_history_browser_opens_and_i_loads_the_composer(services: Services
         app.main_screen.query_one(PromptEditor).load_text("")
         await focus_job(pilot, job_id)
         await pilot.press("h")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         history_screen = app.screen
         assert isinstance(history_screen, HistoryScreen)
-        await wait_until(pilot, lambda: history_screen.selected is not None)
+        await until(pilot, lambda: history_screen.selected is not None)
         assert history_screen.selected is not None and history_screen.selected.id == job_id
         await pilot.press("i")
-        await wait_until(pilot, lambda: app.screen is app.main_screen)
+        await until(pilot, lambda: app.screen is app.main_screen)
         composer = app.main_screen.query_one(Composer)
         assert composer.prompt == "a lantern in the fog"
         assert composer.parent_id == job_id
@@ -307,7 +277,7 @@ async def test_recipe_is_restored_from_a_png_the_app_wrote(services: Services) -
         field.focus()
         field.value = str(path)  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await wait_until(pilot, lambda: editor.text == 'a tin robot, sign saying "HI"')
+        await until(pilot, lambda: editor.text == 'a tin robot, sign saying "HI"')
         composer = screen.query_one(Composer)
         assert composer.parent_id == job_id  # found in history by its request_id
         assert screen.query_one(SizePicker).value == "1024_1024"
@@ -321,15 +291,20 @@ async def test_recipe_is_restored_from_a_png_the_app_wrote(services: Services) -
         await pilot.press(*"Open image recipe")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, OpenRecipeScreen))
+        await until(pilot, lambda: isinstance(app.screen, OpenRecipeScreen))
         app.screen.query_one("#recipe-path").value = str(path)  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await wait_until(pilot, lambda: editor.text == 'a tin robot, sign saying "HI"')
+        await until(pilot, lambda: editor.text == 'a tin robot, sign saying "HI"')
         assert composer.parent_id == job_id
         plain = path.parent / "plain.txt"
         plain.write_text("not an image")
-        assert not screen.restore_recipe(plain)
-        assert "no recipe in plain.txt" in status(app)
+        screen.query_one(PromptEditor).load_text("kept")
+        field = screen.query_one("#ref-input")
+        field.focus()
+        field.value = str(plain)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: "no recipe in plain.txt" in status(app))
+        assert screen.query_one(PromptEditor).text == "kept"
 
 
 async def test_copy_menu_returns_the_runcomfy_command(services: Services) -> None:
@@ -340,13 +315,13 @@ async def test_copy_menu_returns_the_runcomfy_command(services: Services) -> Non
         job_id = await finished_job(pilot, services, "a teapot")
         await focus_job(pilot, job_id)
         await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, CopyMenu))
+        await until(pilot, lambda: isinstance(app.screen, CopyMenu))
         menu = app.screen
         assert isinstance(menu, CopyMenu)
         keys = [choice.key for choice in menu.choices]
         assert keys == ["path", "url", "request_id", "prompt", "command"]
         await pilot.press("end", "enter")
-        await wait_until(pilot, lambda: bool(copied))
+        await until(pilot, lambda: bool(copied))
         assert copied[0].startswith("runcomfy run openai/gpt-image-2/text-to-image --input ")
         assert '"prompt": "a teapot"' in copied[0]
         assert "runcomfy command" in status(app)
@@ -360,15 +335,15 @@ async def test_lint_hints_show_while_typing_and_a_dismissal_is_remembered(
         editor = app.main_screen.query_one(PromptEditor)
         await pilot.press(*"a poster with the text HELLO WORLD")
         hints = app.main_screen.query_one(LintHints)
-        await wait_until(pilot, lambda: "unquoted-text" in hints.rules_shown)
+        await until(pilot, lambda: "unquoted-text" in hints.rules_shown)
         assert hints.region.area > 0
         button = hints.query_one(".hint-dismiss")
         await pilot.click(button)
-        await wait_until(pilot, lambda: "unquoted-text" not in hints.rules_shown)
+        await until(pilot, lambda: "unquoted-text" not in hints.rules_shown)
         assert "unquoted-text" in (services.history.load_draft("lint-dismissed") or "")
         assert editor.text == "a poster with the text HELLO WORLD"
         await pilot.press("ctrl+j")  # hints never block
-        await wait_until(pilot, lambda: services.history.count() == 1)
+        await until(pilot, lambda: services.history.count() == 1)
 
 
 # ---------------------------------------------------------------------- snapshot
@@ -376,55 +351,29 @@ async def test_lint_hints_show_while_typing_and_a_dismissal_is_remembered(
 T0 = 1_790_000_000.0
 
 
-class SilentClient:
-    base_url = "https://model-api.runcomfy.net/v1"
-
-    async def _never(self, *args: Any, **kwargs: Any) -> Any:
-        import asyncio
-
-        await asyncio.Event().wait()
-
-    submit = status = result = cancel = _never
-
-
 def test_main_screen_iterating_with_diff_and_hints(
-    snap_compare: Any, app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Any, app_home: Path, frozen_services: Callable[[float], Services],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    settings = load_settings(offline=True, output_dir=tmp_path / "out")
-    settings.locations.data_dir.mkdir(parents=True, exist_ok=True)
-    history = History(settings.locations.history_db, clock=lambda: T0 - 60)
-    parent = history.create_job(
-        JobRequest('a cafe poster, soft window light, headline "OPEN LATE"', "1024_1536")
-    )
-    history.update(parent.id, state=JobState.NOT_SENT, error="not sent")
-    engine = JobEngine(client=SilentClient(), history=history, downloader=None,
-                       output_files=OutputFiles(tmp_path / "out"), clock=lambda: T0,
-                       pid=os.getpid())
-    services = SimpleNamespace(
-        settings=settings, history=history, engine=engine, offline=None,
-        backend_label="OFFLINE · images rendered locally, nothing billed", signed_in=False,
-        close_clients=lambda: asyncio.sleep(0),  # no real clients to close
-        prices=FixedPrices(), serverless_base="http://127.0.0.1:9/prod/v2",
-    )
-    app = GptImageApp(services, graphics=HALFCELL, image_class=image_widget_class(HALFCELL),
-                      preview_cache=PreviewCache(tmp_path / "previews"), clock=lambda: T0)
-    app.animation_level = "none"
+    database = app_home / "data" / "history.sqlite3"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with History(database, clock=lambda: T0 - 60) as seeding:
+        parent = seeding.create_job(
+            JobRequest('a cafe poster, soft window light, headline "OPEN LATE"', "1024_1536")
+        )
+        seeding.update(parent.id, state=JobState.NOT_SENT, error="not sent")
+    services = frozen_services(T0)
+    app = app_for(services, clock=lambda: T0, animations=False)
 
     async def iterate(pilot: Pilot[Any]) -> None:
-        for _ in range(100):
-            if pilot.app.screen.query(PromptEditor):
-                break
-            await pilot.pause(0.02)
-        screen: Any = pilot.app.main_screen
-        for _ in range(100):
-            if screen.query_one(Composer).price() is not None:
-                break
-            await pilot.pause(0.02)
+        await settle(pilot)
+        screen = app.main_screen
+        await until(pilot, lambda: screen.query_one(Composer).price() is not None)
         editor = screen.query_one(PromptEditor)
         editor.cursor_blink = False
-        screen.iterate_job(history.get(parent.id))
+        screen.run_command("iterate", services.history.get(parent.id))
         editor.load_text(
             "a cafe poster, neon rim light, watercolor, oil painting, pixel art, 3d render, "
             'anime, headline "CLOSED" and the text OPEN SOON'

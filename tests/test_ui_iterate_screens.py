@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import halfcell_kit, settle, until
 from PIL import Image
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
@@ -18,13 +18,12 @@ from tui.iterate.sweep import expand
 from tui.jobs.events import JobEvent
 from tui.models import JobRequest, JobState
 from tui.storage.history import History
-from tui.ui.imaging import GraphicsChoice, PreviewCache
+from tui.ui.imaging import ImageKit
 from tui.ui.screens.compare import CompareScreen
 from tui.ui.screens.history import DeleteJobScreen, HistoryScreen
 from tui.ui.screens.lineage import LineageScreen
 from tui.ui.screens.sweep import SweepCell, SweepConfirmScreen, SweepGrid
 
-HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 BASE_TIME = 1_700_000_000.0
 
 
@@ -49,8 +48,8 @@ def history(tmp_path: Path) -> Iterator[History]:
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> PreviewCache:
-    return PreviewCache(tmp_path / "previews", thumb_side=64, max_side=128)
+def kit(tmp_path: Path) -> ImageKit:
+    return halfcell_kit(tmp_path / "previews", thumb_side=64, max_side=128)
 
 
 def complete(history: History, job_id: int, files: tuple[str, ...]) -> Any:
@@ -60,27 +59,15 @@ def complete(history: History, job_id: int, files: tuple[str, ...]) -> Any:
 
 
 class Host(App[None]):
-    """Pushes one screen and records what it dismissed with and the messages that reached it."""
+    """Pushes one screen and records what it dismissed with."""
 
     def __init__(self, make: Callable[[], Screen[Any]]) -> None:
         super().__init__()
         self.make = make
         self.results: list[Any] = []
-        self.messages: list[Any] = []
 
     def on_mount(self) -> None:
         self.push_screen(self.make(), self.results.append)
-
-    def on_lineage_screen_selected(self, message: LineageScreen.Selected) -> None:
-        self.messages.append(("lineage", message.job_id))
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], *, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition never became true")
 
 
 # --- history ---------------------------------------------------------------------------------
@@ -99,71 +86,77 @@ def big_history(history: History, tmp_path: Path) -> History:
     return history
 
 
-async def test_history_pages_searches_filters_and_stays_bounded(big_history, cache) -> None:
-    app = Host(lambda: HistoryScreen(big_history, cache, HALFCELL, search_delay=0.01))
+async def test_history_pages_searches_filters_and_stays_bounded(big_history, kit) -> None:
+    app = Host(lambda: HistoryScreen(big_history, kit, search_delay=0.01))
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await settle(pilot)  # the first page is read off the UI loop
         screen: HistoryScreen = app.screen  # type: ignore[assignment]
         table = screen.query_one(DataTable)
         assert screen.total == 2000 and table.row_count == 100
         assert screen.loaded[0].id == 2000  # newest first
-        await app.workers.wait_for_complete()
         assert len(screen.prefetched) <= 30  # thumbnails only for rows in view
 
         # scrolling to the end of what is loaded fetches the next page, and only that
         await pilot.press("end")
-        await wait_until(pilot, lambda: table.row_count >= 200)
+        await until(pilot, lambda: table.row_count >= 200)
         table.scroll_end(animate=False)
-        await wait_until(pilot, lambda: table.row_count >= 300)
+        await until(pilot, lambda: table.row_count >= 300)
         assert table.row_count < 400 < screen.total  # never all 2,000
 
         # search narrows (debounced Input)
         screen.query_one(Input).focus()
         await pilot.press(*"zebra")
-        await wait_until(pilot, lambda: screen.search == "zebra")
+        await until(pilot, lambda: screen.search == "zebra")
+        await settle(pilot)
         assert screen.total == 5 and table.row_count == 5
         assert all("zebra" in job.request.prompt for job in screen.loaded)
 
         # state filter, combined with an empty search
         screen.query_one(Input).value = ""
-        await wait_until(pilot, lambda: screen.search == "")
+        await until(pilot, lambda: screen.search == "")
         screen.query_one(Select).value = "failed"
-        await wait_until(pilot, lambda: screen.state_key == "failed")
+        await until(pilot, lambda: screen.state_key == "failed")
+        await settle(pilot)
         assert screen.total == 200 and table.row_count == 100
         assert {job.state for job in screen.loaded} == {JobState.FAILED}
         detail = str(screen.query_one("#history-detail", Static).render())
         assert "[@click=app.quit]x[/]" in detail  # hostile error text shown plainly
 
-        # an action dismisses with (action, id)
+        # an action dismisses with (action, job)
         table.focus()
         await pilot.press("down", "i")
-        await wait_until(pilot, lambda: bool(app.results))
-        assert app.results == [("iterate", screen.loaded[1].id)]
+        await until(pilot, lambda: bool(app.results))
+        assert app.results == [("iterate", screen.loaded[1])]
 
 
-async def test_history_delete_keeps_file_unless_ticked(history, cache, tmp_path) -> None:
+async def test_history_delete_keeps_file_unless_ticked(history, kit, tmp_path) -> None:
     keep = make_png(tmp_path / "out" / "keep.png", (0, 90, 0))
     gone = make_png(tmp_path / "out" / "gone.png", (0, 0, 90))
     first = complete(history, history.create_job(JobRequest("first", "1024_1024")).id, (str(keep),))
     second = complete(history, history.create_job(JobRequest("second", "1024_1024")).id, (str(gone),))
-    app = Host(lambda: HistoryScreen(history, cache, HALFCELL))
+    app = Host(lambda: HistoryScreen(history, kit))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await settle(pilot)
         screen: HistoryScreen = app.screen  # type: ignore[assignment]
         assert screen.selected is not None and screen.selected.id == second.id
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, DeleteJobScreen))
+        await until(pilot, lambda: isinstance(app.screen, DeleteJobScreen))
         app.screen.query_one(Checkbox).value = True
         await pilot.click("#delete")
-        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
-        await wait_until(pilot, lambda: history.count() == 1)
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await settle(pilot)  # the storage forgets it in a thread worker
+        assert history.count() == 1
         assert not gone.exists()
         assert screen.query_one(DataTable).row_count == 1
         # the next one: deleted from history, file left alone (checkbox not ticked)
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, DeleteJobScreen))
+        await until(pilot, lambda: isinstance(app.screen, DeleteJobScreen))
         await pilot.click("#delete")
-        await wait_until(pilot, lambda: history.count() == 0)
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await settle(pilot)
+        assert history.count() == 0
         assert keep.exists()
         with pytest.raises(KeyError):
             history.get(first.id)
@@ -187,11 +180,12 @@ def chain(history: History, tmp_path: Path) -> list[Any]:
     return jobs
 
 
-async def test_lineage_shows_step_labels_and_selects(history, cache, tmp_path) -> None:
+async def test_lineage_shows_step_labels_and_selects(history, kit, tmp_path) -> None:
     root, middle, leaf = chain(history, tmp_path)
-    app = Host(lambda: LineageScreen(middle.id, history, cache, HALFCELL))
+    app = Host(lambda: LineageScreen(middle.id, history, kit))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LineageScreen))
+        await until(pilot, lambda: isinstance(app.screen, LineageScreen))
+        await settle(pilot)  # the steps are read off the UI loop
         screen: LineageScreen = app.screen  # type: ignore[assignment]
         assert [s.job.id for s in screen.steps] == [root.id, middle.id, leaf.id]
         labels = screen.labels
@@ -202,20 +196,18 @@ async def test_lineage_shows_step_labels_and_selects(history, cache, tmp_path) -
         assert "+golden hour" in shown
         await app.workers.wait_for_complete()
         await pilot.press("down", "enter")
-        await wait_until(pilot, lambda: bool(app.results))
+        await until(pilot, lambda: bool(app.results))
         assert app.results == [leaf.id]
-        await wait_until(pilot, lambda: bool(app.messages))
-        assert app.messages == [("lineage", leaf.id)]
 
 
 # --- compare ---------------------------------------------------------------------------------
 
 
-async def test_compare_flip_alternates_the_two_jobs(history, cache, tmp_path) -> None:
+async def test_compare_flip_alternates_the_two_jobs(history, kit, tmp_path) -> None:
     _, left, right = chain(history, tmp_path)
-    app = Host(lambda: CompareScreen(left, right, cache, HALFCELL))
+    app = Host(lambda: CompareScreen(left, right, kit))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
         screen: CompareScreen = app.screen  # type: ignore[assignment]
         assert screen.shown_job_id is None
         assert "wide shot" in screen.query_one("#compare-diff").plain  # type: ignore[attr-defined]
@@ -231,7 +223,7 @@ async def test_compare_flip_alternates_the_two_jobs(history, cache, tmp_path) ->
         assert screen.shown_job_id is None
         assert screen.query_one("#pane-left").display and screen.query_one("#pane-right").display
         await pilot.press("escape")
-        await wait_until(pilot, lambda: bool(app.results))
+        await until(pilot, lambda: bool(app.results))
 
 
 # --- sweeps ----------------------------------------------------------------------------------
@@ -241,14 +233,14 @@ async def test_sweep_confirm_shows_count_and_labels() -> None:
     sweep = expand("a cat at {dawn|noon|dusk} in {oil|ink}")
     app = Host(lambda: SweepConfirmScreen(sweep))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, SweepConfirmScreen))
         text = str(app.screen.query_one("#sweep-question", Static).render())
         assert "6 jobs" in text
         variants = [str(v.render()) for v in app.screen.query(".variant").results(Static)]
         assert variants[0].endswith("dawn · oil") and len(variants) == 6
         assert "6" in str(app.screen.query_one("#send", Button).label)
         await pilot.press("y")
-        await wait_until(pilot, lambda: bool(app.results))
+        await until(pilot, lambda: bool(app.results))
     assert app.results == [True]
 
 
@@ -265,13 +257,13 @@ class GridHost(App[None]):
         self.cancelled.append(message.job_id)
 
 
-async def test_sweep_grid_updates_cells_and_cancels_the_focused_one(history, cache, tmp_path) -> None:
+async def test_sweep_grid_updates_cells_and_cancels_the_focused_one(history, kit, tmp_path) -> None:
     sweep = expand("a cat at {dawn|noon|dusk}")
     jobs = [
         history.create_job(JobRequest(v.prompt, "1024_1024"), sweep_id="s1", sweep_label=v.label)
         for v in sweep.variants
     ]
-    grid = SweepGrid(jobs, HALFCELL, cache)
+    grid = SweepGrid(jobs, kit)
     app = GridHost(grid)
     async with app.run_test(size=(100, 30)) as pilot:
         cell = grid.cell(jobs[1].id)

@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from conftest import halfcell_kit, settle
 from PIL import Image
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -16,12 +17,10 @@ from tui.iterate.sweep import expand
 from tui.jobs.events import JobEvent
 from tui.models import JobRequest, JobState
 from tui.storage.history import History
-from tui.ui.imaging import GraphicsChoice, PreviewCache
 from tui.ui.screens.compare import CompareScreen
 from tui.ui.screens.lineage import LineageScreen
 from tui.ui.screens.sweep import SweepScreen
 
-HALFCELL = GraphicsChoice("halfcell", "--graphics halfcell")
 BASE_TIME = 1_700_000_000.0
 
 
@@ -56,12 +55,6 @@ class ScreenHost(App[None]):
         self.push_screen(self.start)
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    for _ in range(5):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def lineage_jobs(history: History, tmp_path: Path) -> list[Any]:
     prompts = [
         "a cat on a sofa, soft window light",
@@ -79,8 +72,7 @@ def lineage_jobs(history: History, tmp_path: Path) -> list[Any]:
 def test_lineage_snapshot(snap_compare, tmp_path: Path) -> None:
     history = open_history(tmp_path)
     _, middle, _ = lineage_jobs(history, tmp_path)
-    cache = PreviewCache(tmp_path / "previews", thumb_side=48)
-    screen = LineageScreen(middle.id, history, cache, HALFCELL)
+    screen = LineageScreen(middle.id, history, halfcell_kit(tmp_path / "previews", thumb_side=48))
     assert snap_compare(ScreenHost(screen), terminal_size=(80, 24), run_before=settle)
     history.close()
 
@@ -88,8 +80,7 @@ def test_lineage_snapshot(snap_compare, tmp_path: Path) -> None:
 def test_compare_snapshot(snap_compare, tmp_path: Path) -> None:
     history = open_history(tmp_path)
     _, left, right = lineage_jobs(history, tmp_path)
-    cache = PreviewCache(tmp_path / "previews", max_side=96)
-    screen = CompareScreen(left, right, cache, HALFCELL)
+    screen = CompareScreen(left, right, halfcell_kit(tmp_path / "previews", max_side=96))
     assert snap_compare(ScreenHost(screen), terminal_size=(100, 30), run_before=settle)
     history.close()
 
@@ -97,8 +88,7 @@ def test_compare_snapshot(snap_compare, tmp_path: Path) -> None:
 def test_compare_flip_snapshot(snap_compare, tmp_path: Path) -> None:
     history = open_history(tmp_path)
     _, left, right = lineage_jobs(history, tmp_path)
-    cache = PreviewCache(tmp_path / "previews", max_side=96)
-    screen = CompareScreen(left, right, cache, HALFCELL)
+    screen = CompareScreen(left, right, halfcell_kit(tmp_path / "previews", max_side=96))
 
     async def flip(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -118,8 +108,7 @@ def test_sweep_grid_snapshot(snap_compare, tmp_path: Path) -> None:
     ]
     jobs[0] = complete(history, jobs[0].id, gradient(tmp_path / "dawn.png", 20))
     jobs[1] = complete(history, jobs[1].id, gradient(tmp_path / "noon.png", 120))
-    cache = PreviewCache(tmp_path / "previews", thumb_side=48)
-    screen = SweepScreen("sw1", jobs, HALFCELL, cache)
+    screen = SweepScreen("sw1", jobs, halfcell_kit(tmp_path / "previews", thumb_side=48))
 
     async def live(pilot: Pilot[Any]) -> None:
         await settle(pilot)

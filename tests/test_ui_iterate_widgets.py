@@ -11,7 +11,8 @@ from textual.widgets import Button, OptionList, Static
 
 from tui.iterate.drafts import OFFLINE_EDIT_REASON, edit_request_from, iterate_request_from
 from tui.models import Job, JobRequest, JobState
-from tui.ui.screens.copy_menu import CopyMenu, command_text, copy_choices, prompt_text
+from tui.ui.commands.copy import command_text, copy_choices, prompt_text
+from tui.ui.screens.copy_menu import CopyMenu
 from tui.ui.widgets.lint_hints import HintRow, LintHints
 from tui.ui.widgets.prompt_diff import PromptDiff
 

@@ -1,33 +1,49 @@
-"""The Textual app: takes the built services, shows the main screen, routes app-wide actions."""
+"""The Textual app: owns the backends, the job workers and the one bridge from the engines.
+
+It is handed built :class:`~tui.services.graph.Services`. It runs every job worker
+(:class:`~tui.ui.workers.JobWorkers`) and handles how each ended in one place
+(:meth:`GptImageApp.on_worker_state_changed`); its :class:`~tui.ui.bridge.JobFeed` carries
+engine events to the screens that read them. After signing in it moves new jobs to the API
+(:class:`~tui.services.backends.Backends`), feeds the new engine too, and tells the main screen.
+The main screen and what it opens do the rest (:mod:`tui.ui.commands`).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 from typing import Any
 
+from pydantic import SecretStr
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
+from ..api.balance import Balance
 from ..config import signin_help
-from .account import AccountActions
-from .imaging import GraphicsChoice, PreviewCache
+from ..services.account import Wallet, fetch_prices, sign_in_at
+from ..services.backends import Backends
+from ..services.graph import Services
+from ..storage.token_file import token_file_path, write_token_file
+from ..trust.sanitize import clean_text
+from ..trust.token import Token
+from .bridge import JobFeed
+from .imaging import GraphicsChoice, ImageKit, PreviewCache
 from .messages import CompareRequested
 from .screens.confirm import ConfirmQuit, quit_question
 from .screens.help import HelpScreen, help_content
-from .screens.image import ImageScreen
-from .screens.main import MainScreen
+from .screens.main import DRAFT_KEY, HINTS_KEY, MainScreen, Prefill
+from .screens.signin import SignInScreen
 from .screens.sweep import SweepGrid
-from .widgets.backend_bar import BackendBar
-from .widgets.preview import ImagePreview
+from .widgets.backend_bar import BackendBar, BackendInfo
+from .workers import JobWorkers
 
 __all__ = ["GptImageApp", "Prefill"]
 
 DEFAULT_GRAPHICS = GraphicsChoice("halfcell", "not detected → half-cell blocks")
+EXTERNAL_SYNC_SECONDS = 2.0  # how often changes made by other processes are looked for
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+j", "submit the prompt (works inside the editor); {a|b|c} sweeps send one job each"),
@@ -54,17 +70,16 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Prefill:
-    """What the launch flags put in the composer."""
-
-    prompt: str | None = None
-    size: str | None = None
-    images: tuple[str, ...] = ()
+def backend_info(services: Services) -> BackendInfo:
+    return BackendInfo(services.settings.offline, services.signed_in, services.backend_label)
 
 
-class GptImageApp(AccountActions, App[None]):
-    """gpt-image-tui. ``services`` is :class:`tui.services.graph.Services` (or a test double)."""
+class GptImageApp(App[None]):
+    """gpt-image-tui, over ``services`` (built by :func:`tui.services.graph.open_services`).
+
+    ``kit`` fixes how images are drawn (tests and snapshots pass a fixed image widget class);
+    ``clock`` is what the job cards measure time with.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "gpt-image-tui"
@@ -72,66 +87,175 @@ class GptImageApp(AccountActions, App[None]):
 
     def __init__(
         self,
-        services: Any,
+        services: Services,
         *,
         prefill: Prefill | None = None,
         graphics: GraphicsChoice | None = None,
-        preview_cache: PreviewCache | None = None,
-        image_class: type | None = None,
+        kit: ImageKit | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
-        self.services = services
-        self.prefill = prefill or Prefill()
-        self.graphics = graphics or DEFAULT_GRAPHICS
-        self.preview_cache = preview_cache or PreviewCache(
-            services.settings.locations.preview_cache
+        self.backends = Backends(services)
+        self.feed = JobFeed()
+        self.jobs = JobWorkers(self, self.backends)
+        self.wallet = Wallet(self.backends)
+        self.kit = kit or ImageKit(
+            graphics or DEFAULT_GRAPHICS, PreviewCache(services.settings.locations.preview_cache)
         )
-        self.image_class = image_class
         self.clock = clock
-        self._retired_services: list[Any] = []  # backends left by signing in; still finishing
-
-    def get_default_screen(self) -> Screen[Any]:
-        return MainScreen(
-            self.services,
-            prompt=self.prefill.prompt or "",
-            size=self.prefill.size,
-            images=tuple(self.prefill.images),
-            preview_factory=self._make_preview,
-            clock=self.clock,
-        )
-
-    def _make_preview(self) -> Widget:
-        return ImagePreview(
-            self.graphics, self.preview_cache, image_class=self.image_class, id="preview"
+        self.prefill = prefill or Prefill()
+        self._announce_balance = False
+        self._main: MainScreen | None = None
+        # Read now, before the app runs, rather than on its loop: the draft and dismissed hints.
+        self._draft = services.history.load_draft(DRAFT_KEY)
+        self._dismissed_hints = tuple(
+            filter(None, (services.history.load_draft(HINTS_KEY) or "").split(","))
         )
 
     @property
+    def services(self) -> Services:
+        """The services new jobs go to."""
+        return self.backends.current
+
+    @property
     def main_screen(self) -> MainScreen:
-        screen = self.screen_stack[0]
-        assert isinstance(screen, MainScreen)
-        return screen
+        assert self._main is not None, "the main screen is made when the app starts"
+        return self._main
 
-    # ------------------------------------------------------------------ actions
-
-    def show_image(self, path: Path) -> None:
-        """Full-screen view of one image."""
-        self.push_screen(
-            ImageScreen(path, self.graphics, self.preview_cache, image_class=self.image_class)
+    def get_default_screen(self) -> Screen[Any]:
+        services = self.services
+        self._main = MainScreen(
+            history=services.history,
+            jobs=self.jobs,
+            feed=self.feed,
+            kit=self.kit,
+            wallet=self.wallet,
+            backend=backend_info(services),
+            output_dir=services.settings.output_dir,
+            prefill=self.prefill,
+            draft=self._draft,
+            dismissed_hints=self._dismissed_hints,
+            clock=self.clock,
         )
+        return self._main
+
+    def on_mount(self) -> None:
+        self.feed.watch(self.services.engine)
+        self._resume("resumed {count} job{s} from an earlier session")
+        # Other processes (a second window, `resume`) change jobs too: show their changes.
+        self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
+        self._load_prices()
+
+    async def on_unmount(self) -> None:
+        """Close the HTTP clients on this app's own loop, which they belong to. The database
+        and the offline server stay with whoever built the services (launch, or a test)."""
+        self.feed.close()
+        await self.backends.close_clients()
+
+    def _resume(self, text: str) -> None:
+        resumed = self.jobs.recover()
+        if resumed:
+            count = len(resumed)
+            self.notify(text.format(count=count, s="s" if count != 1 else ""), markup=False)
+
+    def _sync_external(self) -> None:
+        self.run_worker(
+            self.services.engine.sync_external(), name="external changes", group="external",
+            exclusive=True, exit_on_error=False,
+        )
+
+    def _load_prices(self) -> None:
+        self.run_worker(fetch_prices(self.services), name="prices", group="prices",
+                        exclusive=True, exit_on_error=False)
+
+    # ------------------------------------------------------------------ the one worker handler
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every app worker ends here: job workers, prices, the balance."""
+        outcome = self.jobs.outcome(event)
+        if outcome is not None:
+            self.main_screen.note_job(outcome.job_id, outcome.text)
+            self.notify(f"job #{outcome.job_id}: {outcome.text}", severity=outcome.severity,
+                        markup=False)
+            return
+        worker = event.worker
+        if worker.group == "prices" and event.state == WorkerState.SUCCESS:
+            prices = worker.result
+            if isinstance(prices, dict):
+                self.main_screen.set_prices(prices)
+        elif worker.group == "balance" and event.state == WorkerState.SUCCESS:
+            balance = worker.result
+            if isinstance(balance, Balance) and self._announce_balance:
+                self._announce_balance = False
+                self.notify(f"balance: {balance.describe()}", markup=False)
+        elif worker.group == "balance" and event.state == WorkerState.ERROR:
+            self._announce_balance = False
+            reason = clean_text(worker.error or "unexpected error", limit=200)
+            self.notify(f"couldn't read the balance: {reason}", severity="warning", markup=False)
+
+    # ------------------------------------------------------------------ from the screens
 
     def on_sweep_grid_cancel_job(self, message: SweepGrid.CancelJob) -> None:
         self.main_screen.cancel(message.job_id)
 
     def on_sweep_grid_selected(self, message: SweepGrid.Selected) -> None:
         self.main_screen.select_job(message.job_id)
-        self.main_screen.action_fullscreen()
+        self.main_screen.fullscreen()
 
     def on_compare_requested(self, message: CompareRequested) -> None:
-        self.main_screen.mark_or_compare(message.job_id)
+        self.main_screen.compare_job(message.job_id)
 
     def on_backend_bar_sign_in_requested(self, message: BackendBar.SignInRequested) -> None:
         self.action_sign_in()
+
+    # ------------------------------------------------------------------ the account
+
+    @property
+    def can_sign_in(self) -> bool:
+        return self.services.can_sign_in
+
+    def action_sign_in(self) -> None:
+        """Open the sign-in screen; it runs the device-code flow."""
+        if not self.can_sign_in:
+            self.notify(f"already signed in ({clean_text(self.services.backend_label)})",
+                        markup=False)
+            return
+        settings = self.services.settings
+        self.push_screen(SignInScreen(settings.web_base, partial(sign_in_at, settings)))
+
+    def on_sign_in_screen_authorized(self, message: SignInScreen.Authorized) -> None:
+        """Keep the token as ``runcomfy login`` does, then send new jobs to the API."""
+        path = token_file_path()
+        saved = f"token saved to {path}"
+        try:
+            write_token_file(path, message.token)
+        except OSError as exc:
+            saved = f"the token could not be saved to {path} ({exc.strerror}): this session only"
+        self.switch_to_api(Token(SecretStr(message.token.get_secret_value()), str(path)))
+        message.screen.finish(True, f"Signed in; {saved}. New jobs go to the RunComfy API.")
+
+    def switch_to_api(self, token: Token) -> None:
+        """From now on new jobs go to the Model API; jobs in flight stay where they are.
+
+        Unfinished jobs this backend has from earlier sessions are resumed, as a restart would.
+        """
+        services = self.backends.switch_to_api(token)
+        self.feed.watch(services.engine)
+        self.main_screen.show_backend(backend_info(services))
+        self._load_prices()
+        self.notify(
+            "signed in: new jobs go to the RunComfy API (billed); jobs already running on the "
+            "offline backend finish there",
+            markup=False,
+        )
+        self._resume("resumed {count} job(s) sent to the API in an earlier session")
+
+    def action_show_balance(self) -> None:
+        self._announce_balance = True
+        self.run_worker(self.wallet.read(), name="balance", group="balance", exclusive=True,
+                        exit_on_error=False)
+
+    # ------------------------------------------------------------------ app-wide actions
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -147,17 +271,11 @@ class GptImageApp(AccountActions, App[None]):
                 help_content(
                     KEYS,
                     backend=self.services.backend_label,
-                    graphics=self.graphics.help_text,
+                    graphics=self.kit.graphics.help_text,
                     signin=signin,
                 )
             )
         )
-
-    async def on_unmount(self) -> None:
-        """Close the HTTP clients on this app's own loop, which they belong to. The database
-        and the offline server stay with whoever built the services (launch, or a test)."""
-        for services in (*self._retired_services, self.services):
-            await services.close_clients()
 
     async def action_quit(self) -> None:
         """Quit; with jobs in flight, say they will be resumed and ask first."""
@@ -180,44 +298,5 @@ class GptImageApp(AccountActions, App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if not isinstance(screen, MainScreen):
-            return
-        yield SystemCommand("Submit prompt", "Send the prompt (ctrl+j)", screen.action_submit)
-        yield SystemCommand(
-            "Cancel job", "Cancel the selected or most recent active job (escape)",
-            screen.action_cancel_job,
-        )
-        yield SystemCommand(
-            "Full-screen image", "Show the selected job's image (f / enter)",
-            screen.action_fullscreen,
-        )
-        for title, help_text, action in (
-            ("Iterate on job", "Load the selected job into the composer as its child (i)",
-             screen.action_iterate),
-            ("Edit this result", "Start an edit whose image 1 is the job's output (e)",
-             screen.action_edit_result),
-            ("Compare jobs", "Mark the selected job / compare it with the marked one (c)",
-             screen.action_compare),
-            ("Lineage", "Ancestors and descendants of the selected job (l)", screen.action_lineage),
-            ("History browser", "Every past job: open, iterate, re-run, delete (h)",
-             screen.action_history),
-            ("Copy…", "Image path, output URL, request id, prompt, runcomfy command (y)",
-             screen.action_copy_menu),
-            ("Open image recipe…", "Restore prompt, size and references from a saved PNG",
-             screen.action_open_recipe),
-            ("Detach from parent", "The next job starts a new lineage",
-             screen.action_detach_parent),
-        ):
-            yield SystemCommand(title, help_text, action)
-        if self.can_sign_in:
-            yield SystemCommand(
-                "Sign in to RunComfy", "Device-code sign-in; then new jobs go to the API",
-                self.action_sign_in,
-            )
-        yield SystemCommand(
-            "Show balance", "The RunComfy wallet balance (one wallet for every product)",
-            self.action_show_balance,
-        )
-        yield SystemCommand("Focus prompt", "Move to the prompt editor (f2)", screen.action_focus_prompt)
-        yield SystemCommand("Focus jobs", "Move to the job list (f3)", screen.action_focus_jobs)
-        yield SystemCommand("Help", "Keys, backend and graphics mode (f1 / ?)", self.action_help)
+        if isinstance(screen, MainScreen):
+            yield from screen.system_commands()

@@ -20,6 +20,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,6 +45,7 @@ __all__ = [
     "ColorChoice",
     "GraphicsChoice",
     "GraphicsMode",
+    "ImageKit",
     "PreviewCache",
     "PreviewError",
     "detect_graphics",
@@ -333,3 +335,18 @@ class PreviewCache:
                 stale.unlink()
                 removed += 1
         return removed
+
+
+@dataclass(frozen=True, slots=True)
+class ImageKit:
+    """How this app draws images: the renderer chosen for the terminal, the cache of downscaled
+    copies, and the image widget class (None: the one ``graphics`` calls for; tests and
+    snapshots fix one). Every screen and widget that shows an image is handed one."""
+
+    graphics: GraphicsChoice
+    cache: PreviewCache
+    widget_class: type | None = None
+
+    def image_widget(self) -> type:
+        """The textual_image widget class to draw with."""
+        return self.widget_class or image_widget_class(self.graphics)

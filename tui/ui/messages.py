@@ -1,4 +1,9 @@
-"""App-wide Textual messages: engine events on their way to the job pool, selection changes."""
+"""The app's own messages: job news on its way to the screens, and what widgets ask for.
+
+Small and typed. Job news (:class:`JobUpdated`) is delivered by :class:`~tui.ui.bridge.JobFeed`
+to each screen that reads it and never bubbles; a flood of ticks for one job merges into the
+newest (``can_replace``), so a slow terminal never works through stale updates.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,8 @@ from ..jobs.events import JobEvent
 __all__ = ["CompareRequested", "DraftChanged", "JobSelected", "JobUpdated", "OpenRecipe"]
 
 
-class JobUpdated(Message):
-    """The engine reported a change of one job.
-
-    A flood of progress ticks for the same job merges into the newest one (``can_replace``), so a
-    slow terminal never works through stale updates.
-    """
+class JobUpdated(Message, bubble=False):
+    """The engine reported a change of one job (delivered to each reader of the feed)."""
 
     def __init__(self, event: JobEvent) -> None:
         super().__init__()
@@ -39,7 +40,7 @@ class JobSelected(Message):
 
 
 class DraftChanged(Message):
-    """The prompt editor's text changed; the app saves it (debounced) as the draft."""
+    """The prompt editor's text changed; the screen saves it (debounced) as the draft."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -55,7 +56,7 @@ class OpenRecipe(Message):
 
 
 class CompareRequested(Message):
-    """``c`` on a job outside the main screen (e.g. a sweep cell): mark it, or compare."""
+    """``c`` on a job outside the main screen (a sweep cell): mark it, or compare."""
 
     def __init__(self, job_id: int) -> None:
         super().__init__()

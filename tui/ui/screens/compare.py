@@ -13,12 +13,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...models import Job
 from ...trust.sanitize import clean_text
-from ..imaging import GraphicsChoice, PreviewCache
+from ..imaging import ImageKit
 from ..widgets.preview import ImagePreview
 from ..widgets.prompt_diff import PromptDiff
 
@@ -34,18 +35,7 @@ def job_caption(tag: str, job: Job) -> str:
 class CompareScreen(Screen[None]):
     """``left`` (A) and ``right`` (B); the diff reads as "from A to B"."""
 
-    DEFAULT_CSS = """
-    CompareScreen > #compare-panes { height: 1fr; }
-    CompareScreen .compare-pane { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
-    CompareScreen .compare-pane > .compare-caption {
-        height: 1; text-wrap: nowrap; text-overflow: ellipsis; text-style: bold;
-    }
-    CompareScreen.-flip .compare-pane { border: round $accent; }
-    CompareScreen.-flip.-show-left #pane-right { display: none; }
-    CompareScreen.-flip.-show-right #pane-left { display: none; }
-    CompareScreen > #compare-mode { height: 1; padding: 0 1; background: $panel; }
-    CompareScreen > PromptDiff { padding: 0 1; max-height: 8; }
-    """
+    CSS_PATH = "compare.tcss"
 
     BINDINGS = [
         Binding("space,f", "flip", "Flip"),
@@ -53,35 +43,23 @@ class CompareScreen(Screen[None]):
         Binding("q", "close", "Close", show=False),
     ]
 
-    def __init__(
-        self,
-        left: Job,
-        right: Job,
-        cache: PreviewCache,
-        graphics: GraphicsChoice,
-        *,
-        image_class: type | None = None,
-    ) -> None:
+    flipping: var[bool] = var(False)
+    """Flip mode: one box, one image at a time."""
+    shown: var[Job | None] = var(None)
+    """In flip mode: the job in the box."""
+
+    def __init__(self, left: Job, right: Job, kit: ImageKit) -> None:
         super().__init__()
         self.left = left
         self.right = right
-        self.cache = cache
-        self.graphics = graphics
-        self._image_class = image_class
-        self.flipping = False
-        self.shown: Job | None = None  # in flip mode: the job in the box
+        self.kit = kit
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-panes"):
             for tag, side, job in (("A", "left", self.left), ("B", "right", self.right)):
                 with Vertical(id=f"pane-{side}", classes="compare-pane"):
                     yield Static(Text(job_caption(tag, job)), classes="compare-caption")
-                    yield ImagePreview(
-                        self.graphics,
-                        self.cache,
-                        image_class=self._image_class,
-                        id=f"image-{side}",
-                    )
+                    yield ImagePreview(self.kit, id=f"image-{side}")
         yield Static(id="compare-mode")
         diff = PromptDiff(self.left.request, fold=True, id="compare-diff")
         diff.update_current(self.right.request)
@@ -102,18 +80,22 @@ class CompareScreen(Screen[None]):
     def action_flip(self) -> None:
         """Enter flip mode showing A, then alternate A ↔ B on each press."""
         if not self.flipping:
-            self.flipping, self.shown = True, self.left
+            self.shown, self.flipping = self.left, True
         else:
             self.shown = self.right if self.shown is self.left else self.left
-        self._update_mode()
 
     def action_back(self) -> None:
         """Leave flip mode; side by side already, close the screen."""
         if self.flipping:
-            self.flipping, self.shown = False, None
-            self._update_mode()
+            self.shown, self.flipping = None, False
         else:
             self.dismiss(None)
+
+    def watch_flipping(self) -> None:
+        self._update_mode()
+
+    def watch_shown(self) -> None:
+        self._update_mode()
 
     def action_close(self) -> None:
         self.dismiss(None)

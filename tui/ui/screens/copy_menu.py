@@ -1,15 +1,12 @@
-"""What "copy" puts on the clipboard for a job, and a small menu to choose it.
+"""A small menu of what to copy for a job (:mod:`tui.ui.commands.copy` builds the texts).
 
-The texts are built by pure functions; the app sends the chosen one with
-``App.copy_to_clipboard`` (OSC 52, so it works over SSH) and says so with
-``notify(..., markup=False)``. Menu labels are plain content, never markup.
+Dismissed with the chosen text; the command sends it with ``App.copy_to_clipboard`` (OSC 52, so
+it works over SSH). Menu labels are plain content, never markup.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,49 +16,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from ...iterate.recipe import Recipe, runcomfy_command
-from ...models import Job
 from ...trust.sanitize import clean_text
 
-__all__ = [
-    "CopyChoice",
-    "CopyMenu",
-    "command_text",
-    "copy_choices",
-    "image_path_text",
-    "output_url_text",
-    "prompt_text",
-    "request_id_text",
-]
-
-
-def image_path_text(job: Job) -> str | None:
-    """The first saved image's absolute path, or None."""
-    return clean_text(job.files[0]) if job.files else None
-
-
-def output_url_text(job: Job) -> str | None:
-    """The first output URL the result listed, or None."""
-    return clean_text(job.output_urls[0]) if job.output_urls else None
-
-
-def request_id_text(job: Job) -> str | None:
-    return clean_text(job.request_id) if job.request_id else None
-
-
-def prompt_text(job: Job) -> str:
-    """The prompt, newlines kept, control and escape sequences removed."""
-    return clean_text(job.request.prompt, keep_newlines=True)
-
-
-def command_text(job: Job, *, output_dir: Path | None = None) -> str:
-    """The official CLI command (``runcomfy run …``) that sends the same request."""
-    recipe = Recipe.for_request(
-        job.request,
-        job.request_id or "",
-        created_at=datetime.fromtimestamp(job.created_at, UTC),
-    )
-    return runcomfy_command(recipe, output_dir=output_dir)
+__all__ = ["CopyChoice", "CopyMenu"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +28,6 @@ class CopyChoice:
     key: str
     label: str
     text: str
-
-
-def copy_choices(job: Job, *, output_dir: Path | None = None) -> list[CopyChoice]:
-    """Everything worth copying for ``job``, in menu order; absent values are left out."""
-    entries = [
-        ("path", "image path", image_path_text(job)),
-        ("url", "output URL", output_url_text(job)),
-        ("request_id", "request id", request_id_text(job)),
-        ("prompt", "prompt", prompt_text(job)),
-        ("command", "runcomfy command", command_text(job, output_dir=output_dir)),
-    ]
-    return [CopyChoice(key, label, text) for key, label, text in entries if text]
 
 
 class CopyMenu(ModalScreen[str | None]):

@@ -1,33 +1,44 @@
 """Every past job, newest first, searchable and filterable, fast with thousands of rows.
 
-Rows are fetched a page at a time (``History.list_jobs(limit, offset)``) as the cursor or the
-scroll position nears the end; thumbnails are made in thread workers only for the highlighted
-row and the rows in view. The screen dismisses with ``(action, job_id)`` — ``open``,
-``iterate``, ``edit``, ``rerun``, ``lineage`` — or None; deleting happens here, after a modal
-confirm, and the image files go only when that modal's checkbox is ticked.
+Rows are read a page at a time (``History.list_jobs(limit, offset)``) in thread workers as the
+cursor or the scroll position nears the end, and arrive as :class:`HistoryScreen.PageRead`
+messages; a new search or filter makes pages of the old one stale. Thumbnails are made in thread
+workers only for the highlighted row and the rows in view. The screen dismisses with ``(action,
+job)`` — ``open``, ``iterate``, ``edit``, ``rerun``, ``lineage`` — or None. Forgetting a job asks
+first (a modal); the storage does it in a thread worker, and the image files go only when that
+modal's checkbox is ticked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
 
 from ...models import Job, JobState
+from ...storage.files import delete_images
+from ...storage.history import History
 from ...trust.sanitize import clean_text
-from ..imaging import GraphicsChoice, PreviewCache, PreviewError
+from ..imaging import ImageKit, PreviewError
 from ..widgets.thumbs import Thumb
 
-__all__ = ["STATE_FILTERS", "DeleteJobScreen", "HistoryScreen", "HistoryTable"]
+__all__ = ["STATE_FILTERS", "DeleteJobScreen", "HistoryChoice", "HistoryScreen", "HistoryTable"]
+
+HistoryChoice = tuple[str, Job]
+"""What the browser was closed with: an action (``open``, ``iterate`` …) and its job."""
 
 PAGE_SIZE = 100
 LOOKAHEAD = 20  # load the next page when the cursor is this close to the last loaded row
@@ -116,21 +127,10 @@ class DeleteJobScreen(ModalScreen[tuple[bool, bool]]):
         self.dismiss((False, False))
 
 
-class HistoryScreen(Screen[tuple[str, int] | None]):
-    """The history browser. ``history`` is :class:`tui.storage.history.History`."""
+class HistoryScreen(Screen[HistoryChoice | None]):
+    """The history browser, reading ``history`` off the UI loop."""
 
-    DEFAULT_CSS = """
-    HistoryScreen > #history-bar { height: 3; }
-    HistoryScreen #history-search { width: 1fr; }
-    HistoryScreen #history-state { width: 26; }
-    HistoryScreen > #history-body { height: 1fr; }
-    HistoryScreen #history-table { width: 1fr; height: 1fr; }
-    HistoryScreen #history-side { width: 30; height: 1fr; padding: 0 1; }
-    HistoryScreen #history-side.-hidden { display: none; }
-    HistoryScreen #history-thumb { width: 1fr; height: 12; }
-    HistoryScreen #history-detail { height: 1fr; color: $text-muted; }
-    HistoryScreen > #history-count { height: 1; padding: 0 1; background: $panel; }
-    """
+    CSS_PATH = "history.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back"),
@@ -143,23 +143,39 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
         Binding("d,delete", "delete", "Delete"),
     ]
 
+    class PageRead(Message):
+        """A page of rows (and, for a first page, the count) of read number ``generation``."""
+
+        def __init__(
+            self, generation: int, offset: int, total: int | None, jobs: Sequence[Job]
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.offset = offset
+            self.total = total
+            self.jobs = list(jobs)
+
+    class Forgotten(Message):
+        """``job`` was deleted from the history, with ``removed`` of its image files."""
+
+        def __init__(self, job: Job, removed: int) -> None:
+            super().__init__()
+            self.job = job
+            self.removed = removed
+
     def __init__(
         self,
-        history: Any,
-        cache: PreviewCache,
-        graphics: GraphicsChoice,
+        history: History,
+        kit: ImageKit,
         *,
-        image_class: type | None = None,
         page_size: int = PAGE_SIZE,
         search_delay: float = SEARCH_DELAY,
     ) -> None:
         super().__init__()
         self.history = history
-        self.cache = cache
-        self.graphics = graphics
+        self.kit = kit
         self.page_size = page_size
         self.search_delay = search_delay
-        self._image_class = image_class
         self.loaded: list[Job] = []
         self.total = 0
         self.search = ""
@@ -167,6 +183,8 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
         self.prefetched: set[str] = set()  # files whose thumbnails were asked for
         self._ids: set[int] = set()
         self._search_timer: Timer | None = None
+        self._generation = 0  # a new search or filter makes pages of the old one stale
+        self._reading = False  # a page is on its way
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="history-bar"):
@@ -182,9 +200,7 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
             table.add_columns("#", "state", "when", "size", "prompt")
             yield table
             with Vertical(id="history-side"):
-                yield Thumb(
-                    self.graphics, self.cache, image_class=self._image_class, id="history-thumb"
-                )
+                yield Thumb(self.kit, id="history-thumb")
                 yield Static(id="history-detail")
         yield Static(id="history-count")
         yield Footer()
@@ -203,36 +219,68 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
 
     def reload(self) -> None:
         """Start again from the first page with the current search and state filter."""
+        self._generation += 1
         table = self.query_one(DataTable)
         table.clear()
-        self.loaded, self._ids = [], set()
-        search = self.search or None
-        self.total = self.history.count(states=self.states, search=search)
-        self.load_more()
+        self.loaded, self._ids, self.total = [], set(), 0
         self._show_selected()
+        self._reading = True
+        self._read_page(self._generation, 0, self.search or None, self.states, count=True)
 
     def load_more(self) -> bool:
-        """Add the next page of rows; False when everything is already loaded."""
-        if len(self.loaded) >= self.total:
+        """Ask for the next page of rows; False when everything is loaded (or on its way)."""
+        if self._reading or len(self.loaded) >= self.total:
             return False
-        page = self.history.list_jobs(
-            limit=self.page_size,
-            offset=len(self.loaded),
-            states=self.states,
-            search=self.search or None,
+        self._reading = True
+        self._read_page(self._generation, len(self.loaded), self.search or None, self.states)
+        return True
+
+    @work(thread=True, group="history-read", exit_on_error=False)
+    def _read_page(
+        self,
+        generation: int,
+        offset: int,
+        search: str | None,
+        states: tuple[JobState, ...] | None,
+        *,
+        count: bool = False,
+    ) -> None:
+        """Thread worker: one page of rows (and the count, for a first page)."""
+        total = self.history.count(states=states, search=search) if count else None
+        jobs = self.history.list_jobs(
+            limit=self.page_size, offset=offset, states=states, search=search
         )
-        if not page:
+        self.post_message(self.PageRead(generation, offset, total, jobs))
+
+    def on_history_screen_page_read(self, message: PageRead) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return  # a page of an earlier search or filter
+        self._reading = False
+        if message.total is not None:
+            self.total = message.total
+        if not message.jobs:
             self.total = len(self.loaded)
-            return False
         table = self.query_one(DataTable)
-        for job in page:
+        for job in message.jobs:
             if job.id in self._ids:
                 continue
             self._ids.add(job.id)
             self.loaded.append(job)
             table.add_row(*self._cells(job), key=str(job.id))
         self._update_count()
-        return True
+        if message.offset == 0:
+            self._show_selected()
+        self._prefetch_visible()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group not in {"history-read", "history-forget"}:
+            return
+        if event.state == WorkerState.ERROR:
+            self._reading = False
+            reason = clean_text(event.worker.error or "unexpected error", limit=200)
+            what = "read" if event.worker.group == "history-read" else "change"
+            self.notify(f"couldn't {what} the history: {reason}", severity="error", markup=False)
 
     @staticmethod
     def _cells(job: Job) -> tuple[Text, ...]:
@@ -287,7 +335,7 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
         """Thread worker: cached thumbnails for the rows in view (errors are shown per row)."""
         for path in paths:
             with contextlib.suppress(PreviewError, OSError):
-                self.cache.thumbnail_for(Path(path))
+                self.kit.cache.thumbnail_for(Path(path))
 
     # ------------------------------------------------------------------ selection
 
@@ -365,7 +413,7 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
     def action_choose(self, action: str) -> None:
         job = self.selected
         if job is not None:
-            self.dismiss((action, job.id))
+            self.dismiss((action, job))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -377,19 +425,20 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
 
         def answered(answer: tuple[bool, bool] | None) -> None:
             if answer and answer[0]:
-                self.delete_job(job, delete_files=answer[1])
+                self._forget(job, answer[1])
 
         self.app.push_screen(DeleteJobScreen(job), answered)
 
-    def delete_job(self, job: Job, *, delete_files: bool) -> None:
-        """Forget ``job``; with ``delete_files``, remove its saved images too."""
+    @work(thread=True, group="history-forget", exit_on_error=False)
+    def _forget(self, job: Job, delete_files: bool) -> None:
+        """Thread worker: forget ``job``; with ``delete_files``, remove its saved images too."""
         self.history.delete(job.id)
-        removed = 0
-        if delete_files:
-            for name in job.files:
-                with contextlib.suppress(OSError):
-                    Path(name).unlink()
-                    removed += 1
+        removed = delete_images(job.files) if delete_files else 0
+        self.post_message(self.Forgotten(job, removed))
+
+    def on_history_screen_forgotten(self, message: Forgotten) -> None:
+        message.stop()
+        job = message.job
         table = self.query_one(DataTable)
         with contextlib.suppress(Exception):
             table.remove_row(str(job.id))
@@ -398,5 +447,5 @@ class HistoryScreen(Screen[tuple[str, int] | None]):
         self.total = max(0, self.total - 1)
         self._update_count()
         self._show_selected()
-        files = f" and {removed} image file(s)" if removed else ""
+        files = f" and {message.removed} image file(s)" if message.removed else ""
         self.notify(f"forgot job #{job.id}{files}", markup=False)

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...trust.sanitize import clean_text
-from ..imaging import GraphicsChoice, PreviewCache
+from ..imaging import ImageKit
 from ..widgets.preview import ImagePreview
 
 __all__ = ["ImageScreen"]
@@ -44,31 +44,20 @@ class ImageScreen(ModalScreen[None]):
         Binding("f", "close", "Back", show=False),
     ]
 
-    def __init__(
-        self,
-        path: Path,
-        graphics: GraphicsChoice,
-        cache: PreviewCache,
-        *,
-        image_class: type | None = None,
-    ) -> None:
+    def __init__(self, path: Path, kit: ImageKit) -> None:
         super().__init__()
         self.path = Path(path)
-        self.graphics = graphics
-        self.cache = cache
-        self._image_class = image_class
+        self.kit = kit
 
     def compose(self) -> ComposeResult:
-        yield ImagePreview(
-            self.graphics, self.cache, size="full", image_class=self._image_class, id="image-full"
-        )
+        yield ImagePreview(self.kit, size="full", id="image-full")
         yield Static(self.caption, id="image-caption", markup=False)
 
     @property
     def caption(self) -> str:
         """The bottom line: file name (sanitised), renderer, and how to leave."""
         name = clean_text(self.path.name, limit=80)
-        return f"{name}  ·  {self.graphics.mode_name}  ·  Esc/q/f: back"
+        return f"{name}  ·  {self.kit.graphics.mode_name}  ·  Esc/q/f: back"
 
     def on_mount(self) -> None:
         self.query_one(ImagePreview).show(self.path)

@@ -1,24 +1,30 @@
 """A job's lineage: its ancestors down to it, then what was made from it, each step labelled
-by what changed ("+golden hour −soft window light") and shown with a thumbnail."""
+by what changed ("+golden hour −soft window light") and shown with a thumbnail.
+
+The steps are read off the UI loop (:func:`lineage_steps` in a thread worker) and arrive as a
+:class:`LineageScreen.StepsRead` message. Enter dismisses the screen with the chosen job's id.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, ListItem, ListView, Static
+from textual.worker import Worker, WorkerState
 
 from ...iterate.diff import summarise_change
 from ...models import Job
+from ...storage.history import History
 from ...trust.sanitize import clean_text
-from ..imaging import GraphicsChoice, PreviewCache
+from ..imaging import ImageKit
 from ..widgets.thumbs import Thumb
 
 __all__ = ["LineageScreen", "Step", "StepItem", "lineage_steps"]
@@ -44,9 +50,12 @@ def _label(parent: Job | None, job: Job) -> str:
 
 
 def lineage_steps(
-    history: Any, job_id: int, *, max_depth: int = MAX_DEPTH, max_steps: int = MAX_STEPS
+    history: History, job_id: int, *, max_depth: int = MAX_DEPTH, max_steps: int = MAX_STEPS
 ) -> tuple[list[Step], bool]:
-    """Ancestors (root first), the job, then descendants depth-first; and whether it was cut."""
+    """Ancestors (root first), the job, then descendants depth-first; and whether it was cut.
+
+    Blocking (SQLite): run it off the UI loop.
+    """
     chain = history.lineage(job_id)
     steps: list[Step] = []
     parent: Job | None = None
@@ -79,12 +88,10 @@ def lineage_steps(
 class StepItem(ListItem):
     """One step: thumbnail, the change label, and the job's number and state."""
 
-    def __init__(
-        self, step: Step, graphics: GraphicsChoice, cache: PreviewCache, image_class: type | None
-    ) -> None:
+    def __init__(self, step: Step, kit: ImageKit) -> None:
         super().__init__(id=f"step-{step.job.id}", classes="-current" if step.current else "")
         self.step = step
-        self._thumb = Thumb(graphics, cache, image_class=image_class, classes="step-thumb")
+        self._thumb = Thumb(kit, classes="step-thumb")
 
     def compose(self) -> ComposeResult:
         step = self.step
@@ -103,65 +110,70 @@ class StepItem(ListItem):
 
 
 class LineageScreen(Screen[int | None]):
-    """Up/down moves between steps; Enter posts :class:`Selected` and dismisses with the id."""
+    """Up/down moves between steps; Enter dismisses with the chosen job's id."""
 
-    DEFAULT_CSS = """
-    LineageScreen > #lineage-title { height: 1; padding: 0 1; background: $panel; }
-    LineageScreen > ListView { height: 1fr; }
-    LineageScreen StepItem { height: 5; }
-    LineageScreen StepItem > Horizontal { height: 5; }
-    LineageScreen StepItem.-current .step-info { text-style: bold; color: $accent; }
-    LineageScreen .step-thumb { width: 10; height: 5; }
-    LineageScreen .step-text { width: 1fr; padding: 1 1 0 1; }
-    LineageScreen .step-label, LineageScreen .step-info {
-        height: 1; text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    """
+    CSS_PATH = "lineage.tcss"
 
     BINDINGS = [Binding("escape,q", "close", "Back")]
 
-    class Selected(Message):
-        """Enter on a step: the app may select, open or iterate that job."""
+    class StepsRead(Message):
+        """The steps of the lineage, and whether there were more than are shown."""
 
-        def __init__(self, job_id: int) -> None:
+        def __init__(self, steps: list[Step], cut: bool) -> None:
             super().__init__()
-            self.job_id = job_id
+            self.steps = steps
+            self.cut = cut
 
     def __init__(
         self,
         job_id: int,
-        history: Any,
-        cache: PreviewCache,
-        graphics: GraphicsChoice,
+        history: History,
+        kit: ImageKit,
         *,
-        image_class: type | None = None,
         max_depth: int = MAX_DEPTH,
         max_steps: int = MAX_STEPS,
     ) -> None:
         super().__init__()
         self.job_id = job_id
         self.history = history
-        self.cache = cache
-        self.graphics = graphics
-        self._image_class = image_class
-        self.steps, self.cut = lineage_steps(
-            history, job_id, max_depth=max_depth, max_steps=max_steps
-        )
+        self.kit = kit
+        self.max_depth = max_depth
+        self.max_steps = max_steps
+        self.steps: list[Step] = []
+        self.cut = False
 
     def compose(self) -> ComposeResult:
-        more = " (more not shown)" if self.cut else ""
-        title = f"lineage of #{self.job_id} · {len(self.steps)} steps{more} · Enter: choose"
-        yield Static(Text(title), id="lineage-title")
-        yield ListView(
-            *(StepItem(s, self.graphics, self.cache, self._image_class) for s in self.steps),
-            id="lineage-steps",
-        )
+        yield Static(Text(f"lineage of #{self.job_id} · reading…"), id="lineage-title")
+        yield ListView(id="lineage-steps")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(ListView).focus()
+        self._read_steps()
+
+    @work(thread=True, group="lineage-read", exit_on_error=False)
+    def _read_steps(self) -> None:
+        steps, cut = lineage_steps(
+            self.history, self.job_id, max_depth=self.max_depth, max_steps=self.max_steps
+        )
+        self.post_message(self.StepsRead(steps, cut))
+
+    def on_lineage_screen_steps_read(self, message: StepsRead) -> None:
+        message.stop()
+        self.steps, self.cut = message.steps, message.cut
+        more = " (more not shown)" if self.cut else ""
+        title = f"lineage of #{self.job_id} · {len(self.steps)} steps{more} · Enter: choose"
+        self.query_one("#lineage-title", Static).update(Text(title))
         steps = self.query_one(ListView)
+        steps.extend(StepItem(step, self.kit) for step in self.steps)
         steps.index = next((i for i, s in enumerate(self.steps) if s.current), 0)
-        steps.focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "lineage-read" and event.state == WorkerState.ERROR:
+            reason = clean_text(event.worker.error or "unexpected error", limit=200)
+            self.query_one("#lineage-title", Static).update(
+                Text(f"lineage of #{self.job_id}: couldn't read it ({reason})")
+            )
 
     @property
     def labels(self) -> list[str]:
@@ -171,8 +183,6 @@ class LineageScreen(Screen[int | None]):
         event.stop()
         item = event.item
         if isinstance(item, StepItem):
-            # posted to the app: this screen is about to go away
-            self.app.post_message(self.Selected(item.step.job.id))
             self.dismiss(item.step.job.id)
 
     def action_close(self) -> None:

@@ -1,13 +1,19 @@
 """Signing in from inside the app: the device code, the URL to open, and the wait.
 
-The app runs the flow (:func:`tui.api.signin.sign_in`) in a worker and tells this screen what
-happened with its messages; the screen only shows it. ``c`` copies the URL over OSC 52 (works
-over SSH), ``o`` opens it when there is a graphical browser, Escape gives up (the app stops the
-worker). Everything shown came from a server: it is sanitised and shown as plain text.
+The screen runs the device-code flow it is handed (:func:`tui.services.account.sign_in_at`) in
+its own worker, so closing it stops the flow. Once approved it posts
+:class:`SignInScreen.Authorized` up; the app keeps the token, switches to the API and tells the
+screen how it went (:meth:`SignInScreen.finish`). ``c`` copies the URL over OSC 52 (works over
+SSH), ``o`` opens it when there is a graphical browser, Escape gives up. Everything shown came
+from a server: it is sanitised and shown as plain text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from pydantic import SecretStr
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,12 +21,24 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
-from ...api.signin import DeviceCode
+from ...api.signin import DeviceCode, SignInResult, SignInStatus
 from ...services.browser import open_in_browser
 from ...trust.sanitize import clean_text
 
-__all__ = ["SignInScreen"]
+__all__ = ["SignInFlow", "SignInScreen"]
+
+
+class SignInFlow(Protocol):
+    """The device-code flow, run to its end (see :func:`tui.services.account.sign_in_at`)."""
+
+    def __call__(
+        self,
+        *,
+        on_code: Callable[[DeviceCode], None],
+        on_wait: Callable[[float, str | None], None],
+    ) -> Awaitable[SignInResult]: ...
 
 
 def _minutes(seconds: float) -> str:
@@ -62,17 +80,18 @@ class SignInScreen(ModalScreen[bool]):
             self.seconds_left = seconds_left
             self.note = note
 
-    class Finished(Message):
-        """The flow ended: ``signed_in``, with a plain sentence for the user."""
+    class Authorized(Message):
+        """The user approved: the app keeps ``token`` and switches to the API."""
 
-        def __init__(self, signed_in: bool, text: str) -> None:
+        def __init__(self, screen: SignInScreen, token: SecretStr) -> None:
             super().__init__()
-            self.signed_in = signed_in
-            self.text = text
+            self.screen = screen
+            self.token = token
 
-    def __init__(self, web_base: str) -> None:
+    def __init__(self, web_base: str, flow: SignInFlow) -> None:
         super().__init__()
         self.web_base = web_base
+        self.flow = flow
         self.code: DeviceCode | None = None
         self.finished: bool | None = None
 
@@ -92,6 +111,34 @@ class SignInScreen(ModalScreen[bool]):
             )
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.run_worker(
+            self.flow(on_code=self._code_arrived, on_wait=self._waiting),
+            name="sign-in", group="sign-in", exclusive=True, exit_on_error=False,
+        )
+
+    def _code_arrived(self, code: DeviceCode) -> None:
+        self.post_message(self.CodeArrived(code))
+
+    def _waiting(self, seconds_left: float, note: str | None) -> None:
+        self.post_message(self.Waiting(seconds_left, note))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "sign-in":
+            return
+        if event.state == WorkerState.ERROR:
+            reason = clean_text(event.worker.error or "unexpected error", limit=200)
+            self.finish(False, f"Sign-in failed: {reason}")
+        elif event.state == WorkerState.SUCCESS:
+            result = event.worker.result
+            assert isinstance(result, SignInResult)
+            if result.status is SignInStatus.DENIED:
+                self.finish(False, "Sign-in was denied. Nothing was saved; still offline.")
+            elif result.status is not SignInStatus.AUTHORIZED or result.token is None:
+                self.finish(False, "The code expired before it was approved. Try again.")
+            else:
+                self.post_message(self.Authorized(self, result.token))
+
     @property
     def status_text(self) -> str:
         return str(self.query_one("#signin-status", Static).render())
@@ -109,12 +156,13 @@ class SignInScreen(ModalScreen[bool]):
         text = f"Waiting for approval (the code expires in {_minutes(message.seconds_left)})"
         self._status(f"{text} — {message.note}" if message.note else text)
 
-    def on_sign_in_screen_finished(self, message: Finished) -> None:
-        self.finished = message.signed_in
-        self.set_class(message.signed_in, "-done")
-        self.set_class(not message.signed_in, "-failed")
-        self._status(message.text)
-        if message.signed_in:
+    def finish(self, signed_in: bool, text: str) -> None:
+        """The flow ended: say how, in one plain sentence; signed in, close a moment later."""
+        self.finished = signed_in
+        self.set_class(signed_in, "-done")
+        self.set_class(not signed_in, "-failed")
+        self._status(text)
+        if signed_in:
             self.set_timer(1.5, self._close_signed_in)
 
     def _close_signed_in(self) -> None:

@@ -1,9 +1,11 @@
-"""Sweeps on screen: a confirmation before a large fan-out is sent, and a live grid of a sweep's
-results labelled by their alternative, each cell individually cancellable."""
+"""Sweeps on screen: a confirmation before a large fan-out is sent (the wallet asked meanwhile),
+and a live grid of a sweep's results labelled by their alternative, each cell cancellable.
+
+The grid screen reads the job feed itself (:class:`~tui.ui.bridge.JobFeed`) while it is open."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -15,6 +17,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
+from textual.worker import Worker, WorkerState
 
 from ...api.balance import Balance
 from ...api.catalog import Price, format_usd
@@ -22,9 +25,11 @@ from ...iterate.sweep import Sweep
 from ...jobs.events import JobEvent
 from ...jobs.pricing import estimate_text, total_for
 from ...models import Job, JobState
+from ...services.account import Wallet
 from ...trust.sanitize import clean_text
-from ..imaging import GraphicsChoice, PreviewCache
-from ..messages import CompareRequested
+from ..bridge import JobFeed
+from ..imaging import ImageKit
+from ..messages import CompareRequested, JobUpdated
 from ..widgets.thumbs import Thumb
 
 __all__ = [
@@ -60,7 +65,10 @@ def balance_warning(count: int, price: Price | None, balance: Balance | None) ->
 
 class SweepConfirmScreen(ModalScreen[bool]):
     """Shows the job count, its estimated cost and the variant labels before anything is sent
-    (and a warning when the estimate is more than the balance); True sends."""
+    (and a warning when the estimate is more than the balance); True sends.
+
+    Given a ``wallet``, it reads the balance as it opens and warns when it is too low.
+    """
 
     DEFAULT_CSS = """
     SweepConfirmScreen { align: center middle; }
@@ -84,12 +92,18 @@ class SweepConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, sweep: Sweep, *, price: Price | None = None, balance: Balance | None = None
+        self,
+        sweep: Sweep,
+        *,
+        price: Price | None = None,
+        balance: Balance | None = None,
+        wallet: Wallet | None = None,
     ) -> None:
         super().__init__()
         self.sweep = sweep
         self.price = price
         self.balance = balance
+        self.wallet = wallet
 
     @property
     def question(self) -> str:
@@ -126,6 +140,15 @@ class SweepConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()
+        if self.wallet is not None:
+            self.run_worker(self.wallet.read(), name="balance", group="balance",
+                            exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "balance" and event.state == WorkerState.SUCCESS:
+            balance = event.worker.result
+            if isinstance(balance, Balance):
+                self.show_balance(balance)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -147,12 +170,10 @@ def _state_line(job: Job, message: str | None = None) -> str:
 class SweepCell(Widget, can_focus=True):
     """One variant of a sweep: its label, its live state and its thumbnail."""
 
-    def __init__(
-        self, job: Job, graphics: GraphicsChoice, cache: PreviewCache, *, image_class: type | None
-    ) -> None:
+    def __init__(self, job: Job, kit: ImageKit) -> None:
         super().__init__(id=f"sweep-cell-{job.id}", classes="sweep-cell")
         self.job = job
-        self._thumb = Thumb(graphics, cache, image_class=image_class, classes="cell-thumb")
+        self._thumb = Thumb(kit, classes="cell-thumb")
 
     def compose(self) -> ComposeResult:
         label = clean_text(self.job.sweep_label or self.job.request.prompt, limit=60)
@@ -227,23 +248,19 @@ class SweepGrid(Widget):
     def __init__(
         self,
         jobs: Sequence[Job],
-        graphics: GraphicsChoice,
-        cache: PreviewCache,
+        kit: ImageKit,
         *,
-        image_class: type | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.jobs = list(jobs)
-        self.graphics = graphics
-        self.cache = cache
-        self._image_class = image_class
+        self.kit = kit
         self.columns = 3
 
     def compose(self) -> ComposeResult:
         for job in self.jobs:
-            yield SweepCell(job, self.graphics, self.cache, image_class=self._image_class)
+            yield SweepCell(job, self.kit)
 
     def on_resize(self, event: Resize) -> None:
         width = event.size.width
@@ -290,13 +307,10 @@ class SweepGrid(Widget):
 
 
 class SweepScreen(Screen[None]):
-    """A sweep's results together. The app forwards engine events with :meth:`update_job` and
-    handles :class:`SweepGrid.CancelJob` / :class:`SweepGrid.Selected` (they bubble up)."""
+    """A sweep's results together, live while it is open (it reads ``feed``). The app handles
+    :class:`SweepGrid.CancelJob`, :class:`SweepGrid.Selected` and ``c`` (they bubble up)."""
 
-    DEFAULT_CSS = """
-    SweepScreen > #sweep-title { height: 1; padding: 0 1; background: $panel; }
-    SweepScreen > VerticalScroll { height: 1fr; }
-    """
+    CSS_PATH = "sweep.tcss"
 
     BINDINGS = [
         Binding("q,backspace", "close", "Back"),
@@ -304,17 +318,13 @@ class SweepScreen(Screen[None]):
     ]
 
     def __init__(
-        self,
-        sweep_id: str,
-        jobs: Sequence[Job],
-        graphics: GraphicsChoice,
-        cache: PreviewCache,
-        *,
-        image_class: type | None = None,
+        self, sweep_id: str, jobs: Sequence[Job], kit: ImageKit, *, feed: JobFeed | None = None
     ) -> None:
         super().__init__()
         self.sweep_id = sweep_id
-        self.grid = SweepGrid(jobs, graphics, cache, image_class=image_class, id="sweep-grid")
+        self.feed = feed
+        self.grid = SweepGrid(jobs, kit, id="sweep-grid")
+        self._stop_reading: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         count = len(self.grid.jobs)
@@ -327,9 +337,17 @@ class SweepScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.feed is not None:
+            self._stop_reading = self.feed.read(self)
         cells = self.query(SweepCell)
         if cells:
             cells.first().focus()
+
+    def on_unmount(self) -> None:
+        self._stop_reading()
+
+    def on_job_updated(self, message: JobUpdated) -> None:
+        self.grid.update_job(message.event)
 
     def update_job(self, event: JobEvent) -> None:
         self.grid.update_job(event)

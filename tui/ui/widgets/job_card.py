@@ -59,7 +59,7 @@ _SETTLED: dict[JobState, str] = {
 
 # The bar under the badge: heavy cells done, light cells to go. Without colour it still reads.
 _DONE, _TODO, _WAIT = "━", "─", "╍"
-_SWEEP = 3  # the moving segment of an indeterminate bar
+_SEGMENT = 3  # the moving segment of an indeterminate bar
 
 
 def badge_text(state: JobState) -> str:
@@ -117,7 +117,7 @@ def progress_fraction(event: JobEvent, now: float, estimate: float | None) -> fl
 
 
 def bar_text(fraction: float | None, frame: int | None, width: int = BAR_WIDTH) -> str:
-    """A text bar: ``fraction`` filled, or (None) a sweeping segment at ``frame``.
+    """A text bar: ``fraction`` filled, or (None) a segment moving to and fro at ``frame``.
 
     ``frame`` None draws the still indeterminate bar (animations off, snapshots).
     """
@@ -126,10 +126,10 @@ def bar_text(fraction: float | None, frame: int | None, width: int = BAR_WIDTH) 
         return _DONE * done + _TODO * (width - done)
     if frame is None:
         return _WAIT * width
-    span = width - _SWEEP
+    span = width - _SEGMENT
     step = frame % (2 * span)
     start = step if step <= span else 2 * span - step
-    return _TODO * start + _DONE * _SWEEP + _TODO * (span - start)
+    return _TODO * start + _DONE * _SEGMENT + _TODO * (span - start)
 
 
 def status_text(event: JobEvent, *, since: float, now: float, estimate: float | None) -> str:
@@ -236,7 +236,7 @@ class JobCard(ListItem):
 
     @property
     def is_indeterminate(self) -> bool:
-        """True while the bar sweeps: in flight with no measurable progress."""
+        """True while the bar moves to and fro: in flight with no measurable progress."""
         state = self.event.job.state
         return state.is_active and progress_fraction(self.event, self.now, self.estimate) is None
 

@@ -1,8 +1,10 @@
 """The job pool: every job as a live card; only the parts of a card that changed are redrawn.
 
-Cost stays flat as the pool grows: an event touches one card; the clock tick and the sweep of
-indeterminate bars (one timer for the whole pool, off when animations are) touch only the cards
-in view; the pool keeps at most ``MAX_CARDS`` cards, dropping the oldest finished ones first.
+Cost stays flat as the pool grows: an event touches one card; the clock tick and the animation
+of indeterminate bars (one timer for the whole pool, off when animations are) touch only the
+cards in view; the pool keeps at most ``MAX_CARDS`` cards, dropping the oldest finished ones
+first. Until its first rows are loaded (read off the UI loop) events are kept, not shown, so
+the cards stay in order, newest first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ __all__ = ["MAX_CARDS", "JobList", "JobPool"]
 
 MAX_CARDS = 500
 """Cards kept at most; past this the oldest finished jobs leave the pool (history keeps them)."""
-SWEEP_INTERVAL = 0.25  # seconds per frame of the indeterminate bars in view
+BAR_FRAME_SECONDS = 0.25  # seconds per frame of the indeterminate bars in view
 
 
 class JobList(ListView):
@@ -52,6 +54,9 @@ class JobPool(Vertical):
         self._title = ""
         self._view_key: tuple[int, int, int, int | None] | None = None
         self._view_cards: list[JobCard] = []
+        self._loaded = False
+        self._early: dict[int, JobEvent] = {}  # events that came before the first rows
+        self._select_when_loaded: int | None = None
 
     @property
     def run_estimate(self) -> float | None:
@@ -77,13 +82,14 @@ class JobPool(Vertical):
     def on_mount(self) -> None:
         self._recount()
         if self.app.animation_level != "none":
-            self.set_interval(SWEEP_INTERVAL, self._sweep, name="job-bars")
+            self.set_interval(BAR_FRAME_SECONDS, self._animate_bars, name="job-bars")
 
     # ------------------------------------------------------------------ feeding
 
     def load(self, events: Iterable[JobEvent], *, now: float) -> None:
-        """Show jobs from history (newest first) in one mount."""
+        """Show jobs from history (newest first) in one mount; then what came meanwhile."""
         self._now = now
+        self._loaded = True
         cards = [
             self._card(event, now)
             for event in events
@@ -93,12 +99,20 @@ class JobPool(Vertical):
             self._cards[card.job_id] = card
         if cards:
             self.query_one(JobList).extend(cards)
+        early, self._early = self._early, {}
+        for event in early.values():
+            self.apply(event, now=now)
         self._recount()
+        if self._select_when_loaded is not None:
+            self.select(self._select_when_loaded)
 
     def apply(self, event: JobEvent, *, now: float) -> None:
         """Update the one card this event is about, or add it at the top."""
         self._now = now
         card = self._cards.get(event.job.id)
+        if card is None and not self._loaded:
+            self._early[event.job.id] = event
+            return
         if card is not None:
             was_active = card.event.job.state.is_active
             card.apply(event, now=now, estimate=self._run_estimate, draw=self._in_view(card))
@@ -153,9 +167,9 @@ class JobPool(Vertical):
         for job_id in finished[:excess]:
             self._cards.pop(job_id).remove()
 
-    # ------------------------------------------------------------------ the sweep
+    # ------------------------------------------------------------------ the bars
 
-    def _sweep(self) -> None:
+    def _animate_bars(self) -> None:
         """One frame of every indeterminate bar in view; cards out of view are not touched."""
         self._frame += 1
         for card in self._cards_in_view():
@@ -201,7 +215,14 @@ class JobPool(Vertical):
         child = self.query_one(JobList).highlighted_child
         return child.job_id if isinstance(child, JobCard) else None
 
+    def job_ids(self) -> list[int]:
+        """Every job with a card."""
+        return list(self._cards)
+
     def select(self, job_id: int) -> None:
+        if not self._loaded:
+            self._select_when_loaded = job_id
+            return
         view = self.query_one(JobList)
         card = self._cards.get(job_id)
         if card is not None and card in view.children:
@@ -229,5 +250,6 @@ class JobPool(Vertical):
         if title != self._title:
             self._title = title
             self.query_one("#pool-title", Label).update(title, layout=False)
-        if self.has_class("-empty") is not (total == 0):
-            self.set_class(total == 0, "-empty")
+        empty = self._loaded and total == 0
+        if self.has_class("-empty") is not empty:
+            self.set_class(empty, "-empty")

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ...trust.sanitize import clean_text
-from ..imaging import GraphicsChoice, PreviewCache, PreviewError, image_widget_class
+from ..imaging import GraphicsChoice, ImageKit, PreviewCache, PreviewError
 
 __all__ = ["ImagePreview"]
 
@@ -76,22 +76,18 @@ class ImagePreview(Widget):
 
     def __init__(
         self,
-        graphics: GraphicsChoice,
-        cache: PreviewCache,
+        kit: ImageKit,
         *,
         size: PreviewSize = "preview",
         show_mode: bool = False,
-        image_class: type | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.graphics = graphics
-        self.cache = cache
+        self.kit = kit
         self.scale = size
         self.show_mode = show_mode
-        self._image_class = image_class
         self._image: Widget | None = None
         self._path: Path | None = None
         self._pending: Path | None = None
@@ -99,6 +95,14 @@ class ImagePreview(Widget):
         self._composed = False
         self._placeholder = Static(self.EMPTY_TEXT, id="preview-placeholder", markup=False)
         self._empty = False
+
+    @property
+    def graphics(self) -> GraphicsChoice:
+        return self.kit.graphics
+
+    @property
+    def cache(self) -> PreviewCache:
+        return self.kit.cache
 
     @property
     def mode_label(self) -> str:
@@ -174,8 +178,7 @@ class ImagePreview(Widget):
 
     def _display(self, path: Path, image: PILImage.Image) -> None:
         if self._image is None:
-            widget_class = self._image_class or image_widget_class(self.graphics)
-            self._image = widget_class(image, classes=self.IMAGE_CLASSES)
+            self._image = self.kit.image_widget()(image, classes=self.IMAGE_CLASSES)
             self.mount(self._image)
         else:
             self._image.image = image  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..imaging import GraphicsChoice, PreviewCache
+from ..imaging import ImageKit
 from .preview import ImagePreview
 
 __all__ = ["Thumb"]
@@ -26,21 +26,17 @@ class Thumb(ImagePreview):
 
     def __init__(
         self,
-        graphics: GraphicsChoice,
-        cache: PreviewCache,
+        kit: ImageKit,
         *,
         side: int | None = None,
         empty: str = "no image",
-        image_class: type | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         self.EMPTY_TEXT = empty
         self.side = side
-        super().__init__(
-            graphics, cache, image_class=image_class, name=name, id=id, classes=classes
-        )
+        super().__init__(kit, name=name, id=id, classes=classes)
 
     def show(self, path: Path | str | None) -> None:
         super().show(Path(path) if path else None)

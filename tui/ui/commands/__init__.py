@@ -1,0 +1,68 @@
+"""Every command the main screen offers, as objects: key, footer label, palette entry, action.
+
+:data:`MAIN_COMMANDS` is the one list the main screen's key bindings, its footer and the
+command palette are made from, in this order. A command runs on a
+:class:`~tui.ui.commands.base.Workbench` (the main screen) through the few things it offers;
+the app carries out the few that are its own (help, sign-in, balance).
+"""
+
+from __future__ import annotations
+
+from .app_actions import Help, ShowBalance, SignIn
+from .base import AppAction, Command, JobCommand, Workbench, bindings_for
+from .composer import Detach, FocusPrompt, OpenRecipe, Submit, restore_recipe
+from .jobs import (
+    CancelJob,
+    Compare,
+    Copy,
+    EditResult,
+    FocusJobs,
+    FullScreen,
+    HistoryBrowser,
+    Iterate,
+    Lineage,
+    Rerun,
+    compare,
+)
+
+__all__ = [
+    "MAIN_COMMANDS",
+    "AppAction",
+    "Command",
+    "JobCommand",
+    "Workbench",
+    "bindings_for",
+    "command_named",
+    "compare",
+    "restore_recipe",
+]
+
+MAIN_COMMANDS: tuple[Command, ...] = (
+    Submit(),
+    CancelJob(),
+    FullScreen(),
+    Iterate(),
+    EditResult(),
+    Compare(),
+    Lineage(),
+    HistoryBrowser(),
+    Copy(),
+    Help(),
+    FocusPrompt(),
+    FocusJobs(),
+    OpenRecipe(),
+    Detach(),
+    SignIn(),
+    ShowBalance(),
+)
+"""In footer order; the palette lists them all, the footer those with a shown key."""
+
+_EXTRA: tuple[Command, ...] = (Rerun(),)  # reached from other screens, not from a key
+
+
+def command_named(name: str) -> Command:
+    """The command with this name (KeyError when there is none)."""
+    for command in (*MAIN_COMMANDS, *_EXTRA):
+        if command.name == name:
+            return command
+    raise KeyError(name)

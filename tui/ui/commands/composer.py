@@ -1,0 +1,182 @@
+"""Commands on the composer: submit (one job, or a sweep of them), restore a PNG's recipe,
+detach from the parent, move to the prompt."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import InputError
+from ...iterate.drafts import Draft
+from ...iterate.recipe import read_recipe
+from ...iterate.sweep import CONFIRM_THRESHOLD, Sweep, expand, has_sweep
+from ...models import Job, JobRequest, prepare_request
+from ...storage.history import History
+from ...trust.sanitize import clean_text
+from ..screens.open_recipe import OpenRecipeScreen
+from ..screens.sweep import SweepConfirmScreen, SweepScreen, balance_warning
+from .base import Command, Workbench
+
+__all__ = [
+    "Detach",
+    "FocusPrompt",
+    "OpenRecipe",
+    "RecipeFound",
+    "Submit",
+    "read_recipe_draft",
+    "restore_recipe",
+]
+
+
+class Submit(Command):
+    name = "submit"
+    title = "Submit prompt"
+    help = "Send the prompt (ctrl+j)"
+    key = "ctrl+j"
+    footer = "Submit"
+    priority = True
+
+    def run(self, bench: Workbench) -> None:
+        # ctrl+j is a priority binding: it runs before the editor has handled the keys typed
+        # (or pasted) just before it. Read the prompt once the editor's queue is through them.
+        bench.after_typing(lambda: submit(bench))
+
+
+def submit(bench: Workbench) -> None:
+    """Send what the composer holds: one job, or a sweep's jobs; problems go next to fields."""
+    composer = bench.composer
+    prompt, size, images = composer.values()
+    bench.keep_draft(prompt)
+    if has_sweep(prompt):
+        submit_sweep(bench, prompt, size, images)
+        return
+    try:
+        prepared = prepare_request(prompt, size, images)
+    except InputError as exc:
+        composer.show_problems(exc)
+        return
+    composer.clear_problems()
+    job = bench.jobs.create(prepared.request, parent_id=composer.parent_id)
+    bench.show_created(job)
+    composer.show_notice("; ".join(prepared.notices) or None)
+    parent = f" (child of #{job.parent_id})" if job.parent_id else ""
+    bench.say(f"job #{job.id} created{parent}")
+
+
+def submit_sweep(bench: Workbench, prompt: str, size: str, images: list[str]) -> None:
+    """Expand ``{a|b}`` groups, check every variant, confirm a big one, then create them all."""
+    composer = bench.composer
+    try:
+        sweep = expand(prompt)
+        for variant in sweep.variants:
+            prepare_request(variant.prompt, size, images)
+    except InputError as exc:
+        composer.show_problems(exc)
+        return
+    composer.clear_problems()
+    price = composer.price()
+    known = bench.wallet.last
+    if sweep.count <= CONFIRM_THRESHOLD and not balance_warning(sweep.count, price, known):
+        _create_sweep(bench, sweep, size, images)
+        return
+
+    def answered(send: bool | None) -> None:
+        if send:
+            _create_sweep(bench, sweep, size, images)
+
+    # The balance is asked as the question opens: it warns if the estimate is above it.
+    ask = price is not None and not price.offline and bool(price.per_image)
+    bench.open(
+        SweepConfirmScreen(sweep, price=price, balance=known, wallet=bench.wallet if ask else None),
+        answered,
+    )
+
+
+def _create_sweep(bench: Workbench, sweep: Sweep, size: str, images: list[str]) -> None:
+    parent_id = bench.composer.parent_id
+    sweep_id = uuid.uuid4().hex[:12]
+    jobs: list[Job] = []
+    for variant in sweep.variants:
+        prepared = prepare_request(variant.prompt, size, images)
+        job = bench.jobs.create(
+            prepared.request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=variant.label
+        )
+        bench.show_created(job)
+        jobs.append(job)
+    bench.say(f"sweep of {len(jobs)} jobs created (#{jobs[0].id}–#{jobs[-1].id})")
+    bench.open(SweepScreen(sweep_id, jobs, bench.kit, feed=bench.feed))
+
+
+@dataclass(frozen=True, slots=True)
+class RecipeFound:
+    """A PNG's recipe as a draft, and its job when the history knows it."""
+
+    draft: Draft
+    parent: Job | None
+
+
+def read_recipe_draft(path: Path, history: History) -> RecipeFound | None:
+    """The recipe embedded in ``path`` (None: none there). Blocking: run it off the UI loop."""
+    name = clean_text(path.name, limit=60)
+    try:
+        recipe = read_recipe(path) if path.is_file() else None
+    except OSError:
+        recipe = None
+    if recipe is None:
+        return None
+    parent = history.find_by_request_id(recipe.request_id) if recipe.request_id else None
+    request = JobRequest(recipe.prompt, recipe.size, tuple(recipe.references))
+    note = f"recipe from {name}" + (f" · child of #{parent.id}" if parent else "")
+    return RecipeFound(Draft(request, parent.id if parent else None, note), parent)
+
+
+def restore_recipe(bench: Workbench, path: Path) -> None:
+    """Put the recipe embedded in ``path`` into the composer; its job becomes the parent."""
+    name = clean_text(path.name, limit=60)
+
+    def found(recipe: RecipeFound | None) -> None:
+        if recipe is None:
+            bench.warn(
+                f"no recipe in {name}: only PNGs saved by this app carry one "
+                "(a local file can't be a reference: the server fetches https URLs)"
+            )
+            return
+        bench.load_draft(recipe.draft, parent=recipe.parent)
+        bench.say(f"restored the recipe of {name}")
+
+    bench.read_then(lambda: read_recipe_draft(path, bench.history), found)
+
+
+class OpenRecipe(Command):
+    name = "open_recipe"
+    title = "Open image recipe…"
+    help = "Restore prompt, size and references from a saved PNG"
+
+    def run(self, bench: Workbench) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                restore_recipe(bench, path)
+
+        bench.open(OpenRecipeScreen(), chosen)
+
+
+class Detach(Command):
+    name = "detach_parent"
+    title = "Detach from parent"
+    help = "The next job starts a new lineage"
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.set_parent(None)
+        bench.say("the next job has no parent")
+
+
+class FocusPrompt(Command):
+    name = "focus_prompt"
+    title = "Focus prompt"
+    help = "Move to the prompt editor (f2)"
+    key = "f2"
+    footer = "Prompt"
+
+    def run(self, bench: Workbench) -> None:
+        bench.focus_prompt()
