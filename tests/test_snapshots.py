@@ -180,8 +180,7 @@ class PoolApp(App[None]):
 
     def on_mount(self) -> None:
         pool = self.query_one(JobPool)
-        pool.run_estimate = 25.0
-        pool.load(self.events, now=T0)
+        pool.load(self.events, now=T0, durations=[25.0])
         pool.select(self.events[2].job.id)
 
 

@@ -20,7 +20,8 @@ from tui.models import JobRequest, JobState
 from tui.storage.history import History
 from tui.ui.imaging import ImageKit
 from tui.ui.screens.compare import CompareScreen
-from tui.ui.screens.history import DeleteJobScreen, HistoryScreen
+from tui.ui.screens.delete_job import DeleteJobScreen
+from tui.ui.screens.history import HistoryScreen
 from tui.ui.screens.lineage import LineageScreen
 from tui.ui.screens.sweep import SweepCell, SweepConfirmScreen, SweepGrid
 

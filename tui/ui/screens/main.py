@@ -9,12 +9,11 @@ Widgets are only told what to show.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -23,7 +22,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ListView
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from ...api.catalog import Price
 from ...iterate.drafts import Draft
@@ -38,6 +37,7 @@ from ..commands.base import JobCommand
 from ..commands.jobs import missing_jobs
 from ..imaging import ImageKit
 from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
+from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
@@ -123,9 +123,10 @@ class MainScreen(Screen[None]):
         self._dismissed_hints = dismissed_hints
         self._draft_text: str | None = None
         self._draft_timer: Timer | None = None
-        self._run_durations: list[float] = []
         self._forgotten: set[int] = set()
-        self._reads: dict[Worker[Any], Callable[[Any], None]] = {}
+        self._reads = ThreadReads(
+            self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
+        )
         self._stop_reading: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ layout
@@ -168,10 +169,10 @@ class MainScreen(Screen[None]):
         self._save_draft()
 
     def _show_first_rows(self, rows: _Rows) -> None:
-        self._run_durations = rows.durations
-        pool = self.query_one(JobPool)
-        pool.run_estimate = self._run_estimate()
-        pool.load([self.jobs.event_for(job) for job in rows.jobs], now=self.clock())
+        self.query_one(JobPool).load(
+            [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),
+            durations=rows.durations,
+        )
 
     # ------------------------------------------------------------------ told by the app
 
@@ -232,9 +233,6 @@ class MainScreen(Screen[None]):
 
     def _on_state_change(self, event: JobEvent) -> None:
         job = event.job
-        if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
-            self._run_durations.append(job.finished_at - job.started_at)
-            self.query_one(JobPool).run_estimate = self._run_estimate()
         if event.unsaved_request_id:
             # The server delivered it but history refused it: the user must hold it.
             self.notify(
@@ -249,10 +247,6 @@ class MainScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.query_one(JobPool).tick(self.clock())
-
-    def _run_estimate(self) -> float | None:
-        recent = self._run_durations[-50:]
-        return statistics.median(recent) if recent else None
 
     # ------------------------------------------------------------------ commands
 
@@ -343,9 +337,7 @@ class MainScreen(Screen[None]):
     def read_then(self, read: Callable[[], T], then: Callable[[T], None]) -> None:
         """Run ``read`` (blocking: SQLite, files) in a thread worker; ``then`` gets its result
         here, on the UI loop."""
-        worker = self.run_worker(read, name="read", group="reads", thread=True,
-                                 exit_on_error=False)
-        self._reads[worker] = then
+        self._reads.read_then(read, then)
 
     def after_typing(self, then: Callable[[], None]) -> None:
         """Run ``then`` once the editor has handled every key already typed."""
@@ -386,17 +378,7 @@ class MainScreen(Screen[None]):
         job_list.focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        then = self._reads.get(event.worker)
-        if then is None or event.state not in {
-            WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED
-        }:
-            return
-        del self._reads[event.worker]
-        if event.state == WorkerState.SUCCESS:
-            then(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            reason = clean_text(event.worker.error or "unexpected error", limit=200)
-            self.warn(f"couldn't read the history: {reason}")
+        self._reads.finished(event)
 
     # ------------------------------------------------------------------ the composer
 

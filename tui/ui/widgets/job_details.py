@@ -9,7 +9,6 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import Static
 
 from ...api.catalog import format_usd
@@ -17,6 +16,7 @@ from ...jobs.events import JobEvent
 from ...models import SIZE_LABELS, Job, JobState
 from ...trust.sanitize import clean_text
 from .job_card import badge_text, format_elapsed
+from .preview import ImagePreview
 
 __all__ = ["JobDetails", "describe_job"]
 
@@ -79,12 +79,12 @@ def describe_job(event: JobEvent) -> Content:
 class JobDetails(Vertical):
     """Details text on top, the inline image (when finished) below.
 
-    ``preview_factory`` builds the image widget (the app passes the real :class:`ImagePreview`;
-    tests and snapshots pass one with a fixed renderer).
+    ``preview_factory`` builds the image widget (an :class:`ImagePreview` drawing with the
+    app's :class:`~tui.ui.imaging.ImageKit`); without one only the text is shown.
     """
 
     def __init__(
-        self, *, preview_factory: Callable[[], Widget] | None = None, id: str | None = None
+        self, *, preview_factory: Callable[[], ImagePreview] | None = None, id: str | None = None
     ) -> None:
         super().__init__(id=id)
         self._preview_factory = preview_factory
@@ -111,8 +111,8 @@ class JobDetails(Vertical):
         self.set_class(bool(files), "-has-image")
 
     def _show_image(self, path: Path | None) -> None:
-        for preview in self.query("ImagePreview"):
-            preview.show(path)  # type: ignore[attr-defined]
+        for preview in self.query(ImagePreview):
+            preview.show(path)
 
 
 def _middle(text: str, limit: int) -> str:

@@ -9,6 +9,7 @@ the cards stay in order, newest first.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
@@ -17,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Label, ListView
 
 from ...jobs.events import JobEvent
+from ...models import JobState
 from ..messages import JobSelected
 from .job_card import JobCard
 
@@ -54,6 +56,7 @@ class JobPool(Vertical):
         self._title = ""
         self._view_key: tuple[int, int, int, int | None] | None = None
         self._view_cards: list[JobCard] = []
+        self._durations: list[float] = []  # seconds recent jobs spent running
         self._loaded = False
         self._early: dict[int, JobEvent] = {}  # events that came before the first rows
         self._select_when_loaded: int | None = None
@@ -86,9 +89,16 @@ class JobPool(Vertical):
 
     # ------------------------------------------------------------------ feeding
 
-    def load(self, events: Iterable[JobEvent], *, now: float) -> None:
-        """Show jobs from history (newest first) in one mount; then what came meanwhile."""
+    def load(
+        self, events: Iterable[JobEvent], *, now: float, durations: Iterable[float] = ()
+    ) -> None:
+        """Show jobs from history (newest first) in one mount; then what came meanwhile.
+
+        ``durations``: how long recent jobs ran, for the estimate of running ones.
+        """
         self._now = now
+        self._durations = list(durations)
+        self.run_estimate = self._median()
         self._loaded = True
         cards = [
             self._card(event, now)
@@ -113,6 +123,11 @@ class JobPool(Vertical):
         if card is None and not self._loaded:
             self._early[event.job.id] = event
             return
+        job = event.job
+        finished = card is None or card.event.job.state is not JobState.COMPLETED
+        if finished and job.state is JobState.COMPLETED and job.started_at and job.finished_at:
+            self._durations.append(job.finished_at - job.started_at)
+            self.run_estimate = self._median()
         if card is not None:
             was_active = card.event.job.state.is_active
             card.apply(event, now=now, estimate=self._run_estimate, draw=self._in_view(card))
@@ -121,6 +136,10 @@ class JobPool(Vertical):
         else:
             self._add(self._card(event, now))
             self._recount()
+
+    def _median(self) -> float | None:
+        recent = self._durations[-50:]
+        return statistics.median(recent) if recent else None
 
     def tick(self, now: float) -> None:
         """Advance elapsed times, countdowns and estimates of the active jobs in view."""

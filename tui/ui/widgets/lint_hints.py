@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.reactive import var
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
@@ -42,7 +43,9 @@ class LintHints(Widget):
     """Prompt advice from :func:`tui.iterate.lint.lint`; never blocks a submission.
 
     ``dismissed`` holds the rule ids the user turned off (passed to ``lint`` as ``disabled``).
-    Posts :class:`LintHints.Dismissed` (bubbling) so the app may remember the choice.
+    Posts :class:`LintHints.Dismissed` (bubbling) so the app may remember the choice. What is
+    shown follows two reactives: ``hints`` (the rows, redrawn only when a hint's words change —
+    typing before a hint moves its span, not the hint) and ``collapsed``.
     """
 
     DEFAULT_CSS = """
@@ -55,6 +58,11 @@ class LintHints(Widget):
     LintHints .hint-text { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     LintHints .hint-dismiss { width: 3; min-width: 3; height: 1; }
     """
+
+    hints: var[tuple[Hint, ...]] = var(())
+    """The hints shown now."""
+    collapsed: var[bool] = var(False)
+    """Only the header line shows."""
 
     class Dismissed(Message):
         """The user dismissed the hints of ``rule``."""
@@ -73,12 +81,12 @@ class LintHints(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._ready = False
         self.dismissed: set[str] = set(dismissed)
-        self.hints: list[Hint] = []
         self._inputs: tuple[str, str, int] | None = None
-        self._shown: tuple[tuple[str, str, str], ...] | None = None
+        # The header's last text: hints move on most keystrokes (their spans do), and updating
+        # a Static lays the screen out again, so an unchanged header is left alone.
         self._header: str | None = None
+        self.set_reactive(LintHints.collapsed, collapsed)
         self.set_class(collapsed, "-collapsed")
 
     def compose(self) -> ComposeResult:
@@ -86,12 +94,8 @@ class LintHints(Widget):
         yield VerticalScroll(id="hints-rows")
 
     def on_mount(self) -> None:
-        self._ready = True
-        self._render_hints()
-
-    @property
-    def collapsed(self) -> bool:
-        return self.has_class("-collapsed")
+        self._show_header()
+        self._show_rows()
 
     @property
     def rules_shown(self) -> list[str]:
@@ -113,8 +117,7 @@ class LintHints(Widget):
 
     def toggle(self) -> None:
         """Collapse the rows to the one header line, or expand them."""
-        self.set_class(not self.collapsed, "-collapsed")
-        self._update_header()
+        self.collapsed = not self.collapsed
 
     def on_click(self, event: object) -> None:
         widget = getattr(event, "widget", None)
@@ -128,15 +131,32 @@ class LintHints(Widget):
 
     def _relint(self) -> None:
         if self._inputs is None:
-            self.hints = []
+            found: list[Hint] = []
         else:
             prompt, endpoint, references = self._inputs
-            self.hints = lint(
+            found = lint(
                 prompt, endpoint=endpoint, reference_count=references, disabled=self.dismissed
             )
-        self._render_hints()
+        self.hints = tuple(found)
 
-    def _update_header(self) -> None:
+    @staticmethod
+    def _words(hints: tuple[Hint, ...]) -> tuple[tuple[str, str, str], ...]:
+        return tuple((hint.rule, hint.title, hint.message) for hint in hints)
+
+    def watch_hints(self, old: tuple[Hint, ...], new: tuple[Hint, ...]) -> None:
+        self.set_class(bool(new), "-has-hints")
+        if not self.is_mounted:  # drawn at mount
+            return
+        self._show_header()
+        if self._words(old) != self._words(new):
+            self._show_rows()
+
+    def watch_collapsed(self, collapsed: bool) -> None:
+        self.set_class(collapsed, "-collapsed")
+        if self.is_mounted:
+            self._show_header()
+
+    def _show_header(self) -> None:
         count = len(self.hints)
         noun = "hint" if count == 1 else "hints"
         arrow = "▸" if self.collapsed else "▾"
@@ -146,16 +166,7 @@ class LintHints(Widget):
             self._header = header
             self.query_one("#hints-header", Static).update(Text(header))
 
-    def _render_hints(self) -> None:
-        self.set_class(bool(self.hints), "-has-hints")
-        if not self._ready:
-            return
-        self._update_header()
-        # Compared without spans: typing before a hint's words moves its span, not the hint.
-        shown = tuple((hint.rule, hint.title, hint.message) for hint in self.hints)
-        if shown == self._shown:
-            return
-        self._shown = shown
+    def _show_rows(self) -> None:
         rows = self.query_one("#hints-rows", VerticalScroll)
         rows.remove_children()
         rows.mount_all(HintRow(hint) for hint in self.hints)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.message import Message
+from textual.reactive import var
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -58,6 +59,9 @@ class ImagePreview(Widget):
     }
     """
 
+    requested: var[tuple[Path | None] | None] = var(None, init=False)
+    """What :meth:`show` last asked for (None: nothing yet, or a failure worth a retry)."""
+
     EMPTY_TEXT = "no image yet"
     LOADING_TEXT = "rendering preview…"
     IMAGE_CLASSES = "preview-image"  # classes of the mounted textual_image widget
@@ -90,11 +94,7 @@ class ImagePreview(Widget):
         self.show_mode = show_mode
         self._image: Widget | None = None
         self._path: Path | None = None
-        self._pending: Path | None = None
-        self._before_mount: Path | None = None
-        self._composed = False
         self._placeholder = Static(self.EMPTY_TEXT, id="preview-placeholder", markup=False)
-        self._empty = False
 
     @property
     def graphics(self) -> GraphicsChoice:
@@ -120,20 +120,28 @@ class ImagePreview(Widget):
             yield Static(self.mode_label, id="preview-mode", markup=False)
 
     def on_mount(self) -> None:
-        self._composed = True
-        if self._before_mount is not None:
-            self.show(self._before_mount)
+        wanted = self.requested
+        if wanted is not None and wanted[0] is not None:
+            self._request(wanted[0])
+        else:  # the panel is empty already
+            self.set_reactive(ImagePreview.requested, None)
 
     def show(self, path: Path | None) -> None:
-        """Show ``path`` (loaded off the UI thread), or the empty placeholder for None."""
-        if not self._composed:
-            self._before_mount = path
-            return
-        if path == self._pending and (path is not None or self._empty):
-            return  # already shown, or on its way (the job pool repeats itself while polling)
-        self._empty = path is None
+        """Show ``path`` (loaded off the UI thread), or the empty placeholder for None.
+
+        Asking again for what is shown (or on its way) does nothing: the job pool repeats
+        itself while polling.
+        """
+        self.requested = (path,)
+
+    def watch_requested(self, wanted: tuple[Path | None] | None) -> None:
+        # Watchers run as soon as it is set, mounted or not: what was asked before is loaded
+        # at mount.
+        if wanted is not None and self.is_mounted:
+            self._request(wanted[0])
+
+    def _request(self, path: Path | None) -> None:
         self._path = None
-        self._pending = path
         self.set_class(False, "-has-image")
         if path is None:
             self.workers.cancel_group(self, "preview")
@@ -169,11 +177,10 @@ class ImagePreview(Widget):
         event.stop()
         if event.state == WorkerState.SUCCESS and worker.result is not None:
             path, image = worker.result
-            if path == self._pending:
+            if self.requested == (path,):
                 self._display(path, image)
         elif event.state == WorkerState.ERROR:
-            self._pending = None  # the next show() of this path tries again
-            self._empty = False
+            self.set_reactive(ImagePreview.requested, None)  # showing it again tries again
             self._say(_describe(worker.error))
 
     def _display(self, path: Path, image: PILImage.Image) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.reactive import var
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -72,6 +73,11 @@ class PromptDiff(Widget):
     PromptDiff.-advice > #diff-advice { display: block; }
     """
 
+    parent_request: var[RequestLike | None] = var(None)
+    """What the diff is against (None: a fresh prompt, nothing shown)."""
+    current: var[RequestLike | None] = var(None)
+    """The request as the composer holds it now."""
+
     def __init__(
         self,
         parent: RequestLike | None = None,
@@ -82,62 +88,51 @@ class PromptDiff(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._ready = False
-        self._parent_request = parent
-        self._current: RequestLike | None = None
-        self._key: tuple[object, ...] | None = None
-        self._drawn: object = object()  # what the Statics show now (parent, key, fold)
         self.fold = fold
         self.summary: ChangeSummary | None = None
         self.spans: list[DiffSpan] = []
+        self.parent_request = parent
 
     def compose(self) -> ComposeResult:
         yield Static(id="diff-words")
         yield Static(id="diff-summary")
         yield Static(id="diff-advice")
 
-    def on_mount(self) -> None:
-        self._ready = True
-        self._refresh_view()
-
-    @property
-    def parent_request(self) -> RequestLike | None:
-        return self._parent_request
-
     def set_parent(self, request: RequestLike | None) -> None:
         """Compare against ``request`` from now on (None: a fresh prompt, nothing shown)."""
-        self._parent_request = request
-        self._key = None
-        self._refresh_view()
+        self.parent_request = request
 
     def update_current(self, request: RequestLike | None) -> None:
-        """Recompute against the parent; a no-op when nothing relevant changed."""
-        self._current = request
-        self._refresh_view()
+        """Recompute against the parent; nothing happens when nothing relevant changed."""
+        self.current = request
 
     @property
     def plain(self) -> str:
         """The diff line as plain text with its ``+``/``−`` markers (for tests and copying)."""
         return diff_text(self.spans, fold=self.fold).plain
 
-    def _refresh_view(self) -> None:
-        parent, current = self._parent_request, self._current
-        has_both = parent is not None and current is not None
-        if has_both:
-            key = _key(parent) + _key(current)  # type: ignore[arg-type]
-            if key != self._key:
-                self._key = key
-                self.spans = diff_words(parent.prompt, current.prompt)  # type: ignore[union-attr]
-                self.summary = summarise_change(parent, current)  # type: ignore[arg-type]
+    def on_mount(self) -> None:
+        self._show()
+
+    def watch_parent_request(self) -> None:
+        self._diff()
+
+    def watch_current(self) -> None:
+        self._diff()
+
+    def _diff(self) -> None:
+        parent, current = self.parent_request, self.current
+        if parent is not None and current is not None:
+            self.spans = diff_words(parent.prompt, current.prompt)
+            self.summary = summarise_change(parent, current)
         else:
-            self._key, self.spans, self.summary = None, [], None
+            self.spans, self.summary = [], None
         self.set_class(parent is not None, "-has-parent")
-        if not self._ready:
-            return
-        drawn = (id(parent), self._key, self.fold, parent is None, current is None)
-        if drawn == self._drawn:
-            return  # nothing visible changed (e.g. typing with no parent)
-        self._drawn = drawn
+        # Watchers run as soon as a reactive is set, mounted or not: the first draw is at mount.
+        if self.is_mounted:
+            self._show()
+
+    def _show(self) -> None:
         summary = self.summary
         words = self.query_one("#diff-words", Static)
         if summary is None:
