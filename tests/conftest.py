@@ -4,6 +4,7 @@ renderer, and a frozen clock where a test needs one), and the one way to wait fo
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -77,6 +78,19 @@ class Rig:
     def job(self, prompt: str = 'a sign that reads "OPEN"', **kw: Any) -> int:
         prepared = prepare_request(prompt, kw.get("size"), kw.get("images", ()))
         return self.engine.create(prepared.request, output_dir=kw.get("output_dir")).id
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait, engine event by engine event, until ``predicate`` holds (every write the
+        engine makes is followed by an event); bounded, so a hang fails instead of stalling."""
+        changed = asyncio.Event()
+        stop = self.engine.subscribe(lambda _event: changed.set())
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate():
+                    await changed.wait()
+                    changed.clear()
+        finally:
+            stop()
 
     def messages(self, job_id: int) -> list[str]:
         return [e.message for e in self.events if e.job.id == job_id and e.message]
@@ -285,3 +299,20 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: fl
             return
         await pilot.pause(0.05)
     raise AssertionError("condition never became true")
+
+
+async def run_from_palette(pilot: Pilot[Any], title: str) -> None:
+    """Open the command palette, type ``title``, wait for it to be the highlighted hit, run it."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*title)
+
+    def found() -> bool:
+        hits = pilot.app.screen.query(CommandList)
+        option = hits.first().highlighted_option if hits else None
+        return option is not None and title.lower() in str(option.prompt).lower()
+
+    await until(pilot, found)
+    await pilot.press("enter")

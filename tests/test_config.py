@@ -157,19 +157,14 @@ def test_api_base_precedence(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("base", "needle"),
-    [
-        ("http://model-api.example.com/v1", "loopback"),
-        ("ftp://example.com/v1", "https://"),
-        ("https://", "https://"),
-        ("https://user:pw@example.com/v1", "user name"),
-    ],
-)
-def test_bad_api_base_is_a_config_error(base: str, needle: str, tmp_path: Path) -> None:
+def test_bad_api_base_is_a_config_error(tmp_path: Path) -> None:
+    """The rule itself is tested with the client (test_api_retry); here: its one-sentence
+    error and exit code."""
     with pytest.raises(ConfigError) as caught:
-        load_settings(env={"GPT_IMAGE_TUI_HOME": str(tmp_path)}, api_base=base, offline=True)
-    assert needle in str(caught.value) and caught.value.exit_code == 64
+        load_settings(env={"GPT_IMAGE_TUI_HOME": str(tmp_path)},
+                      api_base="http://model-api.example.com/v1", offline=True)
+    assert "API base URL" in str(caught.value) and "loopback" in str(caught.value)
+    assert caught.value.exit_code == 64
 
 
 def test_offline_skips_the_token(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ job state moves, output URL collection."""
 from __future__ import annotations
 
 import pytest
-from vectors import UNTRUSTED_DOWNLOAD_URLS
 
 from tui.api.schemas import StatusResponse, collect_output_urls, normalise_status, request_body
 from tui.errors import InputError
@@ -51,15 +50,6 @@ def test_clean_prompt_keeps_newlines_and_strips_controls() -> None:
 
 
 # --------------------------------------------------------------------------- URLs
-
-REFUSED_DOWNLOADS = UNTRUSTED_DOWNLOAD_URLS
-
-
-@pytest.mark.parametrize("url", REFUSED_DOWNLOADS)
-def test_reliability_download_vectors_are_refused(url: str) -> None:
-    with pytest.raises(UnsafeUrl):
-        check_download_url(url, api_base="https://model-api.runcomfy.net/v1")
-
 
 @pytest.mark.parametrize(
     "url",

@@ -18,12 +18,26 @@ import httpx
 import pytest
 from aiohttp import web
 from PIL import Image
-from vectors import UNTRUSTED_DOWNLOAD_URLS
 
 from tui.api.errors import DownloadError
 from tui.storage.downloads import Downloader
 
-UNTRUSTED = UNTRUSTED_DOWNLOAD_URLS
+# From the official CLI's own tests (reliability.md), plus two of ours: all refused, before any request.
+UNTRUSTED = [
+    "https://evil.example.com/runcomfy.net/x",
+    "https://runcomfy.net.evil.com/x",
+    "ftp://files.runcomfy.net/x",
+    "not a url",
+    "https://cdn.runcomfy.net@evil.example.com/file",
+    "https://evil.example.com/#@cdn.runcomfy.net",
+    "https://evil.example.com/?u=https://cdn.runcomfy.net",
+    "https://[::1]/x",
+    "http://10.0.0.1/x.runcomfy.net",
+    "https://127.0.0.1\\@cdn.runcomfy.net/file",
+    "http://cdn.runcomfy.net/x.png",  # plain http to a RunComfy host
+    "https://cdn.runcomfy.net/a b.png",  # whitespace
+    "",
+]
 
 
 def _png(width: int = 64, height: int = 48, kind: str = "PNG") -> bytes:

@@ -18,15 +18,6 @@ from tui.offline.server import OfflineServer
 SLOW = Timing(queue_seconds=1e9, run_seconds=1e9, queue_ahead=2)
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait on a condition of the real system (bounded; not a timing assertion)."""
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
 async def test_text_to_image_end_to_end(rig: Rig) -> None:
     job_id = rig.job(size="1536_1024")
     job = await rig.engine.follow(job_id)
@@ -174,7 +165,7 @@ async def test_cancel_while_queued(rig: Rig) -> None:
     rig.server.timing = SLOW
     job_id = rig.job()
     follower = asyncio.ensure_future(rig.engine.follow(job_id))
-    await wait_for(lambda: rig.history.get(job_id).state is JobState.QUEUED
+    await rig.until(lambda: rig.history.get(job_id).state is JobState.QUEUED
                    and rig.history.get(job_id).request_id is not None)
     assert await rig.engine.cancel(job_id) is CancelOutcome.CANCELLED
     job = await asyncio.wait_for(follower, 10)
@@ -187,11 +178,11 @@ async def test_cancel_running_is_not_cancellable_and_image_still_saved(rig: Rig)
     rig.server.timing = SLOW
     job_id = rig.job()
     follower = asyncio.ensure_future(rig.engine.follow(job_id))
-    await wait_for(lambda: rig.history.get(job_id).request_id is not None)
+    await rig.until(lambda: rig.history.get(job_id).request_id is not None)
     request_id = rig.history.get(job_id).request_id
     assert request_id
     rig.server.advance(request_id, "in_progress")
-    await wait_for(lambda: rig.history.get(job_id).state is JobState.RUNNING)
+    await rig.until(lambda: rig.history.get(job_id).state is JobState.RUNNING)
     assert await rig.engine.cancel(job_id) is CancelOutcome.NOT_CANCELLABLE
     assert any("will finish and be billed" in m for m in rig.messages(job_id))
     rig.server.advance(request_id, "completed")
@@ -203,7 +194,7 @@ async def test_cancel_that_loses_the_race_still_saves(rig: Rig) -> None:
     rig.server.timing = SLOW
     job_id = rig.job()
     follower = asyncio.ensure_future(rig.engine.follow(job_id))
-    await wait_for(lambda: rig.history.get(job_id).request_id is not None)
+    await rig.until(lambda: rig.history.get(job_id).request_id is not None)
     request_id = rig.history.get(job_id).request_id
     assert request_id
     rig.server.advance(request_id, "completed")  # finished before our cancel arrives

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import app_for, settle, until
+from conftest import app_for, run_from_palette, settle, until
 from textual.pilot import Pilot
 
 from tui.iterate.drafts import OFFLINE_EDIT_REASON
@@ -286,11 +286,7 @@ async def test_recipe_is_restored_from_a_png_the_app_wrote(services: Services) -
         # The palette command's modal does the same; a file without a recipe is explained.
         editor.load_text("")
         composer.set_parent(None)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Open image recipe")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "Open image recipe")
         await until(pilot, lambda: isinstance(app.screen, OpenRecipeScreen))
         app.screen.query_one("#recipe-path").value = str(path)  # type: ignore[attr-defined]
         await pilot.press("enter")
