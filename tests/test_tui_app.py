@@ -383,3 +383,16 @@ async def test_text_typed_just_before_ctrl_j_is_in_the_job(services: Services) -
             app.post_message(events.Key(key, {"space": " "}.get(key, key if len(key) == 1 else None)))
         await until(pilot, lambda: services.history.count() == 1)
         assert services.history.list_jobs()[0].request.prompt == "a b"
+
+
+async def test_prices_known_before_the_start_reach_the_composer(services: Services) -> None:
+    """Prices already in memory arrive before the main screen is composed; they wait for it."""
+    from tui.services.account import fetch_prices
+    from tui.ui.widgets.composer import Composer
+
+    await fetch_prices(services)  # now every lookup answers at once
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.main_screen.query_one(Composer).price() is not None
+        assert label_text(app, "#price") == "Price offline · $0, nothing billed"

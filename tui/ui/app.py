@@ -171,10 +171,14 @@ class GptImageApp(App[None]):
     # ------------------------------------------------------------------ the one worker handler
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every app worker ends here: job workers, prices, the balance."""
+        """Every app worker ends here: job workers, prices, the balance.
+
+        What the main screen shows is handed to it through its own queue (``call_later``), so
+        it arrives after the screen is composed even when a worker ends first, at start.
+        """
         outcome = self.jobs.outcome(event)
         if outcome is not None:
-            self.main_screen.note_job(outcome.job_id, outcome.text)
+            self.main_screen.call_later(self.main_screen.note_job, outcome.job_id, outcome.text)
             self.notify(f"job #{outcome.job_id}: {outcome.text}", severity=outcome.severity,
                         markup=False)
             return
@@ -182,7 +186,7 @@ class GptImageApp(App[None]):
         if worker.group == "prices" and event.state == WorkerState.SUCCESS:
             prices = worker.result
             if isinstance(prices, dict):
-                self.main_screen.set_prices(prices)
+                self.main_screen.call_later(self.main_screen.set_prices, prices)
         elif worker.group == "balance" and event.state == WorkerState.SUCCESS:
             balance = worker.result
             if isinstance(balance, Balance) and self._announce_balance:
