@@ -9,6 +9,7 @@ itself never comes from here: it is the engine's events, through :class:`~tui.ui
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,10 +77,9 @@ class JobWorkers:
         sweep_label: str | None = None,
     ) -> Job:
         """Record a job on the current backend (before anything is sent) and follow it."""
-        job = self.engine.create(
-            request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=sweep_label
-        )
-        self.follow(job.id)
+        engine = self.engine
+        job = engine.create(request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=sweep_label)
+        self._start(engine.follow(job.id), _Work("follow", job.id), FOLLOW_GROUP)
         return job
 
     def recover(self) -> list[Job]:
@@ -88,9 +88,10 @@ class JobWorkers:
         Runs on the app's loop before anything new is created, so a job being created now can
         never be taken for one a dead process left unsent.
         """
-        resumed = self.engine.recover()
+        engine = self.engine
+        resumed = engine.recover()
         for job in resumed:
-            self.follow(job.id)
+            self._start(engine.follow(job.id), _Work("follow", job.id), FOLLOW_GROUP)
         return resumed
 
     def follow(self, job_id: int) -> None:
@@ -131,7 +132,7 @@ class JobWorkers:
             return JobOutcome(work.job_id, cancel_outcome_text(result), severity)
         return None
 
-    def _start(self, work: Any, what: _Work, group: str) -> None:
+    def _start(self, work: Coroutine[Any, Any, object], what: _Work, group: str) -> None:
         worker = self._app.run_worker(
             work,
             name=f"{what.kind} job #{what.job_id}",
