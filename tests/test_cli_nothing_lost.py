@@ -196,7 +196,7 @@ def test_locked_database_at_start_is_one_sentence_and_nothing_sent(
 def test_progress_printer_always_prints_an_unsaved_request_id() -> None:
     import io
 
-    from tui.cli.jobs import ProgressPrinter
+    from tui.cli.job_report import ProgressPrinter
     from tui.jobs import JobEvent
     from tui.models import Job, JobRequest
 
