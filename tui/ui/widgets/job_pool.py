@@ -226,8 +226,9 @@ class JobPool(Vertical):
     # ------------------------------------------------------------------ reading
 
     def event_for(self, job_id: int) -> JobEvent | None:
+        """The job as the pool has it (also one kept until the first rows are loaded)."""
         card = self._cards.get(job_id)
-        return None if card is None else card.event
+        return self._early.get(job_id) if card is None else card.event
 
     @property
     def selected_job_id(self) -> int | None:
