@@ -114,9 +114,10 @@ def default_partner(history: History, job: Job) -> Job | None:
 
 def compare(bench: Workbench, job: Job) -> None:
     """``c``: mark a job; ``c`` on another compares them; twice on one: its default partner."""
-    marked, bench.compare_mark = bench.compare_mark, None
+    marked_id, bench.compare_mark = bench.compare_mark, None
+    marked = bench.known_job(marked_id) if marked_id is not None else None  # as it is now
     if marked is None:
-        bench.compare_mark = job
+        bench.compare_mark = job.id
         bench.say(f"#{job.id} marked: c on another job compares; c again: with its parent")
     elif marked.id != job.id:
         bench.open(CompareScreen(marked, job, bench.kit))

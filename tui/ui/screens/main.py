@@ -117,7 +117,7 @@ class MainScreen(Screen[None]):
         self.backend = backend
         self.output_dir = output_dir
         self.clock = clock
-        self.compare_mark: Job | None = None
+        self.compare_mark: int | None = None  # the job ``c`` marked, to compare with the next
         self._prefill = prefill
         self._draft = draft
         self._dismissed_hints = dismissed_hints
@@ -271,10 +271,13 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ the workbench
 
     def selected_job(self) -> Job | None:
-        pool = self.query_one(JobPool)
-        job_id = pool.selected_job_id
-        event = pool.event_for(job_id) if job_id is not None else None
-        if event is None or event.job.id in self._forgotten:
+        job_id = self.query_one(JobPool).selected_job_id
+        return self.known_job(job_id) if job_id is not None else None
+
+    def known_job(self, job_id: int) -> Job | None:
+        """The job as the pool has it now (None: not there, or deleted from the history)."""
+        event = self.query_one(JobPool).event_for(job_id)
+        if event is None or job_id in self._forgotten:
             return None
         return event.job
 
@@ -318,8 +321,6 @@ class MainScreen(Screen[None]):
             self._forgotten.update(missing)
             for job_id in missing:
                 pool.set_note(job_id, FORGOTTEN, now=self.clock())
-            if self.compare_mark is not None and self.compare_mark.id in self._forgotten:
-                self.compare_mark = None
 
         self.read_then(lambda: missing_jobs(self.history, ids), mark)
 
