@@ -13,7 +13,7 @@ import pytest
 from conftest import app_for, run_from_palette, settle, until
 from textual.pilot import Pilot
 
-from tui.iterate.drafts import OFFLINE_EDIT_REASON
+from tui.iterate.loads import OFFLINE_EDIT_REASON
 from tui.iterate.recipe import read_recipe
 from tui.models import JobRequest, JobState
 from tui.offline.server import OfflineServer

@@ -9,7 +9,7 @@ import shlex
 from textual.app import App, ComposeResult
 from textual.widgets import Button, OptionList, Static
 
-from tui.iterate.drafts import OFFLINE_EDIT_REASON, edit_request_from, iterate_request_from
+from tui.iterate.loads import OFFLINE_EDIT_REASON, edit_request_from, iterate_request_from
 from tui.models import Job, JobRequest, JobState
 from tui.ui.commands.copy import command_text, copy_choices, prompt_text
 from tui.ui.screens.copy_menu import CopyMenu

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError
-from ...iterate.drafts import Draft
+from ...iterate.loads import ComposerLoad
 from ...iterate.recipe import read_recipe
 from ...iterate.sweep import CONFIRM_THRESHOLD, Sweep, expand, has_sweep
 from ...models import Job, JobRequest, prepare_request
@@ -110,9 +110,9 @@ def _create_sweep(bench: Workbench, sweep: Sweep, size: str, images: list[str]) 
 
 @dataclass(frozen=True, slots=True)
 class RecipeFound:
-    """A PNG's recipe as a draft, and its job when the history knows it."""
+    """A PNG's recipe as a composer load, and its job when the history knows it."""
 
-    draft: Draft
+    load: ComposerLoad
     parent: Job | None
 
 
@@ -128,7 +128,7 @@ def read_recipe_draft(path: Path, history: History) -> RecipeFound | None:
     parent = history.find_by_request_id(recipe.request_id) if recipe.request_id else None
     request = JobRequest(recipe.prompt, recipe.size, tuple(recipe.references))
     note = f"recipe from {name}" + (f" · child of #{parent.id}" if parent else "")
-    return RecipeFound(Draft(request, parent.id if parent else None, note), parent)
+    return RecipeFound(ComposerLoad(request, parent.id if parent else None, note), parent)
 
 
 def restore_recipe(bench: Workbench, path: Path) -> None:
@@ -142,7 +142,7 @@ def restore_recipe(bench: Workbench, path: Path) -> None:
                 "(a local file can't be a reference: the server fetches https URLs)"
             )
             return
-        bench.load_draft(recipe.draft, parent=recipe.parent)
+        bench.load_composer(recipe.load, parent=recipe.parent)
         bench.say(f"restored the recipe of {name}")
 
     bench.read_then(lambda: read_recipe_draft(path, bench.history), found)

@@ -3,7 +3,7 @@ history browser, copy, and moving to the job list."""
 
 from __future__ import annotations
 
-from ...iterate.drafts import edit_request_from, iterate_request_from, rerun_request_from
+from ...iterate.loads import edit_request_from, iterate_request_from, rerun_request_from
 from ...models import Job
 from ...storage.history import History
 from ..screens.compare import CompareScreen
@@ -62,7 +62,7 @@ class Iterate(JobCommand):
     footer = "Iterate"
 
     def run_on(self, bench: Workbench, job: Job) -> None:
-        bench.load_draft(iterate_request_from(job), parent=job)
+        bench.load_composer(iterate_request_from(job), parent=job)
 
 
 class EditResult(JobCommand):
@@ -77,7 +77,7 @@ class EditResult(JobCommand):
         if draft is None:
             bench.warn(f"can't edit #{job.id}: {reason}")
             return
-        bench.load_draft(draft, parent=job)
+        bench.load_composer(draft, parent=job)
 
 
 class Rerun(JobCommand):
@@ -88,7 +88,7 @@ class Rerun(JobCommand):
     help = "Send the same request again as a new job, billed again"
 
     def run_on(self, bench: Workbench, job: Job) -> None:
-        bench.load_draft(rerun_request_from(job), parent=None)
+        bench.load_composer(rerun_request_from(job), parent=None)
 
 
 def default_partner(history: History, job: Job) -> Job | None:

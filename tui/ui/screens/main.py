@@ -25,7 +25,7 @@ from textual.widgets import Footer, Label, ListView
 from textual.worker import Worker
 
 from ...api.catalog import Price
-from ...iterate.drafts import Draft
+from ...iterate.loads import ComposerLoad
 from ...jobs.events import JobEvent
 from ...models import Endpoint, Job, JobState
 from ...services.account import Wallet
@@ -307,9 +307,9 @@ class MainScreen(Screen[None]):
         pool.apply(self.jobs.event_for(job), now=self.clock())
         pool.select(job.id)
 
-    def load_draft(self, draft: Draft, *, parent: Job | None) -> None:
-        """Put a draft in the composer (its parent diffed against) and move to the prompt."""
-        self.composer.load_request(draft.request, parent=parent, note=draft.note)
+    def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
+        """Load the composer (its parent diffed against) and move to the prompt."""
+        self.composer.load_request(load.request, parent=parent, note=load.note)
         self.focus_prompt()
 
     def forget_missing(self) -> None:

@@ -1,5 +1,5 @@
-"""Pure helpers behind the iterate actions: what the composer is prefilled with for "iterate",
-"edit this result" and "re-run", and why an action is not possible. No Textual, no I/O."""
+"""Loads of the composer from a past job: what "iterate", "edit this result" and "re-run" put
+in it, and why one is not possible. No Textual, no I/O."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..trust.urls import UnsafeUrl, check_reference_url
 
 __all__ = [
     "OFFLINE_EDIT_REASON",
-    "Draft",
+    "ComposerLoad",
     "edit_request_from",
     "iterate_request_from",
     "rerun_request_from",
@@ -23,8 +23,9 @@ OFFLINE_EDIT_REASON = (
 
 
 @dataclass(frozen=True, slots=True)
-class Draft:
-    """What to put in the composer: a request to refine, and the job it comes from."""
+class ComposerLoad:
+    """What a load puts in the composer: a request to refine, the job it comes from (its
+    parent-to-be), and a note saying what happened."""
 
     request: JobRequest
     parent_id: int | None
@@ -36,7 +37,7 @@ def _is_loopback_url(url: str) -> bool:
     return lowered.startswith(("http://127.", "http://localhost", "http://[::1]"))
 
 
-def edit_request_from(job: Job) -> tuple[Draft | None, str]:
+def edit_request_from(job: Job) -> tuple[ComposerLoad | None, str]:
     """An edit whose image 1 is ``job``'s output URL, or None and a plain reason why not.
 
     Only an output URL that the RunComfy server may fetch (:func:`check_reference_url`) is used;
@@ -55,15 +56,15 @@ def edit_request_from(job: Job) -> tuple[Draft | None, str]:
                 refusal = clean_text(f"the image URL can't be used as a reference: {exc}")
             continue
         request = JobRequest(job.request.prompt, DEFAULT_EDIT_SIZE, (url,))
-        return Draft(request, job.id, "editing the result: image 1 is its output"), ""
+        return ComposerLoad(request, job.id, "editing the result: image 1 is its output"), ""
     return None, refusal
 
 
-def iterate_request_from(job: Job) -> Draft:
+def iterate_request_from(job: Job) -> ComposerLoad:
     """The same request as ``job``, to change one thing; the new job's parent is ``job``."""
-    return Draft(job.request, job.id, "iterating: change one thing at a time")
+    return ComposerLoad(job.request, job.id, "iterating: change one thing at a time")
 
 
-def rerun_request_from(job: Job) -> Draft:
+def rerun_request_from(job: Job) -> ComposerLoad:
     """The same request again as a new, separately billed job (no parent link)."""
-    return Draft(job.request, None, "re-run: the same request is sent again and billed again")
+    return ComposerLoad(job.request, None, "re-run: the same request is sent again and billed again")
