@@ -476,6 +476,37 @@ class History:
             (JobState.PENDING.value, JobState.SUBMITTING.value),
         )
 
+    def get_many(self, job_ids: Iterable[int]) -> dict[int, Job]:
+        """The jobs with these ids that exist, by id (one query)."""
+        ids = sorted({int(i) for i in job_ids})
+        found: dict[int, Job] = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for job in self._query(f"SELECT {self._COLUMNS} FROM jobs WHERE id IN ({marks})", chunk):
+                found[job.id] = job
+        return found
+
+    def sweep(self, sweep_id: str) -> list[Job]:
+        """Every job of one sweep, in the order they were created."""
+        return self._query(
+            f"SELECT {self._COLUMNS} FROM jobs WHERE sweep_id = ? ORDER BY created_at, id",
+            (sweep_id,),
+        )
+
+    def family(self, job_id: int) -> list[Job]:
+        """The whole lineage ``job_id`` belongs to: its root and every descendant of the root,
+        oldest first (KeyError when absent)."""
+        root = self.lineage(job_id)[0]
+        return self._query(
+            "WITH RECURSIVE down(id, depth) AS (SELECT ?, 0 UNION ALL"
+            " SELECT j.id, down.depth + 1 FROM jobs j JOIN down ON j.parent_id = down.id"
+            " WHERE down.depth < ?)"
+            f" SELECT {', '.join('j.' + c.strip() for c in self._COLUMNS.split(','))}"
+            " FROM down JOIN jobs j ON j.id = down.id ORDER BY j.created_at, j.id",
+            (root.id, _MAX_LINEAGE),
+        )
+
     def children(self, job_id: int) -> list[Job]:
         """Jobs made from this one (its iterations), oldest first."""
         return self._query(
