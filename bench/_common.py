@@ -31,6 +31,7 @@ __all__ = [
     "base_env",
     "headless",
     "private_home",
+    "process_env",
     "queue_jobs",
     "quit_app",
     "seed_finished_jobs",
@@ -68,12 +69,19 @@ def private_home(tag: str) -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def process_env(env: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment plus ``env``, with byte-code caching on, as users have it."""
+    merged = {**os.environ, **env}
+    merged.pop("PYTHONDONTWRITEBYTECODE", None)
+    return merged
+
+
 def headless(
     args: list[str], env: Mapping[str, str], *, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run one headless command to the end."""
     result = subprocess.run(
-        app_command(*args), env={**os.environ, **env}, capture_output=True, text=True, check=False
+        app_command(*args), env=process_env(env), capture_output=True, text=True, check=False
     )
     if check and result.returncode != 0:
         raise RuntimeError(
@@ -139,7 +147,7 @@ def queue_jobs(env: Mapping[str, str], count: int, home: Path, *, timeout: float
         processes.append(
             subprocess.Popen(
                 app_command("batch", str(path), "--concurrency", str(len(lines))),
-                env={**os.environ, **env},
+                env=process_env(env),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

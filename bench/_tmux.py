@@ -216,7 +216,9 @@ class Tmux:
         ``Pane.started`` is the time just before the gate was opened.
         """
         name = re.sub(r"[^A-Za-z0-9_-]", "_", name)  # tmux reads "." and ":" as targets
-        argv = ["env", *(f"{key}={value}" for key, value in (env or {}).items()), *command]
+        # Python as users run it: byte-code cached (a developer's shell may have turned it off).
+        argv = ["env", "-u", "PYTHONDONTWRITEBYTECODE",
+                *(f"{key}={value}" for key, value in (env or {}).items()), *command]
         # The pane waits for a line before it execs the command, so that the control client is
         # attached (and sees every byte) before the command starts.
         gate = ["sh", "-c", 'read -r _ && exec "$@"', "sh"]

@@ -12,13 +12,12 @@ the time goes.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 
-from bench._common import app_command, private_home, seed_finished_jobs
+from bench._common import app_command, private_home, process_env, seed_finished_jobs
 from bench._stats import spread, verdict
 
 TARGET_RATIO = 5.0
@@ -42,7 +41,7 @@ def main() -> int:
     bare: list[float] = []
     with private_home("headless") as home:
         seed_finished_jobs(home, 20, distinct_images=2)
-        env = {**os.environ, "GPT_IMAGE_TUI_HOME": str(home)}
+        env = process_env({"GPT_IMAGE_TUI_HOME": str(home)})
         env.pop("RUNCOMFY_TOKEN", None)
         for _ in range(2):  # warm the page cache and the .pyc files
             timed(command, env)
