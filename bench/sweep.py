@@ -1,6 +1,6 @@
 """Rows "confirming a 24-job sweep" and "first key after leaving a sweep grid".
 
-    .venv/bin/python -m bench.sweep [--rounds 3] [--backends api,offline]
+    .venv/bin/python -m bench.sweep [--rounds 5] [--backends api,offline]
 
 Each round starts the app in a 100x30 tmux pane with a fresh private ``GPT_IMAGE_TUI_HOME``,
 types ``bench sweep {a|b|c|d|e|f} at {dawn|noon|dusk|night}`` (24 variants), presses ctrl+j,
@@ -95,7 +95,7 @@ TARGETS = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backends", default="api,offline")
     parser.add_argument("--dwell", type=float, default=-1,
                         help="seconds the grid is looked at before q (default: until the first "
