@@ -7,6 +7,9 @@ types ``bench sweep {a|b|c|d|e|f} at {dawn|noon|dusk|night}`` (24 variants), pre
 waits for the confirmation and presses ``y``. From that key on, every burst of output the app
 writes is time-stamped (tmux control mode), so the script reports:
 
+Each figure is printed as the median and the worst of ``--rounds`` rounds; targets are judged on
+the worst.
+
 * the first frame after ``y`` and the longest gap between frames until the grid is on screen
   (a frozen UI writes nothing) — target: no frame later than 100 ms after the key;
 * when the grid (``24 variants``) is on screen — target ≤ 300 ms;
@@ -117,16 +120,17 @@ def main() -> int:
                                         env, args.dwell)
                 for label, value in figures.items():
                     results[backend].setdefault(label, []).append(value)
-    print(f"a {COUNT}-job sweep, confirmed with y (ms; median, then every round)")
+    print(f"a {COUNT}-job sweep, confirmed with y (ms: median, worst, every round; a target "
+          "is judged on the worst round — a freeze one time in five is a freeze)")
     for backend in backends:
         print(f"  backend: {backend}")
         for label, values in results[backend].items():
-            median = statistics.median(values) * 1000
+            median, worst = statistics.median(values) * 1000, max(values) * 1000
             every = ", ".join(f"{v * 1000:.0f}" for v in values)
             target = TARGETS.get(label)
-            judged = f"   target ≤ {target * 1000:.0f} ms: {verdict(median, target * 1000)}" \
+            judged = f"   target ≤ {target * 1000:.0f} ms: {verdict(worst, target * 1000)}" \
                 if target else ""
-            print(f"    {label:<30} {median:7.0f}   ({every}){judged}")
+            print(f"    {label:<30} {median:6.0f} {worst:6.0f}   ({every}){judged}")
     return 0
 
 
