@@ -7,15 +7,15 @@ types ``bench sweep {a|b|c|d|e|f} at {dawn|noon|dusk|night}`` (24 variants), pre
 waits for the confirmation and presses ``y``. From that key on, every burst of output the app
 writes is time-stamped (tmux control mode), so the script reports:
 
-Each figure is printed as the median and the worst of ``--rounds`` rounds; targets are judged on
-the worst.
-
 * the first frame after ``y`` and the longest gap between frames until the grid is on screen
   (a frozen UI writes nothing) — target: no frame later than 100 ms after the key;
 * when the grid (``24 variants``) is on screen — target ≤ 300 ms;
 * as the results arrive (the first cell shows ``completed``; or after ``--dwell`` seconds),
   ``q`` leaves the grid: when the main screen is back, and how long the first key typed then
   (``Z`` in the prompt) takes to show — target ≤ 100 ms.
+
+Each figure is printed as the median and the worst of ``--rounds`` rounds; targets are judged on
+the worst.
 
 Backends: ``api`` — signed in to a stand-in API in another process (its jobs wait 1.5 s in the
 queue and run 2.5 s, as offline ones do; their images are drawn by that process and downloaded
