@@ -1,1 +1,1 @@
-"""Benchmarks (run as ``python -m bench.startup`` / ``python -m bench.latency``); never asserted."""
+"""Benchmarks: one script per row of issue 9 (``python -m bench`` runs them all); never asserted."""

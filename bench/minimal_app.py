@@ -1,25 +1,29 @@
-"""The baseline for ``bench/startup.py``: the smallest Textual app that draws one known line.
+"""The baseline of the benchmarks: the smallest Textual app like this one — Header, TextArea, Footer.
 
-Run as ``python bench/minimal_app.py`` (or ``python -m bench.minimal_app``); it shows ``MINIMAL READY`` and quits on ``q``.
+Run as ``python -m bench.minimal_app``; it shows ``MINIMAL READY`` in a focused text area (so it
+blinks a cursor and takes keys, as the app's prompt editor does) and quits on ctrl+q.
 """
 
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, TextArea
 
 READY_TEXT = "MINIMAL READY"
 
 
 class MinimalApp(App[None]):
-    """A header, one line of text, a footer — the cost of Textual itself."""
+    """The cost of Textual itself, for the same-run ratios."""
 
-    BINDINGS = [("q", "quit", "Quit")]
+    TITLE = "minimal"
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(READY_TEXT)
+        yield TextArea(READY_TEXT, id="editor")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
 
 
 if __name__ == "__main__":

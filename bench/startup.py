@@ -1,90 +1,68 @@
-"""Launch-to-first-frame time of the app in a real terminal, against a minimal Textual app.
+"""Row "launch to first frame": the app against a minimal Textual app, in tmux, same run.
 
-Usage (from the repository root, with the venv active; tmux required)::
+    .venv/bin/python -m bench.startup [--runs 9]
 
-    python -m bench.startup [--runs 7] [--ready-text OFFLINE] [--width 100 --height 30]
-
-Each run starts ``python -m tui --offline`` (in a throw-away ``GPT_IMAGE_TUI_HOME``) in a
-detached tmux pane of fixed size and polls ``tmux capture-pane -p`` until ``--ready-text``
-appears; then the same for ``bench/minimal_app.py`` (until ``MINIMAL READY``). Runs alternate
-between the two so machine noise hits both alike. Prints both medians and app/minimal. Nothing
-here is asserted: the ratio only means something against the baseline measured in the same run.
+Each run starts ``gpt-image-tui --offline`` in a private ``GPT_IMAGE_TUI_HOME`` (one warm-up
+launch first, so the history file and caches exist as they do for a returning user) in a
+detached 100x30 tmux pane, and times from opening the pane until its screen first shows the
+app (``OFFLINE`` in the top bar) and until it is complete (the footer's ``palette`` key). Then
+the same for ``bench/minimal_app.py`` (Header, TextArea, Footer; ``MINIMAL READY``). Runs
+alternate, so machine noise hits both alike. Target: first frame ≤ 1.5× the minimal app's.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import statistics
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from bench._tmux import Pane, median_ms, require_tmux
+from bench._common import MINIMAL, base_env, private_home, quit_app, start_app
+from bench._stats import spread, verdict
+from bench._tmux import Tmux
 
-ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.5
 
 
-def time_to_text(
-    name: str, command: list[str], ready_text: str, env: dict[str, str], width: int, height: int
-) -> float:
-    with Pane(name, command, env=env, width=width, height=height) as pane:
-        started = pane.start()
-        shown = pane.wait_for(lambda text: ready_text in text)
-        return shown - started
+def launch(tmux: Tmux, name: str, command: list[str] | None, env: dict[str, str],
+           first: str) -> tuple[float, float]:
+    """Seconds to the first frame and to the footer, for the app (command None) or another."""
+    if command is None:
+        pane, first_s = start_app(tmux, name, ["--offline"], env, ready=first)
+    else:
+        pane = tmux.start(name, command, env={**base_env(), **env})
+        first_s = pane.wait_for(lambda text: first in text) - pane.started
+    complete_s = pane.wait_for(lambda text: "palette" in text) - pane.started
+    quit_app(pane)
+    return first_s, complete_s
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument(
-        "--ready-text",
-        default="OFFLINE",
-        help="text that marks the app's first real frame (default: OFFLINE)",
-    )
-    parser.add_argument("--width", type=int, default=100)
-    parser.add_argument("--height", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    require_tmux()
-    python = sys.executable
-    app_samples: list[float] = []
-    minimal_samples: list[float] = []
-    base_env = {"TERM": os.environ.get("TERM", "xterm-256color") or "xterm-256color"}
-    for run in range(args.runs):
-        with tempfile.TemporaryDirectory(prefix="gpt-image-tui-bench-") as home:
-            env = {**base_env, "GPT_IMAGE_TUI_HOME": home, "PYTHONPATH": str(ROOT)}
-            app_samples.append(
-                time_to_text(
-                    f"bench-app-{os.getpid()}-{run}",
-                    [python, "-m", "tui", "--offline"],
-                    args.ready_text,
-                    env,
-                    args.width,
-                    args.height,
-                )
-            )
-        minimal_samples.append(
-            time_to_text(
-                f"bench-min-{os.getpid()}-{run}",
-                [python, str(ROOT / "bench" / "minimal_app.py")],
-                "MINIMAL READY",
-                base_env,
-                args.width,
-                args.height,
-            )
-        )
-        time.sleep(0.2)
-    app_ms, minimal_ms = median_ms(app_samples), median_ms(minimal_samples)
-    print(f"runs: {args.runs} each, pane {args.width}x{args.height}")
-    print(
-        f"minimal Textual app  median {minimal_ms:8.1f} ms  "
-        f"(all: {', '.join(f'{s * 1000:.0f}' for s in minimal_samples)})"
-    )
-    print(
-        f"gpt-image-tui        median {app_ms:8.1f} ms  "
-        f"(all: {', '.join(f'{s * 1000:.0f}' for s in app_samples)})"
-    )
-    print(f"ratio app/minimal    {app_ms / minimal_ms:8.2f}x")
+    app_first: list[float] = []
+    app_full: list[float] = []
+    min_first: list[float] = []
+    min_full: list[float] = []
+    with Tmux("startup") as tmux, private_home("startup") as home:
+        env = {"GPT_IMAGE_TUI_HOME": str(home)}
+        launch(tmux, "i9-startup-warm", None, env, "OFFLINE")
+        launch(tmux, "i9-startup-warm-min", MINIMAL, {}, "MINIMAL READY")
+        for run in range(args.runs):
+            first, full = launch(tmux, f"i9-startup-app-{run}", None, env, "OFFLINE")
+            app_first.append(first)
+            app_full.append(full)
+            first, full = launch(tmux, f"i9-startup-min-{run}", MINIMAL, {}, "MINIMAL READY")
+            min_first.append(first)
+            min_full.append(full)
+    ratio = statistics.median(app_first) / statistics.median(min_first)
+    print("launch to first frame (tmux 100x30, ms; median, spread)")
+    print(f"  minimal Textual app   first frame {spread(min_first, 1000)}")
+    print(f"                        with footer {spread(min_full, 1000)}")
+    print(f"  gpt-image-tui         first frame {spread(app_first, 1000)}")
+    print(f"                        with footer {spread(app_full, 1000)}")
+    print(f"  ratio app/minimal (first frame)   {ratio:.2f}x   target ≤ {TARGET_RATIO}x: "
+          f"{verdict(ratio, TARGET_RATIO)}")
     return 0
 
 

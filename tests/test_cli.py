@@ -139,7 +139,9 @@ def test_killed_mid_download_then_resume_finishes_with_one_post(
     proc = spawn("run", "killed while downloading", "--api-base", offline_server.base_url,
                  "--poll-interval", "0.05", env=env)
     try:
-        wait_until(lambda: bool(temps_in(out)))
+        # The temp file exists before the GET leaves: wait until the server drips it.
+        wait_until(lambda: bool(temps_in(out))
+                   and offline_server.stats.faults_applied.get("drip", 0) >= 1)
         job = first_job(app_home)
         assert job is not None and job.state is JobState.DOWNLOADING
     finally:

@@ -37,7 +37,9 @@ def test_run_killed_mid_download_resumes_into_its_own_folder(
     proc = spawn("run", "killed while downloading", "--output-dir", str(chosen),
                  "--api-base", offline_server.base_url, "--poll-interval", "0.05", env=env)
     try:
-        wait_until(lambda: bool(temps_in(chosen)))
+        # The temp file exists before the GET leaves: wait until the server drips it.
+        wait_until(lambda: bool(temps_in(chosen))
+                   and offline_server.stats.faults_applied.get("drip", 0) >= 1)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

@@ -263,3 +263,76 @@ def test_appended_clause_is_labelled_by_its_own_words() -> None:
     )
     assert summary.knobs == ("camera",)
     assert summary.step_label == "+wide shot"
+
+
+# --- issue 10: rewrites are not one knob; the diff never glues words ---------------------------
+
+
+def test_a_whole_rewrite_is_not_one_change() -> None:
+    summary = summarise_change(
+        _request("a cat on a sofa, soft window light"),
+        _request("cyberpunk city street at night, neon signs, rain"),
+    )
+    assert summary.rewrite and summary.knob_count >= 2
+    assert "lighting" in summary.knobs
+    assert summary.advice is not None and "rewritten" in summary.advice
+    assert summary.step_label.startswith("rewrite (")
+
+
+def test_appending_to_a_short_prompt_is_still_a_refinement() -> None:
+    summary = summarise_change(
+        _request("a lighthouse"), _request("a lighthouse at dawn, golden hour light")
+    )
+    assert not summary.rewrite and summary.knobs == ("lighting",)
+
+
+def test_one_knob_in_a_long_prompt_stays_one_knob() -> None:
+    old = "a red bicycle leaning on a brick wall, soft window light, 35mm photo"
+    new = "a red bicycle leaning on a brick wall, golden hour light, 35mm photo"
+    summary = summarise_change(_request(old), _request(new))
+    assert not summary.rewrite and summary.knob_count == 1
+
+
+def _glued_chunks(old: str, new: str) -> list[str]:
+    """Chunks of the shown diff that are not one word of either prompt (two words run together)."""
+    import re
+
+    from tui.iterate.diff import _tokenise
+    from tui.widgets.prompt_diff import diff_text
+
+    words = {t.text for t in (*_tokenise(old), *_tokenise(new)) if t.is_word}
+    shown = diff_text(diff_words(old, new), fold=False).plain
+    cores = (re.sub(r"^\W+|\W+$", "", chunk) for chunk in shown.split())
+    return [core for core in cores if core and core not in words]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('a soft "SALE"', 'soft neon "SALE" light'),
+        ("apples still. red", "still vase"),
+        ("a still life: apples", "still life, a bowl of apples"),
+        ('"SALE" golden a vase life: a', "vase hour"),
+    ],
+)
+def test_the_shown_diff_never_glues_words(old: str, new: str) -> None:
+    assert _glued_chunks(old, new) == []
+
+
+def test_no_glued_words_across_many_random_edits() -> None:
+    import random
+
+    vocabulary = ["still", "life", ":", "a", "vase", "of", "apples", "soft", "light", ",",
+                  "golden", '"SALE"', "red", "—", "(wide)", "shot", "."]
+    rng = random.Random(7)
+
+    def prompt() -> str:
+        parts = []
+        for _ in range(rng.randint(1, 9)):
+            word = rng.choice(vocabulary)
+            parts.append(("" if word in {":", ",", "."} else " ") + word)
+        return "".join(parts).strip()
+
+    for _ in range(3000):
+        old, new = prompt(), prompt()
+        assert _glued_chunks(old, new) == [], (old, new)

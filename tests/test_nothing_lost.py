@@ -499,3 +499,12 @@ async def test_a_failing_subscriber_never_stops_a_job(rig: Rig) -> None:
     rig.engine.subscribe(broken_pipe)
     job = await rig.engine.follow(rig.job())
     assert job.state is JobState.COMPLETED and rig.server.stats.submits == 1
+
+
+async def test_a_request_id_another_job_has_is_unknown_not_a_crash(rig: Rig) -> None:
+    first = await rig.engine.follow(rig.job("first"))
+    rig.server.force("submit", Fault.REPEAT_REQUEST_ID)
+    second = await rig.engine.follow(rig.job("second"))
+    assert first.state is JobState.COMPLETED
+    assert second.state is JobState.UNKNOWN and first.request_id in (second.error or "")
+    assert rig.history.get(first.id).request_id == first.request_id  # untouched

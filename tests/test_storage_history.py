@@ -281,3 +281,14 @@ def test_several_processes_write_at_once(db_path: Path) -> None:
     assert [w.wait(timeout=60) for w in writers] == [0, 0, 0, 0]
     with History(db_path) as store:
         assert store.count(states=[JobState.SUBMITTING]) == 80
+
+
+def test_stars_are_kept_and_filtered(history: History) -> None:
+    first = history.create_job(T2I)
+    second = history.create_job(T2I)
+    assert history.get(first.id).starred is False
+    history.update(second.id, starred=True)
+    assert [j.id for j in history.list_jobs(starred=True)] == [second.id]
+    assert history.count(starred=True) == 1 and history.count(starred=False) == 1
+    history.update(second.id, state="submitting")  # a state move never touches the star
+    assert history.get(second.id).starred is True

@@ -248,6 +248,7 @@ class Job:
     price_usd: Decimal | None = None
     price_unit: str | None = None
     price_source: str | None = None
+    starred: bool = False  # marked by the user (`s`) to find again
 
     @property
     def endpoint(self) -> Endpoint:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from ..models import SIZE_LABELS
@@ -74,7 +74,12 @@ class Region:
 
 @dataclass(frozen=True, slots=True)
 class ChangeSummary:
-    """What moved between two requests. ``advice`` is None unless more than one knob moved."""
+    """What moved between two requests. ``advice`` is None unless more than one knob moved.
+
+    ``rewrite`` is set when most of the prompt changed (a new prompt, not a refinement): then
+    ``knobs`` lists every knob the changed words touch, and ``knob_count`` is at least 2.
+    ``words_changed``/``words_total`` say how much of the prompt moved.
+    """
 
     regions: tuple[Region, ...]
     knobs: tuple[str, ...]
@@ -82,6 +87,9 @@ class ChangeSummary:
     advice: str | None
     other_changes: tuple[str, ...]
     step_label: str
+    rewrite: bool = False
+    words_changed: int = 0
+    words_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +211,12 @@ def diff_words(old: str, new: str) -> list[DiffSpan]:
 
     for tag, i1, i2, j1, j2 in _opcodes(old_tokens, new_tokens):
         if tag == "equal":
-            emit("same", new_tokens[j1:j2])
+            run = new_tokens[j1:j2]
+            if spans and run and not run[0].space_before and old_tokens[i1].space_before:
+                # Whitespace on either side keeps an unchanged run apart from the change before
+                # it: "a soft" → "soft" shows "−a soft", never "−asoft".
+                run = [replace(run[0], space_before=True), *run[1:]]
+            emit("same", run)
         else:
             emit("removed", old_tokens[i1:i2])
             emit("added", new_tokens[j1:j2])
@@ -403,16 +416,58 @@ def _truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,") + "…"
 
 
+# A prompt counts as rewritten when fewer than half of its old words stayed (it had at least
+# REWRITE_MIN_WORDS): "a cat on a sofa" → "a neon city at night" is not one knob, while adding
+# a long clause to a short prompt is still a refinement of it.
+REWRITE_KEPT_SHARE = 0.5
+REWRITE_MIN_WORDS = 3
+
+
+def _word_counts(old: str, new: str) -> tuple[int, int, int]:
+    """(words kept, words in the old prompt, words in the new one), word tokens only."""
+    old_tokens, new_tokens = _tokenise(old), _tokenise(new)
+    kept = sum(
+        1
+        for tag, _i1, _i2, j1, j2 in _opcodes(old_tokens, new_tokens)
+        if tag == "equal"
+        for token in new_tokens[j1:j2]
+        if token.is_word
+    )
+    return (
+        kept,
+        sum(1 for t in old_tokens if t.is_word),
+        sum(1 for t in new_tokens if t.is_word),
+    )
+
+
+def _knobs_touched(regions: Sequence[Region]) -> list[str]:
+    """Every knob of the vocabulary the changed words of ``regions`` mention, in order."""
+    changed = " ".join(f"{r.removed} {r.added}" for r in regions)
+    found = [name for name, pattern in _KNOB_PATTERNS if pattern.search(changed)]
+    if any(r.label in {"text", "headline"} for r in regions) and "text" not in found:
+        found.insert(0, "text")
+    return found
+
+
 def summarise_change(old_request: RequestLike, new_request: RequestLike) -> ChangeSummary:
     """What moved between two requests: prompt regions, size and references.
 
     Each distinct region label is a knob, and so are "size" and "references" when they change.
+    A rewrite (most words changed) is not one knob: it counts every knob its words touch, and
+    never fewer than two.
     """
     regions = tuple(changed_regions(old_request.prompt, new_request.prompt))
+    kept, old_words, new_words = _word_counts(old_request.prompt, new_request.prompt)
+    rewrite = old_words >= REWRITE_MIN_WORDS and kept < REWRITE_KEPT_SHARE * old_words
+    total = max(old_words, new_words)
+    changed = total - kept
     knobs: list[str] = []
-    for region in regions:
-        if region.label not in knobs:
-            knobs.append(region.label)
+    if rewrite:
+        knobs = _knobs_touched(regions) or ["subject"]
+    else:
+        for region in regions:
+            if region.label not in knobs:
+                knobs.append(region.label)
 
     other: list[str] = []
     if old_request.size != new_request.size:
@@ -426,14 +481,25 @@ def summarise_change(old_request: RequestLike, new_request: RequestLike) -> Chan
         other.extend(reference_changes)
         knobs.append("references")
 
-    advice = f"{len(knobs)} knobs changed: {', '.join(knobs)}" if len(knobs) > 1 else None
-    steps = [step for step in (_region_step(r) for r in regions) if step]
+    knob_count = max(len(knobs), 2) if rewrite else len(knobs)
+    if rewrite:
+        advice: str | None = (
+            f"rewritten: {changed} of {total} words changed ({', '.join(knobs)}) — "
+            "a new prompt rather than one knob"
+        )
+        steps = [f"rewrite ({changed} of {total} words)"]
+    else:
+        advice = f"{len(knobs)} knobs changed: {', '.join(knobs)}" if len(knobs) > 1 else None
+        steps = [step for step in (_region_step(r) for r in regions) if step]
     step_label = ", ".join(steps + other) or "no change"
     return ChangeSummary(
         regions=regions,
         knobs=tuple(knobs),
-        knob_count=len(knobs),
+        knob_count=knob_count,
         advice=clean_text(advice) if advice else None,
         other_changes=tuple(other),
         step_label=clean_text(_truncate(step_label, STEP_LABEL_MAX)),
+        rewrite=rewrite,
+        words_changed=changed,
+        words_total=total,
     )

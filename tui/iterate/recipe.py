@@ -29,6 +29,7 @@ __all__ = [
     "RECIPE_VERSION",
     "Recipe",
     "RecipeError",
+    "embed_chunks",
     "embed_recipe",
     "read_chunks",
     "read_recipe",
@@ -238,16 +239,24 @@ def embed_recipe(path: Path, recipe: Recipe) -> bool:
     path = Path(path)
     if not _is_png(path):
         return False
-    data = path.read_bytes()
+    _write_atomic(path, embed_chunks(path.read_bytes(), recipe.to_chunks()))
+    return True
+
+
+def embed_chunks(data: bytes, chunks: Mapping[str, str]) -> bytes:
+    """The PNG ``data`` with ``chunks`` (keyword → text) as iTXt chunks before IEND.
+
+    Earlier ``gpt-image-tui:*`` chunks are dropped; pixels are untouched. Raises
+    :class:`RecipeError` for a broken PNG.
+    """
     kept: list[bytes] = [PNG_SIGNATURE]
     for kind, start, end in _chunks(data):
         if kind in _TEXT_CHUNKS and (_keyword(data[start:end]) or "").startswith(CHUNK_PREFIX):
             continue
         if kind == b"IEND":
-            kept.extend(_itxt(key, text) for key, text in recipe.to_chunks().items())
+            kept.extend(_itxt(key, text) for key, text in chunks.items())
         kept.append(data[start - 8 : end + 4])
-    _write_atomic(path, b"".join(kept))
-    return True
+    return b"".join(kept)
 
 
 def _write_atomic(path: Path, content: bytes) -> None:

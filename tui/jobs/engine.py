@@ -396,6 +396,12 @@ class JobEngine:
                     delay = min(2.0, delay * 2)
                     continue
                 raise self._request_id_not_stored(job, request_id, exc, journal_problem) from None
+            except ValueError:  # another job already has this id: the server's answer is wrong
+                return self._settle(
+                    job, JobState.UNKNOWN, exit_code=1,
+                    error=f"the server answered with request id {request_id}, which another job "
+                    "in history already has; this one may have run and been billed",
+                )
             self.book.say(job, note)
             return job
 

@@ -49,6 +49,7 @@ class Fault(enum.StrEnum):
     SHORT_BODY = "short_body"  # Content-Length N, N-4 bytes sent, then the connection closed
     CUT_IMAGE = "cut_image"  # a PNG without its IEND chunk, with a matching Content-Length
     ECHO_TOKEN = "echo_token"  # status/result strings repeat the Authorization header
+    REPEAT_REQUEST_ID = "repeat_request_id"  # submit answers with the first job's request_id
 
 
 @dataclass

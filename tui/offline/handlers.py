@@ -203,6 +203,8 @@ class ApiHandlers:
             **urls,
             "cancel_url": f"{self._base_url}/requests/{job.request_id}/cancel",
         }
+        if fault is Fault.REPEAT_REQUEST_ID:
+            payload["request_id"] = self._simulation.request_ids()[0]
         if fault is Fault.ACCEPT_WITH_ERROR:
             payload.update(error_code=500001, error_message="queued after an upstream hiccup")
         return await self._send(request, json_answer(payload), fault)

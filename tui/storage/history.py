@@ -36,7 +36,7 @@ __all__ = ["SCHEMA_VERSION", "History", "HistorySchemaError", "journal_path_for"
 
 # Columns settable through update(): Job field name -> how to store the value.
 _JSON_TUPLE = {"output_urls", "files"}
-_BOOL = {"cancel_requested", "resumed"}
+_BOOL = {"cancel_requested", "resumed", "starred"}
 _PLAIN = {
     "state", "request_id", "parent_id", "submitted_at", "started_at", "finished_at", "error",
     "exit_code", "remote_status", "queue_position", "sweep_id", "sweep_label", "output_dir",
@@ -280,6 +280,7 @@ class History:
             sweep_label, created_at, updated_at, submitted_at, started_at, finished_at, error,
             exit_code, remote_status, queue_position, output_urls, files, cancel_requested,
             resumed, extra, output_dir, owner, backend, price_usd, price_unit, price_source,
+            starred,
         ) = row
         return Job(
             id=job_id,
@@ -309,19 +310,25 @@ class History:
             price_usd=_decimal_or_none(price_usd),
             price_unit=price_unit,
             price_source=price_source,
+            starred=bool(starred),
         )
 
     _COLUMNS = (
         "id, prompt, size, images, endpoint, state, request_id, parent_id, sweep_id, sweep_label, "
         "created_at, updated_at, submitted_at, started_at, finished_at, error, exit_code, "
         "remote_status, queue_position, output_urls, files, cancel_requested, resumed, extra, "
-        "output_dir, owner, backend, price_usd, price_unit, price_source"
+        "output_dir, owner, backend, price_usd, price_unit, price_source, starred"
     )
 
     @staticmethod
-    def _filters(states: Iterable[JobState | str] | None, search: str | None) -> tuple[str, list[Any]]:
+    def _filters(
+        states: Iterable[JobState | str] | None, search: str | None, starred: bool | None = None
+    ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
+        if starred is not None:
+            clauses.append("starred = ?")
+            params.append(int(starred))
         if states is not None:
             values = [JobState(s).value for s in states]
             if not values:
@@ -432,9 +439,10 @@ class History:
         offset: int = 0,
         states: Iterable[JobState | str] | None = None,
         search: str | None = None,
+        starred: bool | None = None,
     ) -> list[Job]:
         """A page of jobs, newest first; ``search`` is a case-insensitive prompt substring."""
-        where, params = self._filters(states, search)
+        where, params = self._filters(states, search, starred)
         return self._query(
             f"SELECT {self._COLUMNS} FROM jobs{where} ORDER BY created_at DESC, id DESC"
             " LIMIT ? OFFSET ?",
@@ -442,9 +450,13 @@ class History:
         )
 
     def count(
-        self, *, states: Iterable[JobState | str] | None = None, search: str | None = None
+        self,
+        *,
+        states: Iterable[JobState | str] | None = None,
+        search: str | None = None,
+        starred: bool | None = None,
     ) -> int:
-        where, params = self._filters(states, search)
+        where, params = self._filters(states, search, starred)
         return int(self._rows(f"SELECT COUNT(*) FROM jobs{where}", params)[0][0])
 
     def resumable(self) -> list[Job]:
@@ -462,6 +474,37 @@ class History:
             f"SELECT {self._COLUMNS} FROM jobs WHERE state = ? OR (state = ? AND request_id IS NULL)"
             " ORDER BY created_at, id",
             (JobState.PENDING.value, JobState.SUBMITTING.value),
+        )
+
+    def get_many(self, job_ids: Iterable[int]) -> dict[int, Job]:
+        """The jobs with these ids that exist, by id (one query)."""
+        ids = sorted({int(i) for i in job_ids})
+        found: dict[int, Job] = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for job in self._query(f"SELECT {self._COLUMNS} FROM jobs WHERE id IN ({marks})", chunk):
+                found[job.id] = job
+        return found
+
+    def sweep(self, sweep_id: str) -> list[Job]:
+        """Every job of one sweep, in the order they were created."""
+        return self._query(
+            f"SELECT {self._COLUMNS} FROM jobs WHERE sweep_id = ? ORDER BY created_at, id",
+            (sweep_id,),
+        )
+
+    def family(self, job_id: int) -> list[Job]:
+        """The whole lineage ``job_id`` belongs to: its root and every descendant of the root,
+        oldest first (KeyError when absent)."""
+        root = self.lineage(job_id)[0]
+        return self._query(
+            "WITH RECURSIVE down(id, depth) AS (SELECT ?, 0 UNION ALL"
+            " SELECT j.id, down.depth + 1 FROM jobs j JOIN down ON j.parent_id = down.id"
+            " WHERE down.depth < ?)"
+            f" SELECT {', '.join('j.' + c.strip() for c in self._COLUMNS.split(','))}"
+            " FROM down JOIN jobs j ON j.id = down.id ORDER BY j.created_at, j.id",
+            (root.id, _MAX_LINEAGE),
         )
 
     def children(self, job_id: int) -> list[Job]:

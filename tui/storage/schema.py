@@ -102,10 +102,17 @@ CREATE TABLE batch_lines (
 CREATE INDEX batch_lines_job_id ON batch_lines(job_id)
 """
 
+# Stars: the results a user marked to keep track of (issue 10).
+_STARS = """
+ALTER TABLE jobs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_starred ON jobs(starred) WHERE starred
+"""
+
 UPGRADES: list[Callable[[sqlite3.Connection], None]] = [
     lambda conn: _run_script(conn, _V1),
     lambda conn: _run_script(conn, _V2),
     lambda conn: _run_script(conn, _COSTS_AND_BATCHES),
+    lambda conn: _run_script(conn, _STARS),
 ]
 SCHEMA_VERSION = len(UPGRADES)
 
