@@ -11,7 +11,7 @@ half-cell renderer exactly as the app draws it, written by a Rich console at a c
 escape codes (256 and 16 colours through xterm's standard palette). The error of one half cell
 is the distance in RGB (0–441) between that colour and the mean of the picture's pixels the
 half cell covers. "Before" is the depth Textual picks from the environment alone (SSH doesn't
-forward COLORTERM); "after" is the depth :func:`tui.terminal.decide.decide` picks from the same
+forward COLORTERM); "after" is the depth :func:`tui.ui.terminal.decide.decide` picks from the same
 environment and the answers recorded from the real terminal. Nothing is asserted.
 """
 
@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.segment import Segment
 
 from tui.offline.render import render_image
-from tui.terminal.decide import TmuxInfo, decide, facts_from_env
-from tui.terminal.replies import parse_replies
+from tui.ui.terminal.decide import TmuxInfo, decide, facts_from_env
+from tui.ui.terminal.replies import parse_replies
 
 PROMPT = 'a red cube on a blue table, soft light, the label reads "AQUA+"'
 XTERM = b"\x1bP>|XTerm(379)\x1b\\\x1bP1$r0;38:2::1:2:3m\x1b\\\x1b[?64;1;2;6;9;15;16;17;18;21;22;28c"
@@ -47,7 +47,7 @@ _SGR = re.compile(r"\x1b\[([\d;]*)m▀")
 
 def half_cells(picture: Image.Image, cols: int) -> tuple[list[Segment], Image.Image]:
     """The half-cell renderer's segments for ``cols`` columns, and the reference picture."""
-    from tui.imaging import GraphicsChoice, _load_textual_image
+    from tui.ui.imaging import GraphicsChoice, _load_textual_image
 
     _load_textual_image(GraphicsChoice("halfcell", "bench"))
     from textual_image.renderable.halfcell import Image as HalfcellImage

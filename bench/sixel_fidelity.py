@@ -6,7 +6,7 @@ Usage (from the repository root, with the venv active; needs term-shot, i.e. Xvf
 
 A test picture (the offline backend's render of a fixed prompt, ``--side`` pixels square) is
 encoded by textual-image as it comes (what the app drew before), by the app's own path
-(:mod:`tui.terminal.sixel`: dithered, palette in the header) and, when installed, by img2sixel
+(:mod:`tui.ui.terminal.sixel`: dithered, palette in the header) and, when installed, by img2sixel
 (libsixel-bin; chafa fits its output to whole cells, so its pixels don't line up). Each is shown at the top-left of xterm in VT340 mode through
 term-shot, and the screenshot is compared with the picture pixel by pixel: a pixel is "off"
 when any channel differs by more than 60 levels. Also printed: encode time and size. Nothing is
@@ -35,8 +35,8 @@ THRESHOLD = 60
 
 def encoders(picture: Image.Image, png: Path) -> dict[str, tuple[bytes, float]]:
     """Sixel bytes (and seconds to make them) from each encoder available."""
-    from tui.imaging import GraphicsChoice, _load_textual_image
-    from tui.terminal.sixel import dither, hoist_palette
+    from tui.ui.imaging import GraphicsChoice, _load_textual_image
+    from tui.ui.terminal.sixel import dither, hoist_palette
 
     _load_textual_image(GraphicsChoice("sixel", "bench"))
     from textual_image._sixel import image_to_sixels

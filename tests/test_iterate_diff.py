@@ -298,7 +298,7 @@ def _glued_chunks(old: str, new: str) -> list[str]:
     import re
 
     from tui.iterate.diff import _tokenise
-    from tui.widgets.prompt_diff import diff_text
+    from tui.ui.widgets.prompt_diff import diff_text
 
     words = {t.text for t in (*_tokenise(old), *_tokenise(new)) if t.is_word}
     shown = diff_text(diff_words(old, new), fold=False).plain

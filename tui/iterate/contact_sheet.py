@@ -22,7 +22,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from .. import __version__
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .recipe import CHUNK_PREFIX, embed_chunks, read_chunks
 
 __all__ = [

@@ -7,7 +7,7 @@ its alternative, a first job the head of its prompt. Plain, sanitised text; no I
 from __future__ import annotations
 
 from ..models import Job
-from ..sanitize import clean_text
+from ..trust.sanitize import clean_text
 from .diff import summarise_change
 
 __all__ = ["difference_label", "prompt_head"]
