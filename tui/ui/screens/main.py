@@ -42,7 +42,7 @@ from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails
-from ..widgets.job_pool import JobList, JobPool
+from ..widgets.job_pool import JobList, JobPool, ListFilterInput, card_labels
 from ..widgets.lint_hints import LintHints
 from ..widgets.preview import ImagePreview
 from ..workers import JobWorkers
@@ -71,10 +71,12 @@ class Prefill:
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """The pool's first rows and the run durations of recent jobs, read off the UI loop."""
+    """The pool's first rows, how each differs, and the run durations of recent jobs, read off
+    the UI loop."""
 
     jobs: list[Job]
     durations: list[float]
+    labels: dict[int, str]
 
 
 def _first_rows(history: History) -> _Rows:
@@ -85,7 +87,10 @@ def _first_rows(history: History) -> _Rows:
         if job.started_at is not None and job.finished_at is not None
         and job.finished_at > job.started_at
     ]
-    return _Rows(history.list_jobs(limit=HISTORY_ROWS), durations)
+    jobs = history.list_jobs(limit=HISTORY_ROWS)
+    ids = {job.id for job in jobs}
+    parents = history.get_many({job.parent_id for job in jobs if job.parent_id} - ids)
+    return _Rows(jobs, durations, card_labels(jobs, parents))
 
 
 class MainScreen(Screen[None]):
@@ -171,7 +176,7 @@ class MainScreen(Screen[None]):
     def _show_first_rows(self, rows: _Rows) -> None:
         self.query_one(JobPool).load(
             [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),
-            durations=rows.durations,
+            durations=rows.durations, labels=rows.labels,
         )
 
     # ------------------------------------------------------------------ told by the app
@@ -179,6 +184,10 @@ class MainScreen(Screen[None]):
     @property
     def composer(self) -> Composer:
         return self.query_one(Composer)
+
+    @property
+    def pool(self) -> JobPool:
+        return self.query_one(JobPool)
 
     @property
     def can_sign_in(self) -> bool:
@@ -250,6 +259,10 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ commands
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Escape in the job list's filter field clears the filter: it never cancels a job.
+        return not (parameters == ("cancel_job",) and isinstance(self.focused, ListFilterInput))
+
     def action_command(self, name: str) -> None:
         """Run the command a key binding names."""
         self.run_command(name)
@@ -306,6 +319,12 @@ class MainScreen(Screen[None]):
         pool = self.query_one(JobPool)
         pool.apply(self.jobs.event_for(job), now=self.clock())
         pool.select(job.id)
+        parent_id = job.parent_id
+        if parent_id is not None and not job.sweep_label and pool.event_for(parent_id) is None:
+            self.read_then(  # an older parent: the card says its change once it is read
+                lambda: self.history.get_many([parent_id]),
+                lambda parents: pool.set_labels(card_labels([job], parents)),
+            )
 
     def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
         """Load the composer (its parent diffed against) and move to the prompt."""
@@ -420,7 +439,8 @@ class MainScreen(Screen[None]):
     def on_job_selected(self, message: JobSelected) -> None:
         pool = self.query_one(JobPool)
         event = pool.event_for(message.job_id) if message.job_id is not None else None
-        self.query_one(JobDetails).show(event)
+        label = pool.label_for(message.job_id) if message.job_id is not None else None
+        self.query_one(JobDetails).show(event, label=label)
 
     @on(ListView.Selected, "#job-list")
     def _job_chosen(self, event: ListView.Selected) -> None:
