@@ -24,6 +24,15 @@ from .jobs import (
     Rerun,
     compare,
 )
+from .list import (
+    FilterJobs,
+    LineageOnly,
+    OpenSweepGrid,
+    ShowAllJobs,
+    StarJob,
+    StarredOnly,
+    SweepOnly,
+)
 
 __all__ = [
     "MAIN_COMMANDS",
@@ -46,6 +55,13 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     Compare(),
     Lineage(),
     HistoryBrowser(),
+    StarJob(),
+    FilterJobs(),
+    StarredOnly(),
+    LineageOnly(),
+    SweepOnly(),
+    OpenSweepGrid(),
+    ShowAllJobs(),
     Copy(),
     Help(),
     FocusPrompt(),
