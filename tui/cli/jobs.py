@@ -210,7 +210,8 @@ async def _cmd_cancel(args: argparse.Namespace, services: Services) -> int:
 
 
 async def _cmd_history(args: argparse.Namespace, services: Services) -> int:
-    jobs = services.history.list_jobs(limit=args.limit)
+    starred = True if getattr(args, "starred", False) else None
+    jobs = services.history.list_jobs(limit=args.limit, starred=starred)
     if args.json:
         for job in jobs:
             _print_json(job_summary(job), compact=True)
@@ -219,7 +220,8 @@ async def _cmd_history(args: argparse.Namespace, services: Services) -> int:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = clean_text(job.request.prompt, limit=50)
         rid = (job.request_id or "-")[:12]
-        if not write_line(f"{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}"):
+        star = "★" if job.starred else " "
+        if not write_line(f"{star}{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}"):
             break
     return 0
 
