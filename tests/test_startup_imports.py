@@ -244,3 +244,72 @@ def test_settings_and_offline_services_load_no_http_stack(env: dict[str, str], t
         env,
     )
     assert result["http"] == []
+
+
+def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tmp_path: Path) -> None:
+    """The app's services (``offline_process=True``): the server answers from a child process,
+    so neither aiohttp nor the renderer is ever loaded in the app's; stopping ends the child."""
+    code = (
+        "import asyncio, os\n"
+        "from tui.config import load_settings\n"
+        "from tui.models import Endpoint\n"
+        "from tui.services.graph import open_services\n"
+        f"settings = load_settings(offline=True, env={{'GPT_IMAGE_TUI_HOME': {str(tmp_path)!r}}})\n"
+        "services = open_services(settings, offline_process=True)\n"
+        "child = services.offline.pid\n"
+        "async def ask():\n"
+        "    try:\n"
+        "        return await services.prices.price(Endpoint.TEXT_TO_IMAGE)\n"
+        "    finally:\n"
+        "        await services.close_clients()\n"
+        "price = asyncio.run(ask())\n"
+        "alive = os.waitpid(child, os.WNOHANG) == (0, 0)  # still running, not a zombie\n"
+        "services.history.close(); services.offline.stop()\n"
+        "result = {'offline_price': price.offline, 'child_was_alive': alive, "
+        "'in_app': sorted(m for m in ('aiohttp', 'PIL.ImageDraw') if m in sys.modules)}\n"
+        "try:\n"
+        "    os.kill(child, 0)\n"
+        "    result['child_after_stop'] = 'alive'\n"
+        "except ProcessLookupError:\n"
+        "    result['child_after_stop'] = 'gone'"
+    )
+    result = loaded_after(code, env)
+    assert result["offline_price"] is True and result["child_was_alive"]
+    assert result["in_app"] == [] and result["child_after_stop"] == "gone"
+
+
+def test_the_child_server_never_outlives_the_app(env: dict[str, str], tmp_path: Path) -> None:
+    """``kill -9`` of the app: the child sees its stdin close and exits (asleep or serving)."""
+    import os
+    import signal
+    import time
+
+    for serving in (False, True):
+        code = (
+            "import os, time, urllib.request\n"
+            "from tui.offline.embedded import EmbeddedServer\n"
+            "server = EmbeddedServer().start()\n"
+            + ("urllib.request.urlopen(server.origin + '/v1/models/openai/gpt-image-2/text-to-image', timeout=30).close()\n"
+               if serving else "")
+            + "print(server.pid, flush=True)\n"
+            "time.sleep(600)\n"
+        )
+        app = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                               text=True, stdin=subprocess.DEVNULL)
+        try:
+            assert app.stdout is not None
+            child = int(app.stdout.readline())
+            os.kill(child, 0)  # running
+        finally:
+            app.send_signal(signal.SIGKILL)
+            app.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError(f"the child server outlived the app (serving={serving})")
