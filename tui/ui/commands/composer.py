@@ -11,7 +11,7 @@ from ...errors import InputError
 from ...iterate.loads import ComposerLoad
 from ...iterate.recipe import read_recipe
 from ...iterate.sweep import CONFIRM_THRESHOLD, Sweep, expand, has_sweep
-from ...models import Job, JobRequest, prepare_request
+from ...models import DEFAULT_SIZE, Job, JobRequest, prepare_request
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..screens.open_recipe import OpenRecipeScreen
@@ -21,6 +21,7 @@ from .base import Command, Workbench
 __all__ = [
     "Detach",
     "FocusPrompt",
+    "NewPrompt",
     "OpenRecipe",
     "RecipeFound",
     "Submit",
@@ -47,7 +48,7 @@ def submit(bench: Workbench) -> None:
     """Send what the composer holds: one job, or a sweep's jobs; problems go next to fields."""
     composer = bench.composer
     prompt, size, images = composer.values()
-    bench.keep_draft(prompt)
+    bench.keep_draft()
     if has_sweep(prompt):
         submit_sweep(bench, prompt, size, images)
         return
@@ -169,6 +170,24 @@ class Detach(Command):
     def run(self, bench: Workbench) -> None:
         bench.composer.set_parent(None)
         bench.say("the next job has no parent")
+
+
+class NewPrompt(Command):
+    name = "new_prompt"
+    title = "New prompt"
+    help = "Clear the composer into a fresh draft with no parent (ctrl+z brings the old one back)"
+    key = "ctrl+n"
+    footer = "New"
+    show = False
+    priority = True  # also from inside the editor
+
+    def run(self, bench: Workbench) -> None:
+        kept = bench.composer.load_request(
+            JobRequest("", DEFAULT_SIZE), parent=None, note="new prompt", size_chosen=False
+        )
+        bench.focus_prompt()
+        bench.say("new prompt — ctrl+z in the prompt brings back the old draft" if kept
+                  else "new prompt")
 
 
 class FocusPrompt(Command):
