@@ -117,34 +117,36 @@ class RecipeFound:
     parent: Job | None
 
 
-def read_recipe_draft(path: Path, history: History) -> RecipeFound | None:
-    """The recipe embedded in ``path`` (None: none there). Blocking: run it off the UI loop."""
-    name = clean_text(path.name, limit=60)
+def read_recipe_draft(path: Path, history: History) -> RecipeFound | str:
+    """The recipe embedded in ``path``, or why there is none. Blocking: run it off the UI loop."""
+    name = clean_text(str(path), limit=80)
     try:
-        recipe = read_recipe(path) if path.is_file() else None
-    except OSError:
-        recipe = None
+        if not path.is_file():
+            return f"file not found: {name}"
+        recipe = read_recipe(path)
+    except OSError as exc:
+        return f"can't read {name}: {clean_text(exc.strerror or exc, limit=80)}"
     if recipe is None:
-        return None
+        return (
+            f"no recipe in {clean_text(path.name, limit=60)}: only PNGs saved by this app carry "
+            "one (a local file can't be a reference: the server fetches https URLs)"
+        )
     parent = history.find_by_request_id(recipe.request_id) if recipe.request_id else None
     request = JobRequest(recipe.prompt, recipe.size, tuple(recipe.references))
-    note = f"recipe from {name}" + (f" · child of #{parent.id}" if parent else "")
+    note = f"recipe from {clean_text(path.name, limit=60)}" + (
+        f" · child of #{parent.id}" if parent else ""
+    )
     return RecipeFound(ComposerLoad(request, parent.id if parent else None, note), parent)
 
 
 def restore_recipe(bench: Workbench, path: Path) -> None:
     """Put the recipe embedded in ``path`` into the composer; its job becomes the parent."""
-    name = clean_text(path.name, limit=60)
 
-    def found(recipe: RecipeFound | None) -> None:
-        if recipe is None:
-            bench.warn(
-                f"no recipe in {name}: only PNGs saved by this app carry one "
-                "(a local file can't be a reference: the server fetches https URLs)"
-            )
+    def found(recipe: RecipeFound | str) -> None:
+        if isinstance(recipe, str):
+            bench.warn(recipe)
             return
         bench.load_composer(recipe.load, parent=recipe.parent)
-        bench.say(f"restored the recipe of {name}")
 
     bench.read_then(lambda: read_recipe_draft(path, bench.history), found)
 

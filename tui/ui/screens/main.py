@@ -40,7 +40,7 @@ from ..commands.base import AppAction, JobCommand
 from ..commands.jobs import CancelJob, missing_jobs
 from ..drafts import DraftKeeper
 from ..imaging import ImageKit
-from ..keys import TypingSafeScreen
+from ..keys import TypingSafeScreen, types_text
 from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
@@ -59,6 +59,7 @@ DRAFT_KEY = "composer"
 HINTS_KEY = "lint-dismissed"  # the prompt-hint rules the user turned off, comma separated
 NARROW_BELOW = 100  # columns: under this the composer sits on top of the pool
 DRAFT_DELAY = 0.5
+STATUS_SECONDS = 10.0  # a status line clears itself after this long
 ESCAPE_REPEAT = 0.5  # seconds: an Escape this soon after one that left the composer never cancels
 HISTORY_ROWS = 200
 FORGOTTEN = "forgotten: deleted from the history"
@@ -102,9 +103,13 @@ class MainScreen(TypingSafeScreen[None]):
     the selected job only outside the composer: typed there, they are text.
     """
 
+    # The footer, in order: what works everywhere (submit, Escape, the F-keys, quit) first, so
+    # it shows at 80 columns; then the letter keys, shown only on the job list where they act.
     BINDINGS = [
-        *bindings_for(MAIN_COMMANDS),
+        *bindings_for(c for c in MAIN_COMMANDS if not (c.key and types_text(c.key))),
         Binding("escape", "leave_composer", "To jobs"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        *bindings_for(c for c in MAIN_COMMANDS if c.key and types_text(c.key)),
     ]
 
     def __init__(
@@ -138,6 +143,7 @@ class MainScreen(TypingSafeScreen[None]):
         self._drafts = DraftKeeper(history, DRAFT_KEY)
         self._draft_timer: Timer | None = None
         self._left_composer_at = -1.0  # when Escape last left the composer (monotonic)
+        self._status_timer: Timer | None = None
         self._forgotten: set[int] = set()
         self._reads = ThreadReads(
             self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
@@ -373,8 +379,8 @@ class MainScreen(TypingSafeScreen[None]):
         replaced comes back with ctrl+z in the prompt."""
         kept = self.composer.load_request(load.request, parent=parent, note=load.note)
         self.focus_prompt()
-        if kept:
-            self.say(f"{load.note or 'loaded'} — ctrl+z in the prompt brings back what was there")
+        what = load.note or "loaded"
+        self.say(f"{what} — ctrl+z in the prompt brings back what was there" if kept else what)
 
     def forget_missing(self) -> None:
         """Mark the cards of jobs that are no longer in the history (read off the UI loop)."""
@@ -389,8 +395,16 @@ class MainScreen(TypingSafeScreen[None]):
         self.read_then(lambda: missing_jobs(self.history, ids), mark)
 
     def say(self, text: str) -> None:
-        """One plain line in the status bar above the footer (never covers the composer)."""
+        """One plain line in the status bar above the footer (never covers the composer); it
+        clears itself after a while, so it never describes a moment long gone."""
         self.query_one("#status", Label).update(clean_text(text, limit=300))
+        if self._status_timer is not None:
+            self._status_timer.stop()
+        self._status_timer = self.set_timer(STATUS_SECONDS, self._clear_status)
+
+    def _clear_status(self) -> None:
+        self._status_timer = None
+        self.query_one("#status", Label).update("")
 
     def warn(self, text: str) -> None:
         self.say(text)
