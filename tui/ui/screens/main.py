@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ListView
@@ -171,6 +171,19 @@ class MainScreen(TypingSafeScreen[None]):
                 )
         yield Label("", id="status", markup=False)
         yield Footer()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self._mark_focused_pane()
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        self._mark_focused_pane()
+
+    def _mark_focused_pane(self) -> None:
+        """The pane holding the focus gets ``-focused`` (its title turns to a reversed bar)."""
+        focused = self.focused
+        around = focused.ancestors_with_self if focused is not None else []
+        for pane in self.query("#composer, #pool"):
+            pane.set_class(pane in around, "-focused")
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_BELOW, "-narrow")

@@ -80,16 +80,16 @@ def describe_job(event: JobEvent) -> Content:
 
 
 _NO_IMAGE = {
-    JobState.PENDING: "none yet: not sent yet",
-    JobState.SUBMITTING: "none yet: being sent",
-    JobState.QUEUED: "none yet: waiting in the server's queue",
-    JobState.RUNNING: "none yet: being made",
-    JobState.DOWNLOADING: "none yet: downloading",
-    JobState.STALLED: "none yet: lost contact with the server (the job is resumable)",
-    JobState.CANCELLED: "none: the job was cancelled before it made one",
-    JobState.NOT_SENT: "none: the job was never sent",
-    JobState.FAILED: "none: the job failed (the error says why)",
-    JobState.UNKNOWN: "none: the submit's outcome is unknown (it may have run)",
+    JobState.PENDING: "none yet — not sent yet",
+    JobState.SUBMITTING: "none yet — being sent",
+    JobState.QUEUED: "none yet — waiting in the server's queue",
+    JobState.RUNNING: "none yet — being made",
+    JobState.DOWNLOADING: "none yet — downloading",
+    JobState.STALLED: "none yet — lost contact with the server (the job is resumable)",
+    JobState.CANCELLED: "none — the job was cancelled before it made one",
+    JobState.NOT_SENT: "none — the job was never sent",
+    JobState.FAILED: "none — the job failed (the error says why)",
+    JobState.UNKNOWN: "none — the submit's outcome is unknown (it may have run)",
 }
 
 
@@ -98,7 +98,7 @@ def no_image_reason(job: Job) -> str | None:
     if job.state is JobState.COMPLETED:
         if any(Path(name).is_file() for name in job.files):
             return None
-        return "gone: the saved file was moved or deleted" if job.files else "none was returned"
+        return "gone — the saved file was moved or deleted" if job.files else "none was returned"
     return _NO_IMAGE.get(job.state, "none")
 
 
