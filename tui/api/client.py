@@ -47,6 +47,7 @@ from .schemas import (
     SubmitResponse,
     request_body,
 )
+from .tls import context_for
 
 if TYPE_CHECKING:
     from ..models import JobRequest
@@ -117,17 +118,32 @@ class ModelApiClient:
         headers = {"Accept": "application/json", "User-Agent": f"gpt-image-tui/{__version__}"}
         if self._secret is not None:
             headers["Authorization"] = f"Bearer {self._secret}"
-        self._http = httpx.AsyncClient(
-            headers=headers,
-            transport=transport,
-            follow_redirects=False,
-            timeout=httpx.Timeout(
-                connect=policy.connect_timeout,
-                read=policy.read_timeout,
-                write=policy.write_timeout,
-                pool=policy.pool_timeout,
-            ),
-        )
+        self._headers = headers
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, built by the first request: constructing a client costs no start-up
+        time, and only a client of an ``https`` base loads the (shared) CA bundle."""
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")
+            policy = self._policy
+            self._client = httpx.AsyncClient(
+                headers=self._headers,
+                transport=self._transport,
+                verify=context_for(self._base),
+                follow_redirects=False,
+                timeout=httpx.Timeout(
+                    connect=policy.connect_timeout,
+                    read=policy.read_timeout,
+                    write=policy.write_timeout,
+                    pool=policy.pool_timeout,
+                ),
+            )
+        return self._client
 
     @property
     def base_url(self) -> str:
@@ -142,7 +158,9 @@ class ModelApiClient:
         return f"ModelApiClient(base_url={self._base!r}, token={token})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> ModelApiClient:
         return self

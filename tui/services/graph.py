@@ -138,7 +138,7 @@ def open_services(
         journal = settings.locations.data_dir / "offline-jobs.json"
         from ..offline.server import OfflineServer  # aiohttp is only imported when needed
 
-        offline = offline_server or OfflineServer(journal=journal).start(wait=False)
+        offline = offline_server or OfflineServer(journal=journal).start(lazy=True)
         api_base = offline.base_url
         serverless_base = offline.serverless_base
         token = None

@@ -23,6 +23,7 @@ import httpx
 from PIL import Image
 
 from ..api.errors import DownloadError
+from ..api.tls import no_tls_context, tls_context
 from ..trust.urls import UnsafeUrl, check_download_url
 from .files import create_temp, safe_component
 
@@ -183,14 +184,31 @@ class Downloader:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._file_mode = _default_file_mode()
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-        )
+        self._transport = transport
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._clients: dict[str, httpx.AsyncClient] = {}  # by scheme, built by the first download
+        self._closed = False
+
+    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+        """The client for ``url``'s scheme: only an ``https`` download loads the CA bundle."""
+        client = self._clients.get(url.scheme)
+        if client is None:
+            if self._closed:
+                raise RuntimeError("the downloader has been closed")
+            client = httpx.AsyncClient(
+                transport=self._transport,
+                verify=tls_context() if url.scheme == "https" else no_tls_context(),
+                follow_redirects=False,
+                timeout=self._timeout,
+            )
+            self._clients[url.scheme] = client
+        return client
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        self._closed = True
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     async def __aenter__(self) -> Downloader:
         return self
@@ -292,8 +310,9 @@ class Downloader:
     ) -> None:
         """GET ``url`` (following checked redirects) and write the decoded body to ``sink``."""
         for _hop in range(self.max_redirects + 1):
-            self._client.cookies.clear()  # nothing a server sets travels to the next hop
-            async with self._client.stream("GET", url) as response:
+            client = self._client_for(url)
+            client.cookies.clear()  # nothing a server sets travels to the next hop
+            async with client.stream("GET", url) as response:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     url = self._next_hop(url, response.headers["location"])
                     continue
