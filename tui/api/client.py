@@ -4,6 +4,12 @@ Every request goes through one choke point, :meth:`ModelApiClient._send`, where 
 exception and each error answer becomes an error of :mod:`tui.api.errors` with a sanitised,
 token-free message. URLs are built only from the configured base and a validated request id,
 never from URLs in an answer (the bearer token would follow them). Redirects are not followed.
+
+Polls (status and result) are bounded: at most :data:`POLLS_IN_FLIGHT` are on the wire at once,
+the rest wait their turn here, not in httpx's pool (whose bookkeeping grows with every request
+queued and every connection kept). The pool keeps that many connections alive, plus room for
+submits and cancels, so a round of polls reuses its connections instead of closing the ones
+beyond httpx's default of 20 and opening new ones (a TLS handshake each on the real API).
 """
 
 from __future__ import annotations
@@ -53,13 +59,19 @@ if TYPE_CHECKING:
     from ..models import JobRequest
 
 __all__ = [
+    "KEEP_ALIVE",
     "MAX_ANSWER_BYTES",
+    "POLLS_IN_FLIGHT",
     "ModelApiClient",
     "OnRetry",
 ]
 
 OnRetry = Callable[[RetryNotice], "Awaitable[None] | None"]
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# Status/result calls on the wire at once (each attempt; retries wait outside the bound).
+POLLS_IN_FLIGHT = 16
+# Idle connections kept for reuse: the polls, plus submits and cancels beside them.
+KEEP_ALIVE = 2 * POLLS_IN_FLIGHT
 _AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
 
 
@@ -108,8 +120,12 @@ class ModelApiClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
         clock: Callable[[], float] = time.time,
+        polls_in_flight: int = POLLS_IN_FLIGHT,
     ) -> None:
         self._base = normalise_base_url(base_url)
+        self._polls_in_flight = max(1, polls_in_flight)
+        self._poll_slots: asyncio.Semaphore | None = None
+        self._poll_loop: asyncio.AbstractEventLoop | None = None
         self._secret = _secret_of(token)
         self._policy = policy
         self._sleep = sleep
@@ -141,6 +157,10 @@ class ModelApiClient:
                     read=policy.read_timeout,
                     write=policy.write_timeout,
                     pool=policy.pool_timeout,
+                ),
+                limits=httpx.Limits(
+                    max_connections=None,  # polls are bounded above; a submit never waits
+                    max_keepalive_connections=max(KEEP_ALIVE, 2 * self._polls_in_flight),
                 ),
             )
         return self._client
@@ -201,14 +221,16 @@ class ModelApiClient:
     async def status(self, request_id: str, *, on_retry: OnRetry | None = None) -> StatusResponse:
         """GET the request's status. Unknown status strings are returned, not raised."""
         data = await self._call(
-            "status", "GET", self._request_path(request_id, "status"), on_retry=on_retry
+            "status", "GET", self._request_path(request_id, "status"), on_retry=on_retry,
+            poll=True,
         )
         return self._parse(StatusResponse, data, "status")
 
     async def result(self, request_id: str, *, on_retry: OnRetry | None = None) -> ResultResponse:
         """GET the request's result (outputs, or the error of a failed run)."""
         data = await self._call(
-            "result", "GET", self._request_path(request_id, "result"), on_retry=on_retry
+            "result", "GET", self._request_path(request_id, "result"), on_retry=on_retry,
+            poll=True,
         )
         return self._parse(ResultResponse, data, "result")
 
@@ -230,12 +252,16 @@ class ModelApiClient:
         json: Any = None,
         submit: bool = False,
         on_retry: OnRetry | None = None,
+        poll: bool = False,
     ) -> Any:
         policy = self._policy
         attempt = 0
         while True:
             attempt += 1
             try:
+                if poll:
+                    async with self._poll_slot():
+                        return await self._send(method, path, json=json, submit=submit)
                 return await self._send(method, path, json=json, submit=submit)
             except ApiError as exc:
                 retry_after = getattr(exc, "retry_after", None)
@@ -253,6 +279,14 @@ class ModelApiClient:
                     if inspect.isawaitable(outcome):
                         await outcome
                 await self._sleep(delay)
+
+    def _poll_slot(self) -> asyncio.Semaphore:
+        """The bound on polls in flight, made for the running loop (a client may outlive one)."""
+        loop = asyncio.get_running_loop()
+        if self._poll_slots is None or self._poll_loop is not loop:
+            self._poll_slots = asyncio.Semaphore(self._polls_in_flight)
+            self._poll_loop = loop
+        return self._poll_slots
 
     # -- the choke point ------------------------------------------------------------------------
 
