@@ -216,6 +216,8 @@ def status_text(event: JobEvent, *, since: float, now: float, estimate: float | 
                 parts.append(job.error)
         elif job.error or event.message or state in _SETTLED:
             parts.append(_after_word(job.error or event.message or _SETTLED[state], word))
+            if not parts[-1]:
+                parts.pop()
     message = _after_word(event.message or "", word)
     if message and message not in parts and event.message != job.error:
         parts.append(message)
@@ -226,8 +228,8 @@ def _after_word(text: str, word: str) -> str:
     """``text`` without a leading state word the line already starts with (``cancelled —
     nothing more will be billed`` → ``nothing more will be billed``)."""
     if text.casefold().startswith(word.casefold()):
-        rest = text[len(word):].lstrip(" —–-:·")
-        if rest and rest != text[len(word):]:
+        rest = text[len(word):].lstrip(" —–-:·.")
+        if not rest or rest != text[len(word):]:
             return rest
     return text
 
