@@ -181,6 +181,19 @@ class ImagePreview(Widget):
                 self._loading_timer = self.set_timer(self.PLACEHOLDER_DELAY, self._show_loading)
         else:
             self._say(self.LOADING_TEXT)
+        # What changed with it (the details' text, a class) may resize the panel: decode for
+        # the size it has once laid out.
+        self.call_after_refresh(self._decode, path)
+
+    def _decode(self, path: Path) -> None:
+        if self.requested != (path,) or self._path == path:
+            return  # something else was asked for meanwhile, or it is up already
+        side = self.wanted_side()
+        image = self.kit.decoded.get(self.kit.decoded.key_for(path, side))
+        if image is not None:
+            self.workers.cancel_group(self, "preview")
+            self._display(path, image, side)
+            return
         self.run_worker(
             lambda: self._load(path, side),
             name=f"preview {clean_text(path.name, limit=60)}",
