@@ -1,7 +1,7 @@
 """The main screen: composer, job pool and job details — the workbench the commands run on.
 
 It is handed what it works with: the history (read off the UI loop), the app's job workers, the
-job feed (engine news arrives as :class:`~tui.ui.messages.JobUpdated`, floods merged), how
+job feed (engine news arrives as :class:`~tui.ui.messages.JobsUpdated`, once a frame), how
 images are drawn, the wallet. Keys and palette entries are the commands of
 :mod:`tui.ui.commands`; each runs on this screen through the :class:`Workbench` methods below.
 Widgets are only told what to show.
@@ -36,7 +36,7 @@ from ..commands import MAIN_COMMANDS, bindings_for, command_named, compare, rest
 from ..commands.base import JobCommand
 from ..commands.jobs import missing_jobs
 from ..imaging import ImageKit
-from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
+from ..messages import DraftChanged, JobSelected, JobsUpdated, OpenRecipe
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
@@ -55,6 +55,7 @@ HINTS_KEY = "lint-dismissed"  # the prompt-hint rules the user turned off, comma
 NARROW_BELOW = 100  # columns: under this the composer sits on top of the pool
 DRAFT_DELAY = 0.5
 HISTORY_ROWS = 200
+TICK_SECONDS = 1.0
 FORGOTTEN = "forgotten: deleted from the history"
 
 T = TypeVar("T")
@@ -162,7 +163,8 @@ class MainScreen(Screen[None]):
             editor.move_cursor(editor.document.end)
         editor.focus()
         self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
-        self.set_interval(1.0, self._tick)
+        # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
+        self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
 
     def on_unmount(self) -> None:
         self._stop_reading()
@@ -173,6 +175,8 @@ class MainScreen(Screen[None]):
             [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),
             durations=rows.durations,
         )
+        if any(job.state.is_active for job in rows.jobs):
+            self._ticker.resume()
 
     # ------------------------------------------------------------------ told by the app
 
@@ -218,18 +222,26 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ engine → UI
 
-    def on_job_updated(self, message: JobUpdated) -> None:
-        event = message.event
+    def on_jobs_updated(self, message: JobsUpdated) -> None:
+        """A frame's engine news: the cards (new ones mounted together), then what changed
+        state, then the details of the selected job."""
         pool = self.query_one(JobPool)
-        before = pool.event_for(event.job.id)
-        was = before.job.state if before is not None else None
-        pool.apply(event, now=self.clock())
-        if event.job.state is not was:
+        changed: list[JobEvent] = []
+        for event in message.events:
+            before = pool.event_for(event.job.id)
+            if before is None or event.job.state is not before.job.state:
+                changed.append(event)
+        pool.apply_many(message.events, now=self.clock())
+        bar = self.query_one(BackendBar)
+        for event in changed:
             self._on_state_change(event)
-            self.query_one(BackendBar).count_spend(event.job)
+            bar.count_spend(event.job)
         details = self.query_one(JobDetails)
-        if details.job_id == event.job.id:
-            details.show(event)
+        for event in message.events:
+            if details.job_id == event.job.id:
+                details.show(event)
+        if any(event.job.state.is_active for event in message.events):
+            self._ticker.resume()
 
     def _on_state_change(self, event: JobEvent) -> None:
         job = event.job
@@ -246,7 +258,10 @@ class MainScreen(Screen[None]):
             self.notify(f"job #{job.id}: {reason}", severity="error", markup=False)
 
     def _tick(self) -> None:
-        self.query_one(JobPool).tick(self.clock())
+        pool = self.query_one(JobPool)
+        pool.tick(self.clock())
+        if not pool.active_ids():
+            self._ticker.pause()  # nothing in flight: resumed by the next active job's news
 
     # ------------------------------------------------------------------ commands
 
@@ -301,11 +316,13 @@ class MainScreen(Screen[None]):
         except KeyError:
             return None
 
-    def show_created(self, job: Job) -> None:
-        """Put a just-created job in the pool and select it."""
+    def show_created(self, *jobs: Job) -> None:
+        """Put just-created jobs in the pool (mounted together) and select the newest."""
+        if not jobs:
+            return
         pool = self.query_one(JobPool)
-        pool.apply(self.jobs.event_for(job), now=self.clock())
-        pool.select(job.id)
+        pool.apply_many([self.jobs.event_for(job) for job in jobs], now=self.clock())
+        pool.select(max(job.id for job in jobs))
 
     def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
         """Load the composer (its parent diffed against) and move to the prompt."""
