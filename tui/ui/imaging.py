@@ -12,6 +12,7 @@ previews.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import hashlib
 import importlib
@@ -225,6 +226,28 @@ def image_widget_class(choice: GraphicsChoice) -> type:
 # --- previews --------------------------------------------------------------------------------
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+LARGE_BUFFER = 1 << 20
+
+
+@functools.cache
+def return_large_buffers() -> bool:
+    """Have glibc serve buffers of 1 MiB or more (decoded images) straight from the OS, and give
+    them back the moment they are freed; True when it was done.
+
+    By default glibc raises that threshold after the first large buffer is freed, and from then
+    on decoded images come from the heap, whose pages stay resident: paging thumbnails for 2,000
+    jobs grew the app by ~70 MB that were never returned. Called before the first decode.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER))
+
+
 class PreviewError(Exception):
     """A preview couldn't be made; the message is sanitised and safe to show."""
 
@@ -300,6 +323,7 @@ class PreviewCache:
             return self._locks.setdefault(key, threading.Lock())
 
     def _render(self, source: Path, target: Path, side: int) -> None:
+        return_large_buffers()
         name = clean_text(source.name, limit=80)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp = self.directory / f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -438,6 +462,7 @@ def _bytes_of(image: Image.Image) -> int:
 
 def decode_fitted(copy: Path, side: int) -> Image.Image:
     """Decode the cached PNG ``copy`` and shrink it to fit ``side``×``side`` (blocking)."""
+    return_large_buffers()
     with Image.open(copy, formats=("PNG",)) as opened:
         opened.load()
         image = opened if max(opened.size) <= side else opened.resize(
