@@ -29,8 +29,10 @@ from tui.ui.screens.lineage import LineageScreen
 from tui.ui.screens.open_recipe import OpenRecipeScreen
 from tui.ui.screens.sweep import SweepCell, SweepConfirmScreen, SweepScreen
 from tui.ui.widgets.composer import Composer, PromptEditor, SizePicker
-from tui.ui.widgets.job_pool import JobPool
+from tui.ui.widgets.job_details import JobDetails
+from tui.ui.widgets.job_pool import JobList, JobPool
 from tui.ui.widgets.lint_hints import LintHints
+from tui.ui.widgets.preview import ImagePreview
 from tui.ui.widgets.prompt_diff import PromptDiff
 
 
@@ -422,3 +424,27 @@ def test_main_screen_iterating_with_diff_and_hints(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=iterate)
+
+
+async def test_moving_the_highlight_swaps_in_a_seen_preview_in_the_same_call(
+    services: Services,
+) -> None:
+    """Back on a job whose preview was drawn before: the details and the image change in the
+    very call that moves the highlight (so the frame that moves it draws them)."""
+    app = make_app(services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        first = await finished_job(pilot, services, "a red kite")
+        second = await finished_job(pilot, services, "a blue kite")
+        preview = app.main_screen.query_one("#preview", ImagePreview)
+        for job_id in (first, second):
+            await focus_job(pilot, job_id)
+            await until(pilot, lambda: preview.path is not None)
+            await settle(pilot)
+        assert preview.path == Path(services.history.get(second).files[0])
+        job_list = app.main_screen.query_one(JobList)
+        pool = app.main_screen.query_one(JobPool)
+        job_list.index = job_list.index + 1 if job_list.index is not None else 0  # down: first
+        assert pool.selected_job_id == first
+        assert app.main_screen.query_one(JobDetails).job_id == first
+        assert preview.path == Path(services.history.get(first).files[0])
+        assert preview.has_class("-has-image")

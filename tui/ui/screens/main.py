@@ -163,6 +163,7 @@ class MainScreen(Screen[None]):
             editor.move_cursor(editor.document.end)
         editor.focus()
         self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
+        self.watch(self.query_one(JobList), "index", self._highlight_moved, init=False)
         # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
         self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
 
@@ -434,10 +435,20 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ the pool
 
+    def _highlight_moved(self) -> None:
+        """The list's highlight moved: the job's details (and its preview, when decoded before)
+        change in this same call, so they are drawn in the frame that moves the highlight."""
+        self._show_details(self.query_one(JobPool).selected_job_id)
+
     def on_job_selected(self, message: JobSelected) -> None:
-        pool = self.query_one(JobPool)
-        event = pool.event_for(message.job_id) if message.job_id is not None else None
-        self.query_one(JobDetails).show(event)
+        self._show_details(message.job_id)
+
+    def _show_details(self, job_id: int | None) -> None:
+        details = self.query_one(JobDetails)
+        if job_id is not None and details.job_id == job_id:
+            return  # shown already (news of it arrives through on_jobs_updated)
+        event = self.query_one(JobPool).event_for(job_id) if job_id is not None else None
+        details.show(event)
 
     @on(ListView.Selected, "#job-list")
     def _job_chosen(self, event: ListView.Selected) -> None:
