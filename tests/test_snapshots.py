@@ -119,7 +119,12 @@ async def _steady(pilot: Pilot) -> None:
     """
     await settle(pilot)
     screen = pilot.app.main_screen  # type: ignore[attr-defined]
-    screen.query_one(PromptEditor).cursor_blink = False
+    # The cursor stands still: the editor stops blinking and redraws every line (TextArea keeps
+    # lines drawn mid-blink in a cache, so the blink's phase would decide what is drawn).
+    editor = screen.query_one(PromptEditor)
+    editor.cursor_blink = False
+    editor.notify_style_update()
+    editor.refresh()
     seeded = len(screen.history.list_jobs())
 
     def steady() -> bool:

@@ -72,7 +72,7 @@ def _add_official_run_flags(run: argparse.ArgumentParser) -> None:
 
 def _add_account_and_batch_commands(commands: Any) -> None:
     """``batch``, ``login``, ``logout``, ``balance`` and ``spend``."""
-    from .cli.batch import parse_budget  # an argparse type
+    from .cli.arguments import parse_budget  # an argparse type (light)
 
     batch = commands.add_parser(
         "batch", help="send a JSONL file of prompts (idempotent, priced, resumable)"

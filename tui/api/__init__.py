@@ -1,12 +1,18 @@
 """The RunComfy Model API client for openai/gpt-image-2: client, retry policy, errors, schemas.
 
 No Textual here: the headless commands, the job engine and the tests use it directly.
+
+The error tree is imported with the package; the client (httpx), the schemas (pydantic) and the
+retry rules load on first use of one of their names (PEP 562), so ``from tui.api.errors import
+…`` — what reporting a failure needs — never pulls in the HTTP stack.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ..errors import GptImageError, InputError, InputProblem, TokenError
-from .client import ModelApiClient, OnRetry
 from .errors import (
     ApiError,
     AuthError,
@@ -23,25 +29,28 @@ from .errors import (
     SubmitOutcomeUnknown,
     TransportError,
 )
-from .retry import (
-    RETRYABLE_STATUSES,
-    RetryNotice,
-    RetryPolicy,
-    backoff_delay,
-    is_retryable,
-    parse_retry_after,
-    retry_delay,
-)
-from .schemas import (
-    CancelResponse,
-    EditInput,
-    ResultResponse,
-    StatusResponse,
-    SubmitResponse,
-    TextToImageInput,
-    collect_output_urls,
-    normalise_status,
-)
+
+if TYPE_CHECKING:
+    from .client import ModelApiClient, OnRetry
+    from .retry import (
+        RETRYABLE_STATUSES,
+        RetryNotice,
+        RetryPolicy,
+        backoff_delay,
+        is_retryable,
+        parse_retry_after,
+        retry_delay,
+    )
+    from .schemas import (
+        CancelResponse,
+        EditInput,
+        ResultResponse,
+        StatusResponse,
+        SubmitResponse,
+        TextToImageInput,
+        collect_output_urls,
+        normalise_status,
+    )
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -80,3 +89,31 @@ __all__ = [
     "parse_retry_after",
     "retry_delay",
 ]
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("ModelApiClient", "OnRetry"), "client"),
+    **dict.fromkeys(
+        ("RETRYABLE_STATUSES", "RetryNotice", "RetryPolicy", "backoff_delay", "is_retryable",
+         "parse_retry_after", "retry_delay"),
+        "retry",
+    ),
+    **dict.fromkeys(
+        ("CancelResponse", "EditInput", "ResultResponse", "StatusResponse", "SubmitResponse",
+         "TextToImageInput", "collect_output_urls", "normalise_status"),
+        "schemas",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The client, retry and schema names, imported from their module on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -4,6 +4,12 @@ Every request goes through one choke point, :meth:`ModelApiClient._send`, where 
 exception and each error answer becomes an error of :mod:`tui.api.errors` with a sanitised,
 token-free message. URLs are built only from the configured base and a validated request id,
 never from URLs in an answer (the bearer token would follow them). Redirects are not followed.
+
+Polls (status and result) are bounded: at most :data:`POLLS_IN_FLIGHT` are on the wire at once,
+the rest wait their turn here, not in httpx's pool (whose bookkeeping grows with every request
+queued and every connection kept). The pool keeps that many connections alive, plus room for
+submits and cancels, so a round of polls reuses its connections instead of closing the ones
+beyond httpx's default of 20 and opening new ones (a TLS handshake each on the real API).
 """
 
 from __future__ import annotations
@@ -47,18 +53,25 @@ from .schemas import (
     SubmitResponse,
     request_body,
 )
+from .tls import context_for
 
 if TYPE_CHECKING:
     from ..models import JobRequest
 
 __all__ = [
+    "KEEP_ALIVE",
     "MAX_ANSWER_BYTES",
+    "POLLS_IN_FLIGHT",
     "ModelApiClient",
     "OnRetry",
 ]
 
 OnRetry = Callable[[RetryNotice], "Awaitable[None] | None"]
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# Status/result calls on the wire at once (each attempt; retries wait outside the bound).
+POLLS_IN_FLIGHT = 16
+# Idle connections kept for reuse: the polls, plus submits and cancels beside them.
+KEEP_ALIVE = 2 * POLLS_IN_FLIGHT
 _AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
 
 
@@ -107,8 +120,12 @@ class ModelApiClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
         clock: Callable[[], float] = time.time,
+        polls_in_flight: int = POLLS_IN_FLIGHT,
     ) -> None:
         self._base = normalise_base_url(base_url)
+        self._polls_in_flight = max(1, polls_in_flight)
+        self._poll_slots: asyncio.Semaphore | None = None
+        self._poll_loop: asyncio.AbstractEventLoop | None = None
         self._secret = _secret_of(token)
         self._policy = policy
         self._sleep = sleep
@@ -117,17 +134,36 @@ class ModelApiClient:
         headers = {"Accept": "application/json", "User-Agent": f"gpt-image-tui/{__version__}"}
         if self._secret is not None:
             headers["Authorization"] = f"Bearer {self._secret}"
-        self._http = httpx.AsyncClient(
-            headers=headers,
-            transport=transport,
-            follow_redirects=False,
-            timeout=httpx.Timeout(
-                connect=policy.connect_timeout,
-                read=policy.read_timeout,
-                write=policy.write_timeout,
-                pool=policy.pool_timeout,
-            ),
-        )
+        self._headers = headers
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, built by the first request: constructing a client costs no start-up
+        time, and only a client of an ``https`` base loads the (shared) CA bundle."""
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")
+            policy = self._policy
+            self._client = httpx.AsyncClient(
+                headers=self._headers,
+                transport=self._transport,
+                verify=context_for(self._base),
+                follow_redirects=False,
+                timeout=httpx.Timeout(
+                    connect=policy.connect_timeout,
+                    read=policy.read_timeout,
+                    write=policy.write_timeout,
+                    pool=policy.pool_timeout,
+                ),
+                limits=httpx.Limits(
+                    max_connections=None,  # polls are bounded above; a submit never waits
+                    max_keepalive_connections=max(KEEP_ALIVE, 2 * self._polls_in_flight),
+                ),
+            )
+        return self._client
 
     @property
     def base_url(self) -> str:
@@ -142,7 +178,9 @@ class ModelApiClient:
         return f"ModelApiClient(base_url={self._base!r}, token={token})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> ModelApiClient:
         return self
@@ -183,14 +221,16 @@ class ModelApiClient:
     async def status(self, request_id: str, *, on_retry: OnRetry | None = None) -> StatusResponse:
         """GET the request's status. Unknown status strings are returned, not raised."""
         data = await self._call(
-            "status", "GET", self._request_path(request_id, "status"), on_retry=on_retry
+            "status", "GET", self._request_path(request_id, "status"), on_retry=on_retry,
+            poll=True,
         )
         return self._parse(StatusResponse, data, "status")
 
     async def result(self, request_id: str, *, on_retry: OnRetry | None = None) -> ResultResponse:
         """GET the request's result (outputs, or the error of a failed run)."""
         data = await self._call(
-            "result", "GET", self._request_path(request_id, "result"), on_retry=on_retry
+            "result", "GET", self._request_path(request_id, "result"), on_retry=on_retry,
+            poll=True,
         )
         return self._parse(ResultResponse, data, "result")
 
@@ -212,12 +252,16 @@ class ModelApiClient:
         json: Any = None,
         submit: bool = False,
         on_retry: OnRetry | None = None,
+        poll: bool = False,
     ) -> Any:
         policy = self._policy
         attempt = 0
         while True:
             attempt += 1
             try:
+                if poll:
+                    async with self._poll_slot():
+                        return await self._send(method, path, json=json, submit=submit)
                 return await self._send(method, path, json=json, submit=submit)
             except ApiError as exc:
                 retry_after = getattr(exc, "retry_after", None)
@@ -235,6 +279,14 @@ class ModelApiClient:
                     if inspect.isawaitable(outcome):
                         await outcome
                 await self._sleep(delay)
+
+    def _poll_slot(self) -> asyncio.Semaphore:
+        """The bound on polls in flight, made for the running loop (a client may outlive one)."""
+        loop = asyncio.get_running_loop()
+        if self._poll_slots is None or self._poll_loop is not loop:
+            self._poll_slots = asyncio.Semaphore(self._polls_in_flight)
+            self._poll_loop = loop
+        return self._poll_slots
 
     # -- the choke point ------------------------------------------------------------------------
 

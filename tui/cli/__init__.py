@@ -17,7 +17,11 @@ __all__ = ["run"]
 
 def _handler(command: str) -> Callable[[argparse.Namespace], Awaitable[int] | int]:
     """The function running ``command``, imported only now (a command imports what it uses)."""
-    if command in {"run", "status", "result", "cancel", "history", "resume"}:
+    if command == "history":
+        from .history import history_command
+
+        return history_command
+    if command in {"run", "status", "result", "cancel", "resume"}:
         from .jobs import run_job_command
 
         return run_job_command

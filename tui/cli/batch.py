@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +34,7 @@ from ..services.graph import Services
 from ..storage.batches import STDIN_SOURCE, BatchLines
 from ..storage.owners import owner_alive, owner_pid
 from ..trust.sanitize import clean_text
+from .arguments import parse_budget
 from .backend import open_backend, require_backend, settings_for
 from .batch_report import BatchReport
 from .batchfile import BatchLine, read_batch
@@ -42,17 +43,6 @@ from .exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE, CommandExit
 __all__ = ["MAX_BATCH_BYTES", "BatchRun", "batch_command", "parse_budget"]
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
-
-
-def parse_budget(text: str) -> Decimal:
-    """``--budget`` in USD: a non-negative amount (argparse type)."""
-    try:
-        amount = Decimal(text.strip().lstrip("$"))
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not an amount in USD: {text!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise argparse.ArgumentTypeError(f"not an amount in USD: {text!r}")
-    return amount
 
 
 def _read_file(name: str) -> tuple[bytes, str]:

@@ -8,8 +8,6 @@ expected failure into one plain sentence on stderr and its exit code — never a
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import sqlite3
 from collections.abc import Awaitable, Callable
 
@@ -50,9 +48,11 @@ def run_command(main: Callable[[], Awaitable[int] | int]) -> int:
     """
     try:
         outcome = main()
-        if inspect.isawaitable(outcome):
-            return asyncio.run(_wait(outcome))
-        return outcome
+        if isinstance(outcome, int):  # a plain command (history, recipe…): no event loop
+            return outcome
+        import asyncio
+
+        return asyncio.run(_wait(outcome))
     except CommandExit as exc:
         if exc.message:
             say(exc.message)

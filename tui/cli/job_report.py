@@ -3,12 +3,14 @@ the exit code its final state calls for."""
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..jobs import JobEvent
 from ..models import Job, JobState
 from ..trust.sanitize import clean_text
 from .console import say
+
+if TYPE_CHECKING:
+    from ..jobs import JobEvent  # the engine is not needed to print a job
 
 __all__ = ["ProgressPrinter", "exit_code_for", "job_summary"]
 

@@ -1,4 +1,5 @@
-"""The job commands: run, status, result, cancel, history, resume.
+"""The job commands on a backend: run, status, result, cancel, resume (``history`` is local:
+:mod:`tui.cli.history`).
 
 Stdout carries JSON results, stderr carries progress (:mod:`tui.cli.job_report`); failures and
 exit codes are :mod:`tui.cli.exits`'. Ctrl-C during ``run`` cancels the remote request honestly.
@@ -10,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from ..services.graph import Services
 from ..trust.sanitize import clean_text
 from ..trust.urls import UnsafeUrl, check_download_url, validate_request_id
 from .backend import open_backend, require_backend, settings_for
-from .console import print_json, say, write_line
+from .console import print_json, say
 from .exits import EXIT_INTERRUPTED, EXIT_USAGE, CommandExit
 from .job_report import ProgressPrinter, exit_code_for, job_summary
 
@@ -42,10 +42,9 @@ def _explicit_output_dir(args: argparse.Namespace) -> Path | None:
 
 
 async def run_job_command(args: argparse.Namespace) -> int:
-    """Run ``args.command`` on the backend its flags name (``history`` needs none: it is local)."""
+    """Run ``args.command`` on the backend its flags name."""
     settings = settings_for(args, download_outputs=not getattr(args, "no_download", False))
-    if args.command != "history":
-        require_backend(settings)
+    require_backend(settings)
     services = open_backend(settings, on_event=ProgressPrinter())
     try:
         return await COMMANDS[args.command](args, services)
@@ -209,21 +208,6 @@ async def _cmd_cancel(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
-async def _cmd_history(args: argparse.Namespace, services: Services) -> int:
-    jobs = services.history.list_jobs(limit=args.limit)
-    if args.json:
-        for job in jobs:
-            _print_json(job_summary(job), compact=True)
-        return 0
-    for job in jobs:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-        prompt = clean_text(job.request.prompt, limit=50)
-        rid = (job.request_id or "-")[:12]
-        if not write_line(f"{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}"):
-            break
-    return 0
-
-
 async def _cmd_resume(args: argparse.Namespace, services: Services) -> int:
     target = _explicit_output_dir(args)
     if target is not None:
@@ -254,6 +238,5 @@ COMMANDS: dict[str, Command] = {
     "status": _cmd_status,
     "result": _cmd_result,
     "cancel": _cmd_cancel,
-    "history": _cmd_history,
     "resume": _cmd_resume,
 }

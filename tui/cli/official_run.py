@@ -17,9 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from ..api.schemas import EditInput, TextToImageInput
 from ..models import Endpoint
 from ..trust.sanitize import clean_text
 from .exits import EXIT_INPUT, EXIT_USAGE, CommandExit
@@ -27,10 +24,6 @@ from .exits import EXIT_INPUT, EXIT_USAGE, CommandExit
 __all__ = ["MAX_INPUT_BYTES", "MODEL_IDS", "apply_official_form", "apply_output_flag"]
 
 MODEL_IDS: dict[str, Endpoint] = {endpoint.model_id: endpoint for endpoint in Endpoint}
-_SCHEMAS: dict[Endpoint, type[BaseModel]] = {
-    Endpoint.TEXT_TO_IMAGE: TextToImageInput,
-    Endpoint.EDIT: EditInput,
-}
 MAX_INPUT_BYTES = 1024 * 1024
 
 
@@ -84,8 +77,13 @@ def _check_body(body: Any, endpoint: Endpoint) -> dict[str, Any]:
             f"invalid input — {endpoint.model_id} needs \"images\": 1 to 10 https URLs "
             f"(without references use {Endpoint.TEXT_TO_IMAGE.model_id})",
         )
+    from pydantic import ValidationError  # only this form validates a body here
+
+    from ..api.schemas import EditInput, TextToImageInput
+
+    schema = EditInput if endpoint is Endpoint.EDIT else TextToImageInput
     try:
-        _SCHEMAS[endpoint].model_validate(body)
+        schema.model_validate(body)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'input'}: {err['msg']}"

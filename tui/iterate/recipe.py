@@ -228,19 +228,46 @@ def _is_png(path: Path) -> bool:
         return handle.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
 
 
-def embed_recipe(path: Path, recipe: Recipe) -> bool:
+def embed_recipe(path: Path, recipe: Recipe, *, durable: bool = True) -> bool:
     """Write ``recipe`` into the PNG at ``path`` in place; pixels are untouched.
 
     Earlier ``gpt-image-tui:*`` chunks are replaced. The file is rewritten atomically (temp file
-    in the same folder, then ``os.replace``) with its permissions kept. Returns False, changing
+    in the same folder, fsync, then ``os.replace``) with its permissions kept. With
+    ``durable=False`` — for a file nobody can see yet, such as a download's hidden temp file,
+    whose saver fsyncs it once before giving it its name — only the bytes from the first changed
+    chunk on are rewritten, in place, without a temp file or an fsync. Returns False, changing
     nothing, when the file is not a PNG (JPEG, WEBP). Raises :class:`RecipeError` for a broken
     PNG.
     """
     path = Path(path)
     if not _is_png(path):
         return False
-    _write_atomic(path, embed_chunks(path.read_bytes(), recipe.to_chunks()))
+    data = path.read_bytes()
+    content = embed_chunks(data, recipe.to_chunks())
+    if durable:
+        _write_atomic(path, content)
+    else:
+        _write_tail(path, content, _unchanged_prefix(data))
     return True
+
+
+def _unchanged_prefix(data: bytes) -> int:
+    """How many leading bytes :func:`embed_chunks` keeps as they are: up to the first chunk of
+    ours it drops, or IEND (before which it inserts)."""
+    for kind, start, end in _chunks(data):
+        if kind == b"IEND" or (
+            kind in _TEXT_CHUNKS and (_keyword(data[start:end]) or "").startswith(CHUNK_PREFIX)
+        ):
+            return start - 8
+    return len(data)
+
+
+def _write_tail(path: Path, content: bytes, keep: int) -> None:
+    """Make the file at ``path`` hold ``content``, whose first ``keep`` bytes it already has."""
+    with path.open("r+b") as handle:
+        handle.seek(keep)
+        handle.write(memoryview(content)[keep:])
+        handle.truncate()
 
 
 def embed_chunks(data: bytes, chunks: Mapping[str, str]) -> bytes:

@@ -4,6 +4,11 @@
 recover) and :class:`~tui.jobs.follower.Follower` (poll, reconnect, fetch, save). It publishes
 one immutable :class:`~tui.jobs.events.JobEvent` per change to its subscribers; a subscriber
 that fails (a closed stderr pipe, a full terminal) never takes a job down.
+
+The ``a…`` methods write through a :class:`~tui.jobs.writer.HistoryWriter`: off the event loop,
+in order, and durable before they return — what the engine does while following jobs. A move
+that would change nothing (:meth:`JobBook.anote`: a poll that answers what is already known)
+writes nothing and publishes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ..models import Job, JobState
 from ..trust.sanitize import clean_text
 from .events import JobEvent
 from .ports import HistoryStore
+from .writer import HistoryWriter
 
 __all__ = ["EventListener", "JobBook", "LiveNumbers"]
 
@@ -39,6 +45,7 @@ class LiveNumbers:
     unsaved_request_id: str | None = None  # delivered, but not in the history database
     deadline_scope: asyncio.Timeout | None = None  # the give-up timeout of the call under way
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    waiter: asyncio.Future[None] | None = None  # the follower's pause, settled by a wake
 
 
 class JobBook:
@@ -47,6 +54,7 @@ class JobBook:
     def __init__(self, history: HistoryStore, clock: Callable[[], float]) -> None:
         self.history = history
         self.clock = clock
+        self.writer = HistoryWriter(history)
         self._live: dict[int, LiveNumbers] = {}
         self._last: dict[int, Job] = {}
         self._subscribers: list[EventListener] = []
@@ -120,6 +128,33 @@ class JobBook:
         job = self.history.update(job.id, state=state, **changes)
         self.emit(job)
         return job
+
+    async def amove(self, job: Job, state: JobState, **changes: Any) -> Job:
+        """:meth:`move`, the write done off the event loop (durable when this returns)."""
+        job = await self.writer.run(self.history.update, job.id, state=state, **changes)
+        self.emit(job)
+        return job
+
+    async def aupdate(self, job_id: int, **changes: Any) -> Job:
+        """Change a job's fields off the event loop (durable when this returns); no event."""
+        return await self.writer.run(self.history.update, job_id, **changes)
+
+    async def aget(self, job_id: int) -> Job:
+        """Read a job on the writer thread (in order with the writes asked before)."""
+        return await self.writer.run(self.history.get, job_id)
+
+    async def anote(self, job: Job, state: JobState, **changes: Any) -> Job:
+        """:meth:`amove` unless ``job`` already is in ``state`` with these values: then nothing
+        is written and nothing is published (a poll answering what is already known)."""
+        if job.state is state and all(getattr(job, k) == v for k, v in changes.items()):
+            return job
+        return await self.amove(job, state, **changes)
+
+    def republish(self, job_id: int) -> None:
+        """Publish the job's last snapshot again (its live numbers changed, its row did not)."""
+        job = self._last.get(job_id)
+        if job is not None:
+            self.emit(job)
 
     def say(self, job: Job, message: str | None) -> None:
         """Set the job's plain message line and publish it (``job`` as the caller has it)."""

@@ -207,7 +207,7 @@ class JobEngine:
                 job = await self._submit(job)
             except _RequestIdNotStored as lost:
                 return lost.job
-        self._release(job.id)
+        await self._release_soon(job.id)
         return job
 
     def is_following(self, job_id: int) -> bool:
@@ -219,10 +219,10 @@ class JobEngine:
         job = self.history.get(job_id)
         if job.state.is_terminal:
             return CancelOutcome.NOTHING_TO_CANCEL
-        job = self.history.update(job_id, cancel_requested=True)
+        job = await self.book.aupdate(job_id, cancel_requested=True)
         if job.request_id is None:
             if job.state is JobState.PENDING:
-                job = self.book.move(
+                job = await self.book.amove(
                     job, JobState.CANCELLED,
                     error="cancelled before it was sent — nothing was billed",
                     finished_at=self.clock(),
@@ -339,16 +339,19 @@ class JobEngine:
         except StopFollowing:
             return self.history.get(job_id)
         finally:
-            self._release(job_id)
+            await self._release_soon(job_id)
 
     async def _submit(self, job: Job) -> Job:
         price = await self._price_columns(job.request)
         async with self._submit_slots:
-            job = self.history.get(job.id)
+            job = await self.book.aget(job.id)
             if job.state is not JobState.PENDING:
                 return job
-            # If this write fails (database locked, disk full) nothing has been sent.
-            job = self.book.move(job, JobState.SUBMITTING, submitted_at=self.clock(), **price)
+            # If this write fails (database locked, disk full) nothing has been sent. It is
+            # durable before the POST leaves (the writer is awaited).
+            job = await self.book.amove(
+                job, JobState.SUBMITTING, submitted_at=self.clock(), **price
+            )
             landing = asyncio.ensure_future(self._send_submit(job))
             try:
                 return await asyncio.shield(landing)
@@ -364,26 +367,26 @@ class JobEngine:
                 job.request, on_retry=self.follower.retry_notice(job.id)
             )
         except SubmitOutcomeUnknown as exc:
-            return self._settle(
+            return await self._settle(
                 job, JobState.UNKNOWN, error=exc.message, exit_code=exc.exit_code
             )
         except GptImageError as exc:
             # Refused (4xx) or never reached the server: nothing ran, nothing billed.
-            return self._settle(
+            return await self._settle(
                 job, JobState.FAILED, error=f"not submitted: {describe_error(exc)}",
                 exit_code=exc.exit_code,
             )
         except Exception as exc:  # anything unforeseen after sending: it may have been billed
-            return self._settle(
+            return await self._settle(
                 job, JobState.UNKNOWN, exit_code=1,
                 error=f"outcome unknown — it may have run and been billed ({describe_error(exc)})",
             )
         return await self._land_request_id(job, answer.request_id, answer.server_note)
 
-    def _settle(self, job: Job, state: JobState, *, error: str, exit_code: int) -> Job:
+    async def _settle(self, job: Job, state: JobState, *, error: str, exit_code: int) -> Job:
         """Record how a submit ended; if the database refuses, the next start settles it."""
         try:
-            job = self.book.move(
+            job = await self.book.amove(
                 job, state, error=error, exit_code=exit_code, finished_at=self.clock()
             )
         except StorageError:
@@ -413,14 +416,16 @@ class JobEngine:
         """
         journal_problem: str | None = None
         try:
-            self.history.keep_request_id(job, request_id)
+            # On the writer thread too: in order with the writes, the loop never waits on the
+            # journal's fsync — and nothing goes on before it is done.
+            await self.book.writer.run_alone(self.history.keep_request_id, job, request_id)
         except Exception as exc:  # the database write below may still succeed
             journal_problem = describe_error(exc)
         deadline = self.clock() + self.request_id_patience
         delay = 0.1
         while True:
             try:
-                job = self.book.move(
+                job = await self.book.amove(
                     job, JobState.QUEUED, request_id=request_id, remote_status="in_queue"
                 )
             except StorageError as exc:
@@ -433,7 +438,7 @@ class JobEngine:
                     continue
                 raise self._request_id_not_stored(job, request_id, exc, journal_problem) from None
             except ValueError:  # another job already has this id: the server's answer is wrong
-                return self._settle(
+                return await self._settle(
                     job, JobState.UNKNOWN, exit_code=1,
                     error=f"the server answered with request id {request_id}, which another job "
                     "in history already has; this one may have run and been billed",
@@ -487,6 +492,16 @@ class JobEngine:
         """Let other processes follow a job this one stopped following (best effort)."""
         with contextlib.suppress(StorageError, KeyError):
             self.history.release(job_id, self.owner)
+
+    async def _release_soon(self, job_id: int) -> None:
+        """:meth:`_release` on the writer thread; on the spot if this task is being cancelled
+        (the app quitting), so the claim is never left behind."""
+        try:
+            with contextlib.suppress(StorageError, KeyError):
+                await self.book.writer.run(self.history.release, job_id, self.owner)
+        except asyncio.CancelledError:
+            self._release(job_id)
+            raise
 
     def _owner_gone(self, owner: str) -> bool:
         return owner != self.owner and not owner_alive(owner)

@@ -11,6 +11,10 @@ The :class:`Follower` is owned by :class:`~tui.jobs.engine.JobEngine` and shares
 * A result that contradicts the status (``in_queue`` after ``completed``) is asked again, a
   bounded number of times, then the job is parked STALLED — never failed.
 * Images go to the job's own folder; trouble writing them locally parks the job STALLED.
+* A poll that answers what is already known (same status, same queue position) writes nothing
+  and publishes nothing; every write goes through the book's writer, off the event loop and
+  durable before the follower goes on. Between polls the job is kept in memory; it is read
+  again when something woke the follower (a cancel) or a call failed.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ __all__ = [
     "Follower",
     "StopFollowing",
     "format_until",
+    "phase_of",
 ]
 
 # Reconnect backoff while waiting on a job grows with the outage, up to this.
@@ -61,6 +66,18 @@ _T = TypeVar("_T")
 
 class StopFollowing(Exception):
     """Internal: the job reached a state where this follower should return it."""
+
+
+def phase_of(job_id: int) -> float:
+    """Where in the poll interval a job's polls fall, as a fraction in [0, 1).
+
+    Jobs followed at once (fifty resumed at start, a sweep) would otherwise poll in bursts: all
+    together, then nothing for an interval — a burst holds the loop for longer at a time and
+    keeps many connections open (httpcore checks every pooled connection on every request).
+    Consecutive ids land evenly apart (the golden ratio's fractional parts), so the polls of
+    any number of jobs are spread over the interval.
+    """
+    return (job_id * 0.6180339887498949) % 1.0
 
 
 def format_until(when: float, now: float) -> str:
@@ -113,7 +130,7 @@ class Follower:
                 job = await self._fetch_and_save(job)
             return job
         except StopFollowing:
-            return self.book.history.get(job.id)
+            return await self.book.aget(job.id)
         finally:
             live = self.book.peek(job.id)
             if live is not None:
@@ -124,11 +141,11 @@ class Follower:
         """Fetch the result of a finished job and save any missing images (``result ID``)."""
         self.book.live(job.id).last_contact = self.book.clock()
         if job.state is not JobState.DOWNLOADING:
-            job = self.book.move(job, JobState.DOWNLOADING)
+            job = await self.book.amove(job, JobState.DOWNLOADING)
         try:
             return await self._fetch_and_save(job)
         except StopFollowing:
-            return self.book.history.get(job.id)
+            return await self.book.aget(job.id)
 
     # ----------------------------------------------------------------- polling
 
@@ -136,19 +153,22 @@ class Follower:
         """Poll until the server says the job is done; return it in DOWNLOADING or final."""
         live = self.book.live(job.id)
         unknown_in_a_row = 0
+        job = await self.book.aget(job.id)
+        if not (job.state.is_terminal or job.state is JobState.DOWNLOADING):
+            await self.pause(job.id, self.poll_interval * phase_of(job.id))
         while True:
-            job = self.book.history.get(job.id)
             if job.state.is_terminal or job.state is JobState.DOWNLOADING:
                 return job
             assert job.request_id is not None
             answer = await self._call_waiting(job, self.client.status, job.request_id)
             if answer is None:
+                job = await self.book.aget(job.id)  # after trouble (or a wake): look again
                 continue
             live.polls += 1
             status = answer.status
             if status == "in_queue":
                 unknown_in_a_row = 0
-                job = self.book.move(
+                job = await self.book.anote(
                     job, JobState.QUEUED, remote_status=status, queue_position=answer.queue_position
                 )
             elif status == "in_progress":
@@ -156,13 +176,14 @@ class Follower:
                 changes: dict[str, Any] = {"remote_status": status, "queue_position": None}
                 if job.started_at is None:
                     changes["started_at"] = self.book.clock()
-                job = self.book.move(job, JobState.RUNNING, **changes)
+                job = await self.book.anote(job, JobState.RUNNING, **changes)
             elif status in {"completed", "failed"}:
-                return self.book.move(
+                return await self.book.amove(
                     job, JobState.DOWNLOADING, remote_status=status, queue_position=None
                 )
             elif status == "cancelled":
-                job = self.book.move(
+                job = await self.book.aget(job.id)  # whether the user asked is in the row
+                job = await self.book.amove(
                     job, JobState.CANCELLED, remote_status=status, queue_position=None,
                     finished_at=self.book.clock(),
                     error=None if job.cancel_requested else "cancelled on the server",
@@ -172,16 +193,17 @@ class Follower:
             else:
                 unknown_in_a_row += 1
                 shown = clean_text(status, limit=40)
-                job = self.book.history.update(job.id, remote_status=shown)
+                job = await self.book.aupdate(job.id, remote_status=shown)
                 if unknown_in_a_row >= MAX_UNKNOWN_POLLS:
-                    job = self.book.move(
+                    job = await self.book.amove(
                         job, JobState.STALLED, exit_code=1,
                         error=f"the server kept answering an unknown status {shown!r}; resume later",
                     )
                     self.book.say(job, job.error)
                     return job
                 self.book.say(job, f"server reports an unknown status {shown!r} — still watching")
-            await self.pause(job.id, self.poll_interval)
+            if await self.pause(job.id, self.poll_interval):
+                job = await self.book.aget(job.id)  # woken: something happened to the job
 
     # ----------------------------------------------------------------- result and images
 
@@ -195,7 +217,7 @@ class Follower:
             status = answer.status
             if status == "failed" or (status is None and job.remote_status == "failed"):
                 message = error_text(answer.error) or "no reason given"
-                job = self.book.move(
+                job = await self.book.amove(
                     job, JobState.FAILED, error=f"generation failed: {message}", exit_code=1,
                     finished_at=self.book.clock(),
                 )
@@ -207,7 +229,7 @@ class Follower:
             if status in {None, "completed"}:
                 empty += 1
                 if empty >= MAX_EMPTY_RESULTS:
-                    job = self.book.move(
+                    job = await self.book.amove(
                         job, JobState.FAILED, exit_code=1, finished_at=self.book.clock(),
                         error="the server said completed but gave no image URL (request id kept)",
                     )
@@ -218,7 +240,7 @@ class Follower:
                 contradictions += 1
                 shown = clean_text(status, limit=40)
                 if contradictions >= MAX_CONTRADICTIONS:
-                    job = self.book.move(
+                    job = await self.book.amove(
                         job, JobState.STALLED, exit_code=75,
                         error=f"the result kept saying {shown!r} after the status said "
                         f"{job.remote_status or 'done'!r}; the request id is kept — resume later",
@@ -230,9 +252,9 @@ class Follower:
                     f"{job.remote_status or 'done'!r} — asking again",
                 )
             await self.pause(job.id, self.poll_interval)
-        job = self.book.history.update(job.id, output_urls=tuple(urls))
+        job = await self.book.aupdate(job.id, output_urls=tuple(urls))
         if not self.save_outputs:  # `run --no-download`: the URLs are the result
-            job = self.book.move(
+            job = await self.book.amove(
                 job, JobState.COMPLETED, finished_at=self.book.clock(), exit_code=0
             )
             self.book.say(
@@ -252,14 +274,14 @@ class Follower:
                 continue
             path = await self._download_one(job, index, url)
             files.append(str(path))
-            job = self.book.history.update(job.id, files=tuple(files))
+            job = await self.book.aupdate(job.id, files=tuple(files))
         skipped = len(urls) - len(trusted)
         note = (
             f"{skipped} output URL(s) not on a trusted host: listed, not downloaded"
             if skipped
             else None
         )
-        job = self.book.move(
+        job = await self.book.amove(
             job, JobState.COMPLETED, finished_at=self.book.clock(), error=note, exit_code=0
         )
         self.book.say(job, note)
@@ -296,14 +318,14 @@ class Follower:
                 )
             except DownloadError as exc:
                 if exc.local:
-                    self._park(
+                    await self._park(
                         job, exit_code=73,
                         error=f"can't save the image: {exc.message}; the request id is kept — "
                         "fix the folder and run `gpt-image-tui resume` "
                         "(or `resume --output-dir DIR`)",
                     )
                 if not exc.retryable:
-                    failed = self.book.move(
+                    failed = await self.book.amove(
                         job, JobState.FAILED, error=f"download failed: {exc.message}",
                         exit_code=1, finished_at=self.book.clock(),
                     )
@@ -366,7 +388,7 @@ class Follower:
             await self._trouble_pause(job, exc)
             return None
         except (AuthError, BadRequestError) as exc:
-            failed = self.book.move(
+            failed = await self.book.amove(
                 job, JobState.FAILED, error=describe_error(exc), exit_code=exc.exit_code,
                 finished_at=self.book.clock(),
             )
@@ -376,7 +398,8 @@ class Follower:
             await self._trouble_pause(job, exc)
             return None
         self._contact(job.id)
-        self._recovered(job.id)
+        if self._recovered(job.id):
+            self.book.republish(job.id)  # "reconnecting…" is over, even if nothing else changed
         return answer
 
     def retry_notice(self, job_id: int) -> Callable[[Any], None]:
@@ -388,9 +411,9 @@ class Follower:
 
         return notice
 
-    def _park(self, job: Job, *, error: str, exit_code: int) -> None:
+    async def _park(self, job: Job, *, error: str, exit_code: int) -> None:
         """Stop following, keeping the job resumable (STALLED) with a plain reason."""
-        stalled = self.book.move(job, JobState.STALLED, exit_code=exit_code, error=error)
+        stalled = await self.book.amove(job, JobState.STALLED, exit_code=exit_code, error=error)
         self.book.say(stalled, stalled.error)
         raise StopFollowing
 
@@ -402,7 +425,7 @@ class Follower:
             live.failing_since = now
         since = live.last_contact if live.last_contact is not None else live.failing_since
         if self.give_up_after is not None and now - since >= self.give_up_after:
-            self._park(
+            await self._park(
                 job, exit_code=exc.exit_code,
                 error=f"lost contact ({describe_error(exc)}); the request id is kept — "
                 "run `gpt-image-tui resume` to pick it up",
@@ -426,7 +449,8 @@ class Follower:
         await self.pause(job.id, delay)
         live.retry_in = None
 
-    def _recovered(self, job_id: int) -> None:
+    def _recovered(self, job_id: int) -> bool:
+        """Forget an outage or rate limit that is over; True when there was one."""
         live = self.book.live(job_id)
         if live.reconnecting or live.failing_since is not None or live.rate_limited_until:
             live.reconnecting = False
@@ -434,16 +458,37 @@ class Follower:
             live.retry_in = None
             live.rate_limited_until = None
             live.message = None
+            return True
+        return False
 
     def wake(self, job_id: int) -> None:
         live = self.book.peek(job_id)
         if live is not None:
             live.wake.set()
+            if live.waiter is not None:
+                _settle(live.waiter)
 
-    async def pause(self, job_id: int, seconds: float) -> None:
-        """Sleep, but wake early when something happens to this job (a cancel)."""
+    async def pause(self, job_id: int, seconds: float) -> bool:
+        """Sleep, but wake early when something happens to this job (a cancel); True when
+        woken that way.
+
+        On the real clock this is one timer and one future (a pause per poll per job adds up);
+        an injected ``sleep`` (tests) is raced against the wake-up instead.
+        """
         live = self.book.live(job_id)
         live.wake.clear()
+        if seconds <= 0:
+            return False
+        if self.sleep is asyncio.sleep:
+            waiter = asyncio.get_running_loop().create_future()
+            timer = asyncio.get_running_loop().call_later(seconds, _settle, waiter)
+            live.waiter = waiter
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                live.waiter = None
+            return live.wake.is_set()
         sleeper = asyncio.ensure_future(self.sleep(seconds))
         waker = asyncio.ensure_future(live.wake.wait())
         try:
@@ -451,3 +496,9 @@ class Follower:
         finally:
             for task in (sleeper, waker):
                 task.cancel()
+        return live.wake.is_set()
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

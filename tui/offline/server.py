@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
 import sys
 import threading
@@ -58,6 +59,8 @@ class OfflineServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._startup_error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # ends a lazy wait
 
     # -- knobs -----------------------------------------------------------------------------
 
@@ -152,21 +155,29 @@ class OfflineServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, *, wait: bool = True) -> OfflineServer:
+    def start(self, *, wait: bool = True, lazy: bool = False) -> OfflineServer:
         """Serve from a daemon thread with its own event loop; returns once serving.
 
         With ``wait=False`` it returns as soon as the socket listens (``base_url`` is known and
-        connections queue in the backlog) while aiohttp loads and starts in the thread — the
-        app uses this so the server's start overlaps its own.
+        connections queue in the backlog) while aiohttp loads and starts in the thread.
+        ``lazy=True`` (implies ``wait=False``) goes further — what the app uses: the thread
+        sleeps, with no wakeups, until the first connection arrives (or :meth:`stop`), and only
+        then imports aiohttp and serves; that first caller waits for it. A server nobody calls
+        costs no import, no memory for aiohttp and no CPU, and its start never competes with
+        the app's own.
         """
         if self._thread is not None:
             return self
         self.bind()
         ready = threading.Event()
         self._startup_error = None
+        self._stopping.clear()
+        if lazy:
+            wait = False
+            self._wake = socket.socketpair()
         self._thread = threading.Thread(
             target=self._thread_main,
-            args=(ready,),
+            args=(ready, lazy),
             name=f"offline-server-{self.port}",
             daemon=True,
         )
@@ -180,6 +191,10 @@ class OfflineServer:
 
     def stop(self) -> None:
         """Stop serving and close the socket. Idempotent; safe from any thread but the loop's."""
+        self._stopping.set()  # seen by a thread that is still waiting or still starting
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                self._wake[1].send(b"x")
         loop, event, thread = self._loop, self._stop_event, self._thread
         if loop is not None and event is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # loop closed meanwhile
@@ -187,6 +202,10 @@ class OfflineServer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(_START_TIMEOUT)
         self._thread = None
+        if self._wake is not None and (thread is None or not thread.is_alive()):
+            for end in self._wake:
+                end.close()
+            self._wake = None
         # In serve() mode the serving coroutine closes the socket itself when it ends.
         if self._sock is not None and (thread is not None or loop is None):
             self._sock.close()
@@ -201,6 +220,7 @@ class OfflineServer:
     async def serve(self) -> None:
         """Serve inside the caller's loop until cancelled (or ``stop()`` from another thread)."""
         self.bind()
+        self._stopping.clear()
         try:
             await self._serve_until_stopped(None)
         finally:
@@ -208,7 +228,19 @@ class OfflineServer:
                 self._sock.close()
                 self._sock = None
 
-    def _thread_main(self, ready: threading.Event) -> None:
+    def _first_call(self) -> bool:
+        """Sleep until a connection waits in the backlog (True) or :meth:`stop` is called."""
+        assert self._sock is not None and self._wake is not None
+        while not self._stopping.is_set():
+            with contextlib.suppress(InterruptedError):
+                readable, _, _ = select.select([self._sock, self._wake[0]], [], [])
+                if self._sock in readable:
+                    return not self._stopping.is_set()
+        return False
+
+    def _thread_main(self, ready: threading.Event, lazy: bool = False) -> None:
+        if lazy and not self._first_call():
+            return  # stopped before anyone called: stop() closes the socket
         loop = asyncio.new_event_loop()
         try:
             loop.run_until_complete(self._serve_until_stopped(ready))
@@ -231,6 +263,8 @@ class OfflineServer:
         assert self._sock is not None
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
+        if self._stopping.is_set():  # stop() came while aiohttp was loading
+            self._stop_event.set()
         handlers = ApiHandlers(
             simulation=self._simulation,
             picker=self._picker,

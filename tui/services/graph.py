@@ -92,7 +92,11 @@ def backend_label(settings: Settings) -> str:
 
 
 def embed_recipe_hook(history: History) -> Callable[[Job, Path], None]:
-    """A before-commit hook writing the job's recipe into the PNG being saved."""
+    """A before-commit hook writing the job's recipe into the PNG being saved.
+
+    It runs on the downloader's saving thread, on the hidden temp file, which the downloader
+    fsyncs once afterwards: so the chunk is written in place, without a second temp or fsync.
+    """
 
     def hook(job: Job, temp: Path) -> None:
         parent_rid = None
@@ -106,7 +110,7 @@ def embed_recipe_hook(history: History) -> Callable[[Job, Path], None]:
             created_at=datetime.fromtimestamp(job.created_at, UTC),
             app_version=__version__,
         )
-        embed_recipe(temp, recipe)
+        embed_recipe(temp, recipe, durable=False)
 
     return hook
 
@@ -138,7 +142,7 @@ def open_services(
         journal = settings.locations.data_dir / "offline-jobs.json"
         from ..offline.server import OfflineServer  # aiohttp is only imported when needed
 
-        offline = offline_server or OfflineServer(journal=journal).start(wait=False)
+        offline = offline_server or OfflineServer(journal=journal).start(lazy=True)
         api_base = offline.base_url
         serverless_base = offline.serverless_base
         token = None

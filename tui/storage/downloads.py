@@ -5,6 +5,12 @@ Each download streams into a hidden temp file in the output directory, counting 
 :func:`tui.trust.urls.check_download_url`, verifies the image with Pillow (PNG/JPEG/WEBP, a pixel
 cap that raises), then links it into place under a name that never overwrites an existing file.
 A truncated body is retried; whatever happens (errors, cancellation) no temp file is left behind.
+
+The body is written as it arrives (page-cache writes, no fsync). Everything after it — decoding
+the whole image to verify it, the ``before_commit`` hook (the recipe chunk, written into the
+temp file), the one fsync, the link into place and the folder's fsync, then the ``after_save``
+hook (a preview made while the file is hot in the cache) — runs in one call on a thread of the
+downloader's own, never on the event loop.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,10 +30,14 @@ import httpx
 from PIL import Image
 
 from ..api.errors import DownloadError
+from ..api.tls import no_tls_context, tls_context
 from ..trust.urls import UnsafeUrl, check_download_url
 from .files import create_temp, safe_component
 
-__all__ = ["FORMAT_EXTENSIONS", "Downloader", "verify_image"]
+__all__ = ["FORMAT_EXTENSIONS", "Downloader", "SavedHook", "verify_image"]
+
+# Called on the saving thread with the final path, after the image is in place (best effort).
+SavedHook = Callable[[Path], None]
 
 MiB = 1024 * 1024
 FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -36,6 +47,7 @@ _RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 _RAW_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
 _LINK_UNSUPPORTED = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 _PROGRESS_EVERY = 0.1  # seconds between progress callbacks (the last one is always sent)
+_SAVING_THREADS = 2  # images verified and saved at once (decoding is the cost; 2 cores)
 
 
 def _default_file_mode() -> int:
@@ -172,8 +184,10 @@ class Downloader:
         max_redirects: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 10.0,
+        after_save: SavedHook | None = None,
     ) -> None:
         self.api_base = api_base
+        self.after_save = after_save
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.deadline = deadline
@@ -183,14 +197,33 @@ class Downloader:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._file_mode = _default_file_mode()
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-        )
+        self._saving = ThreadPoolExecutor(_SAVING_THREADS, thread_name_prefix="image-save")
+        self._transport = transport
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._clients: dict[str, httpx.AsyncClient] = {}  # by scheme, built by the first download
+        self._closed = False
+
+    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+        """The client for ``url``'s scheme: only an ``https`` download loads the CA bundle."""
+        client = self._clients.get(url.scheme)
+        if client is None:
+            if self._closed:
+                raise RuntimeError("the downloader has been closed")
+            client = httpx.AsyncClient(
+                transport=self._transport,
+                verify=tls_context() if url.scheme == "https" else no_tls_context(),
+                follow_redirects=False,
+                timeout=self._timeout,
+            )
+            self._clients[url.scheme] = client
+        return client
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        self._closed = True
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+        self._saving.shutdown(wait=False)  # saves under way finish (and clean up) on their own
 
     async def __aenter__(self) -> Downloader:
         return self
@@ -260,8 +293,6 @@ class Downloader:
                 with os.fdopen(fd, "wb") as sink:
                     async with asyncio.timeout(self.deadline):
                         await self._fetch(url, sink, on_progress)
-                    sink.flush()
-                    os.fsync(sink.fileno())
             except TimeoutError as exc:
                 raise DownloadError(
                     f"download took longer than {self.deadline:g} s", retryable=True
@@ -276,13 +307,40 @@ class Downloader:
                 raise DownloadError(
                     f"can't write the download in {directory}: {exc.strerror}", local=True
                 ) from exc
-            ext = await asyncio.to_thread(verify_image, temp, max_pixels=self.max_pixels)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
+        # From here the saving thread owns the temp file and removes it whatever happens.
+        saving = self._saving.submit(self._save, temp, directory, stem, before_commit)
+        try:
+            return await asyncio.wrap_future(saving)
+        except asyncio.CancelledError:
+            if saving.cancel():  # never started: the temp file is still this side's to remove
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+            raise
+
+    def _save(
+        self,
+        temp: Path,
+        directory: Path,
+        stem: str,
+        before_commit: Callable[[Path], None] | None,
+    ) -> Path:
+        """(On a saving thread) verify, hook, one fsync, link into place; the final path."""
+        try:
+            ext = verify_image(temp, max_pixels=self.max_pixels)
             if before_commit is not None:
                 before_commit(temp)
-            return self._commit(temp, directory, stem, ext)
+            final = self._commit(temp, directory, stem, ext)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
+        if self.after_save is not None:
+            with contextlib.suppress(Exception):  # a preview is a convenience, the image is safe
+                self.after_save(final)
+        return final
 
     async def _fetch(
         self,
@@ -292,8 +350,9 @@ class Downloader:
     ) -> None:
         """GET ``url`` (following checked redirects) and write the decoded body to ``sink``."""
         for _hop in range(self.max_redirects + 1):
-            self._client.cookies.clear()  # nothing a server sets travels to the next hop
-            async with self._client.stream("GET", url) as response:
+            client = self._client_for(url)
+            client.cookies.clear()  # nothing a server sets travels to the next hop
+            async with client.stream("GET", url) as response:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     url = self._next_hop(url, response.headers["location"])
                     continue
@@ -356,7 +415,7 @@ class Downloader:
             os.chmod(temp, self._file_mode)
             fd = os.open(temp, os.O_RDONLY)
             try:
-                os.fsync(fd)  # before_commit may have rewritten it
+                os.fsync(fd)  # the one fsync: the body and what before_commit wrote into it
             finally:
                 os.close(fd)
             use_copy = False

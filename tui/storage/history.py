@@ -137,6 +137,8 @@ class History:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
+        self._batching = False  # inside batch(): writes are savepoints of its transaction
+        self._batch_failed = False
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
         try:
@@ -203,9 +205,13 @@ class History:
         """One committed write transaction (BEGIN IMMEDIATE takes the lock up front).
 
         SQLite trouble (locked, full, damaged) comes out as a StorageError; an IntegrityError
-        is left to the caller, which knows what it means.
+        is left to the caller, which knows what it means. Inside :meth:`batch` it is a savepoint
+        of the batch's transaction instead: an exception undoes this write only.
         """
         with self._lock:
+            if self._batching:
+                yield from self._savepoint()
+                return
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -220,6 +226,65 @@ class History:
                 if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
                     raise self._failed(exc) from None
                 raise
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        """A write inside :meth:`batch` (the caller holds the lock)."""
+        try:
+            self._conn.execute("SAVEPOINT write")
+        except sqlite3.Error as exc:
+            self._batch_failed = True
+            raise self._failed(exc) from None
+        try:
+            yield self._conn
+            self._conn.execute("RELEASE write")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                try:
+                    self._conn.execute("ROLLBACK TO write")
+                    self._conn.execute("RELEASE write")
+                except sqlite3.Error:
+                    self._batch_failed = True
+            else:
+                self._batch_failed = True  # SQLite rolled the whole batch back
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                self._batch_failed = True
+                raise self._failed(exc) from None
+            raise
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several writes in one committed transaction: one fsync for all of them.
+
+        Each write inside (:meth:`update`, :meth:`create_job`, …) runs in a savepoint, so one
+        that raises (an illegal state move, a missing job) undoes only itself. If SQLite itself
+        fails inside (locked, full, damaged) the batch is rolled back as a whole and raises a
+        StorageError: nothing of it was kept, and its writes must be done again one by one
+        (:class:`tui.jobs.writer.HistoryWriter` does). Writes only become durable — and their
+        results only true — when the batch ends without an exception.
+        """
+        with self._lock:
+            if self._batching:  # nested: part of the outer batch
+                yield
+                return
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from None
+            self._batching, self._batch_failed = True, False
+            try:
+                yield
+                if self._batch_failed:
+                    raise HistoryWriteFailed("a write of the batch failed; nothing was kept")
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._failed(exc) from None
+                raise
+            finally:
+                self._batching = False
 
     @staticmethod
     def _next_rev(conn: sqlite3.Connection) -> int:

@@ -11,15 +11,19 @@ Four different trust questions, each answered in one place:
   on loopback only.
 
 The URL checks parse once with httpx and return the parsed :class:`httpx.URL` that the caller
-then sends, so the object checked is the object fetched.
+then sends, so the object checked is the object fetched. httpx is imported by the first check
+that parses a URL, not with this module: a request id check (what a local history listing
+needs) costs no HTTP stack.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "TRUSTED_DOWNLOAD_SUFFIXES",
@@ -56,6 +60,8 @@ def _parse(url: str) -> httpx.URL:
         raise UnsafeUrl(f"URL longer than {MAX_URL_LENGTH} characters")
     if _FORBIDDEN_CHARS.search(url):
         raise UnsafeUrl("URL contains spaces, backslashes or control characters")
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
@@ -92,6 +98,8 @@ def check_reference_url(url: str) -> httpx.URL:
 
 def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, port normalised to None when it is the default."""
+    import httpx
+
     parsed = httpx.URL(url) if isinstance(url, str) else url
     port = parsed.port
     if (parsed.scheme, port) in {("https", 443), ("http", 80)}:
@@ -142,6 +150,8 @@ def normalise_base_url(url: str) -> str:
         raise UnsafeUrl("the API base URL is empty")
     if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in text):
         raise UnsafeUrl("the API base URL contains spaces, backslashes or control characters")
+    import httpx
+
     try:
         parsed = httpx.URL(text)
     except (httpx.InvalidURL, ValueError, TypeError):

@@ -144,7 +144,9 @@ class GptImageApp(App[None]):
         self._resume("resumed {count} job{s} from an earlier session")
         # Other processes (a second window, `resume`) change jobs too: show their changes.
         self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
-        self._load_prices()
+        # After the first frame: the first request builds the HTTP client (and, offline, wakes
+        # the embedded server, which only then loads aiohttp) — none of that delays the screen.
+        self.call_after_refresh(self._load_prices)
 
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database

@@ -79,10 +79,12 @@ def detect_graphics(
     probe: Callable[[int, int, QueryPlan], bytes] = probe_terminal,
     ask_tmux: Callable[[Mapping[str, str]], TmuxInfo | None] = tmux_info,
 ) -> GraphicsChoice:
-    """Choose the image renderer and colour depth, then load textual_image to match.
+    """Choose the image renderer and colour depth.
 
     Call before ``App.run()``: the terminal can't be asked later. See
-    :func:`tui.ui.terminal.probe.detect_terminal`.
+    :func:`tui.ui.terminal.probe.detect_terminal`. textual_image is not loaded here but when the
+    first image is drawn (:func:`image_widget_class`), seeded with this choice, so it never asks
+    the terminal itself and costs nothing before the first frame.
     """
     choice, _ = detect_terminal(
         requested,
@@ -94,7 +96,6 @@ def detect_graphics(
         ask_tmux=ask_tmux,
         lib_passthrough=textual_image_passthrough(),
     )
-    _load_textual_image(choice)
     return choice
 
 

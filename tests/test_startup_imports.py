@@ -1,0 +1,182 @@
+"""What start-up costs, checked by what gets loaded — deterministic, never a timer.
+
+Each case runs in a fresh interpreter (a real process, a real history file under tmp_path) and
+looks at ``sys.modules`` afterwards: a headless local read must not load the HTTP stack,
+pydantic, Textual, Pillow or aiohttp; building the parser loads no command; HTTP clients cost
+nothing until their first request; the embedded offline server loads aiohttp only when it is
+first called; choosing the image renderer doesn't load textual_image. ``bench/`` measures the
+times these keep down (issue 9, rows 1, 2 and 10).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import cli, history_of
+
+from tui.models import JobRequest
+
+HEAVY = ("httpx", "httpcore", "pydantic", "textual", "rich", "PIL", "aiohttp", "asyncio",
+         "textual_image", "urllib.request", "email.message")
+
+
+def loaded_after(code: str, env: dict[str, str]) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter; it sets ``result`` (a dict); the heavy modules that
+    ended up loaded are added as ``loaded``."""
+    script = (
+        "import json, sys\n"
+        f"{code}\n"
+        f"result['loaded'] = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
+        "print(json.dumps(result))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    last: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return last
+
+
+def test_history_lists_from_the_database_alone(env: dict[str, str], app_home: Path) -> None:
+    """``history --limit 1`` (and ``--offline``, ``--json``) is one SELECT: no HTTP stack, no
+    pydantic, no event loop, no offline server — and still lists the newest job."""
+    (app_home / "data").mkdir(parents=True)
+    with history_of(app_home) as history:
+        history.create_job(JobRequest("an older prompt", "1024_1024"))
+        history.create_job(JobRequest("the newest prompt", "1024_1536"))
+    for args in (["history", "--limit", "1"], ["history", "--limit", "1", "--offline", "--json"]):
+        code = (
+            "import contextlib, io\n"
+            "from tui.__main__ import main\n"
+            "out = io.StringIO()\n"
+            f"with contextlib.redirect_stdout(out):\n    code = main({args!r})\n"
+            "result = {'code': code, 'out': out.getvalue()}"
+        )
+        result = loaded_after(code, env)
+        assert result["code"] == 0
+        assert "the newest prompt" in str(result["out"]) and "older" not in str(result["out"])
+        assert result["loaded"] == [], args
+
+
+def test_history_output_is_unchanged(env: dict[str, str], app_home: Path) -> None:
+    (app_home / "data").mkdir(parents=True)
+    with history_of(app_home) as history:
+        job = history.create_job(JobRequest("a \x1b[31mred\x1b[0m fox", "1024_1024"))
+    plain = cli("history", env=env)
+    assert plain.returncode == 0, plain.stderr
+    line = plain.stdout.splitlines()[0]
+    assert line.split()[0] == str(job.id) and "pending" in line and "a red fox" in line
+    assert "\x1b" not in plain.stdout
+    listed = cli("history", "--json", env=env)
+    row = json.loads(listed.stdout)
+    assert row["job"] == job.id and row["status"] == "pending" and row["prompt"] == job.request.prompt
+
+
+def test_history_creates_a_missing_database(env: dict[str, str], app_home: Path) -> None:
+    done = cli("history", env=env)
+    assert done.returncode == 0 and done.stdout == ""
+    assert (app_home / "data" / "history.sqlite3").is_file()
+
+
+def test_building_the_parser_loads_no_command(env: dict[str, str]) -> None:
+    result = loaded_after(
+        "from tui.__main__ import build_parser\n"
+        "args = build_parser().parse_args(['batch', 'f.jsonl', '--budget', '$2.50'])\n"
+        "result = {'budget': str(args.budget), 'cli_modules': sorted(m for m in sys.modules "
+        "if m.startswith('tui.cli.') and m != 'tui.cli.arguments')}",
+        env,
+    )
+    assert result == {"budget": "2.50", "cli_modules": [], "loaded": []}
+
+
+def test_clients_cost_nothing_until_their_first_request(env: dict[str, str], tmp_path: Path) -> None:
+    """Building the offline services makes no HTTP client and loads no CA bundle or aiohttp;
+    the first request builds its client (plain http: still no CA bundle) and wakes the server."""
+    code = (
+        "import asyncio\n"
+        "from tui.api.tls import tls_context\n"
+        "from tui.config import load_settings\n"
+        "from tui.services.graph import open_services\n"
+        "from tui.models import Endpoint\n"
+        f"settings = load_settings(offline=True, env={{'GPT_IMAGE_TUI_HOME': {str(tmp_path)!r}}})\n"
+        "services = open_services(settings)\n"
+        "result = {'at_start': sorted(m for m in ('httpcore', 'aiohttp', 'PIL.ImageDraw') "
+        "if m in sys.modules), 'ca_loaded': tls_context.cache_info().currsize}\n"
+        "async def ask():\n"
+        "    price = await services.prices.price(Endpoint.TEXT_TO_IMAGE)\n"
+        "    await services.close_clients()\n"
+        "    return price\n"
+        "price = asyncio.run(ask())\n"
+        "services.history.close(); services.offline.stop()\n"
+        "result.update(offline_price=price.offline, after_request=sorted(m for m in "
+        "('httpcore', 'aiohttp') if m in sys.modules), "
+        "ca_loaded_after=tls_context.cache_info().currsize)"
+    )
+    result = loaded_after(code, env)
+    assert result["at_start"] == [] and result["ca_loaded"] == 0
+    assert result["offline_price"] is True
+    assert result["after_request"] == ["aiohttp", "httpcore"]
+    assert result["ca_loaded_after"] == 0  # http:// on loopback never needs it
+
+
+def test_https_clients_share_one_ca_bundle() -> None:
+    from tui.api.tls import context_for, no_tls_context, tls_context
+
+    assert context_for("https://model-api.runcomfy.net/v1") is tls_context()
+    assert context_for("HTTPS://api.runcomfy.net") is tls_context()
+    plain = context_for("http://127.0.0.1:8765/v1")
+    assert plain is not tls_context() and plain.get_ca_certs() == []
+    import ssl
+
+    strict = no_tls_context()  # nothing unchecked could go through it
+    assert strict.verify_mode == ssl.CERT_REQUIRED and strict.check_hostname
+
+
+def test_lazy_offline_server_sleeps_until_called(env: dict[str, str]) -> None:
+    """Bound at once (its URL is known), aiohttp only on the first connection; stopped before
+    anyone called, it ends at once and frees the port."""
+    code = (
+        "import socket, threading, time, urllib.request\n"
+        "from tui.offline.server import OfflineServer\n"
+        "server = OfflineServer().start(lazy=True)\n"
+        "base = server.base_url\n"
+        "result = {'bound': base.startswith('http://127.0.0.1:'), "
+        "'aiohttp_before': 'aiohttp' in sys.modules}\n"
+        "with urllib.request.urlopen(server.origin + '/v1/models/openai/gpt-image-2/text-to-image',"
+        " timeout=30) as answer:\n"
+        "    result['status'] = answer.status\n"
+        "result['aiohttp_after'] = 'aiohttp' in sys.modules\n"
+        "server.stop()\n"
+        "idle = OfflineServer().start(lazy=True)\n"
+        "port = idle.port\n"
+        "idle.stop()\n"
+        "result['thread_gone'] = not any(t.name == f'offline-server-{port}' and t.is_alive() "
+        "for t in threading.enumerate())\n"
+        "probe = socket.socket()\n"
+        "result['port_closed'] = probe.connect_ex(('127.0.0.1', port)) != 0\n"
+        "probe.close()\n"
+    )
+    result = loaded_after(code, env)
+    assert result["bound"] and not result["aiohttp_before"]
+    assert result["status"] == 200 and result["aiohttp_after"]
+    assert result["thread_gone"] and result["port_closed"]
+
+
+def test_choosing_the_renderer_does_not_load_textual_image(env: dict[str, str]) -> None:
+    result = loaded_after(
+        "from tui.ui.imaging import detect_graphics, image_widget_class\n"
+        "choice = detect_graphics('halfcell', {'TERM': 'xterm-256color'})\n"
+        "result = {'before': sorted(m for m in sys.modules if m.startswith('textual_image.'))}\n"
+        "widget = image_widget_class(choice)\n"
+        "result['after'] = widget.__module__.startswith('textual_image')",
+        {**env, "TERM": "xterm-256color"},
+    )
+    assert result["before"] == [] and result["after"] is True  # (its empty package is looked at)
+
+
+def test_loaded_after_sees_what_it_checks(env: dict[str, str]) -> None:
+    """The helper itself: a module that is imported is reported (the checks above can fail)."""
+    result = loaded_after("import httpx\nresult = {}", env)
+    assert "httpx" in result["loaded"]
