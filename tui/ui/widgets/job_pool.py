@@ -336,6 +336,30 @@ class JobPool(Vertical):
             and event.job.parent_id not in self._events
         })
 
+    def apply_many(self, events: Iterable[JobEvent], *, now: float) -> None:
+        """:meth:`apply` each event; the cards of new jobs are mounted together, newest first
+        (a sweep's jobs arrive at once)."""
+        new: dict[int, JobEvent] = {}
+        for event in events:
+            if not self._loaded or event.job.id in self._events:
+                self.apply(event, now=now)
+            else:
+                new[event.job.id] = event
+        if not new:
+            return
+        self._now = now
+        for event in new.values():
+            job = event.job
+            if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
+                self._durations.append(job.finished_at - job.started_at)
+                self.run_estimate = self._median()
+            self._know(event, now, None)
+        self._show_new(*sorted(new, reverse=True))
+        if len(self._events) > MAX_JOBS:
+            self._drop_oldest_finished()
+        self._recount()
+        self._animate_if_needed()
+
     def _median(self) -> float | None:
         recent = self._durations[-50:]
         return statistics.median(recent) if recent else None
@@ -412,19 +436,25 @@ class JobPool(Vertical):
         if selected is not None:
             self._keep_selected(selected)
 
-    def _show_new(self, job_id: int) -> None:
-        """A job the pool didn't know: at its place in the list (the top, for a new one)."""
+    def _show_new(self, *job_ids: int) -> None:
+        """Jobs the pool didn't know, each at its place in the list: new ones (newer than every
+        card) at the top, in one mount; older ones (read from the history) by :meth:`_fill`."""
         newest = max(self._cards, default=None)
-        if self._matches(job_id) and (newest is None or job_id > newest):
+        shown = [job_id for job_id in job_ids if self._matches(job_id)]
+        top = sorted(
+            (job_id for job_id in shown if newest is None or job_id > newest), reverse=True
+        )
+        if top:
             view = self.query_one(JobList)
             selected = self.selected_job_id
-            card = self._card(job_id)
-            self._cards[job_id] = card
-            view.insert(0, [card])
+            cards = [self._card(job_id) for job_id in top]
+            for card in cards:
+                self._cards[card.job_id] = card
+            view.insert(0, cards)
             self._layout_version += 1
             if selected is not None:
                 self._keep_selected(selected)
-        elif self._matches(job_id):
+        if len(top) < len(shown):
             self._fill()
 
     def _keep_selected(self, job_id: int) -> None:
