@@ -63,6 +63,23 @@ def test_history_lists_from_the_database_alone(env: dict[str, str], app_home: Pa
         assert result["loaded"] == [], args
 
 
+def test_spend_is_a_local_read_too(env: dict[str, str], app_home: Path) -> None:
+    (app_home / "data").mkdir(parents=True)
+    with history_of(app_home) as history:
+        history.create_job(JobRequest("never sent", "1024_1024"))
+    for args, expected in ((["spend"], "nothingbilled"), (["spend", "--json"], '"currency":"USD"')):
+        result = loaded_after(
+            "import contextlib, io\n"
+            "from tui.__main__ import main\n"
+            "out = io.StringIO()\n"
+            f"with contextlib.redirect_stdout(out):\n    code = main({args!r})\n"
+            "result = {'code': code, 'out': out.getvalue()}",
+            env,
+        )
+        assert result["code"] == 0 and expected in str(result["out"]).replace(" ", "")
+        assert result["loaded"] == [], args
+
+
 def test_history_output_is_unchanged(env: dict[str, str], app_home: Path) -> None:
     (app_home / "data").mkdir(parents=True)
     with history_of(app_home) as history:
