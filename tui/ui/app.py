@@ -182,6 +182,10 @@ class GptImageApp(App[None]):
             self.notify(text.format(count=count, s="s" if count != 1 else ""), markup=False)
 
     def _sync_external(self) -> None:
+        """Look for other processes' changes: a cheap check here, a worker only when there are
+        some."""
+        if not self.services.engine.may_have_external_changes():
+            return
         self.run_worker(
             self.services.engine.sync_external(), name="external changes", group="external",
             exclusive=True, exit_on_error=False,
