@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 import pydantic
 
 from .. import __version__
@@ -56,6 +55,8 @@ from .schemas import (
 from .tls import context_for
 
 if TYPE_CHECKING:
+    import httpx  # imported by the first request (see ``_http``), not with this module
+
     from ..models import JobRequest
 
 __all__ = [
@@ -146,6 +147,8 @@ class ModelApiClient:
         if self._client is None:
             if self._closed:
                 raise RuntimeError("the client has been closed")
+            import httpx
+
             policy = self._policy
             self._client = httpx.AsyncClient(
                 headers=self._headers,
@@ -297,6 +300,8 @@ class ModelApiClient:
 
         Every httpx exception is translated here; error answers become HttpStatusError kinds.
         """
+        import httpx  # loaded already by ``_http``; here for the exception types
+
         url = self._base + path
         try:
             async with asyncio.timeout(self._policy.call_deadline):
