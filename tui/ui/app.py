@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -40,6 +41,7 @@ from .screens.help import HelpScreen, help_content
 from .screens.main import DRAFT_KEY, HINTS_KEY, MainScreen, Prefill
 from .screens.signin import SignInScreen
 from .screens.sweep import SweepGrid, SweepScreen
+from .terminal.driver import typed_events
 from .widgets.backend_bar import BackendBar, BackendInfo
 from .workers import JobWorkers
 
@@ -116,6 +118,7 @@ class GptImageApp(App[None]):
         self.prefill = prefill or Prefill()
         self._announce_balance = False
         self._main: MainScreen | None = None
+        self._early_keys: list[events.Key] | None = []  # None once the prompt takes keys
         # Read now, before the app runs, rather than on its loop: the draft and dismissed hints.
         self._draft = ComposerDraft.from_text(services.history.load_draft(DRAFT_KEY))
         self._dismissed_hints = tuple(
@@ -157,6 +160,23 @@ class GptImageApp(App[None]):
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
+        self.call_after_refresh(self._listen)
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._early_keys is not None and isinstance(event, events.Key):
+            self._early_keys.append(event)  # typed before the prompt was there to take it
+            return
+        await super().on_event(event)
+
+    def _listen(self) -> None:
+        """The prompt is drawn and focused: hand it what was typed before it was.
+
+        First the keys typed while the terminal was asked what it can show (the probe read
+        them), then those that came while the first screen was being built, in order.
+        """
+        early, self._early_keys = self._early_keys or [], None
+        for event in [*typed_events(self.kit.graphics.typed), *early]:
+            self.post_message(event)
 
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database
@@ -171,6 +191,10 @@ class GptImageApp(App[None]):
             self.notify(text.format(count=count, s="s" if count != 1 else ""), markup=False)
 
     def _sync_external(self) -> None:
+        """Look for other processes' changes: a cheap check here, a worker only when there are
+        some."""
+        if not self.services.engine.may_have_external_changes():
+            return
         self.run_worker(
             self.services.engine.sync_external(), name="external changes", group="external",
             exclusive=True, exit_on_error=False,

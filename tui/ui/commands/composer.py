@@ -100,18 +100,31 @@ def submit_sweep(bench: Workbench, prompt: str, size: str, images: list[str]) ->
 
 
 def _create_sweep(bench: Workbench, sweep: Sweep, size: str, images: list[str]) -> None:
+    """Open the sweep's grid at once (its cells say "creating…"); the jobs are recorded in one
+    transaction off the UI loop, then followed, put in the pool and handed to the grid."""
     parent_id = bench.composer.parent_id
     sweep_id = uuid.uuid4().hex[:12]
-    jobs: list[Job] = []
-    for variant in sweep.variants:
-        prepared = prepare_request(variant.prompt, size, images)
-        job = bench.jobs.create(
-            prepared.request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=variant.label
-        )
-        bench.show_created(job)
-        jobs.append(job)
-    bench.say(f"sweep of {len(jobs)} jobs created (#{jobs[0].id}–#{jobs[-1].id})")
-    bench.open(SweepScreen(sweep_id, jobs, bench.kit, feed=bench.feed))
+    variants = sweep.variants
+    requests = [prepare_request(variant.prompt, size, images).request for variant in variants]
+    grid = SweepScreen(
+        sweep_id, [], bench.kit, feed=bench.feed,
+        labels=[variant.label or variant.prompt for variant in variants],
+    )
+    bench.open(grid)
+
+    def created(jobs: list[Job]) -> None:
+        bench.show_created(*jobs)
+        grid.created(jobs)
+        bench.say(f"sweep of {len(jobs)} jobs created (#{jobs[0].id}–#{jobs[-1].id})")
+
+    def failed(reason: str) -> None:
+        grid.not_created(reason)
+        bench.warn(f"the sweep was not created (nothing sent): {reason}")
+
+    bench.jobs.create_many(
+        requests, labels=[variant.label for variant in variants], parent_id=parent_id,
+        sweep_id=sweep_id, then=created, failed=failed,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The main screen: composer, job pool and job details — the workbench the commands run on.
 
 It is handed what it works with: the history (read off the UI loop), the app's job workers, the
-job feed (engine news arrives as :class:`~tui.ui.messages.JobUpdated`, floods merged), how
+job feed (engine news arrives as :class:`~tui.ui.messages.JobsUpdated`, once a frame), how
 images are drawn, the wallet. Keys and palette entries are the commands of
 :mod:`tui.ui.commands`; each runs on this screen through the :class:`Workbench` methods below.
 Widgets are only told what to show.
@@ -42,7 +42,7 @@ from ..commands.jobs import CancelJob, missing_jobs
 from ..drafts import DraftKeeper
 from ..imaging import ImageKit
 from ..keys import TypingSafeScreen, types_text
-from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
+from ..messages import DraftChanged, JobSelected, JobsUpdated, OpenRecipe
 from ..outside import edit_text, editor_command, open_in_viewer, viewer_command
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
@@ -64,6 +64,7 @@ DRAFT_DELAY = 0.5
 STATUS_SECONDS = 10.0  # a status line clears itself after this long
 ESCAPE_REPEAT = 0.5  # seconds: an Escape this soon after one that left the composer never cancels
 HISTORY_ROWS = 200
+TICK_SECONDS = 1.0
 FORGOTTEN = "forgotten: deleted from the history"
 
 T = TypeVar("T")
@@ -207,10 +208,12 @@ class MainScreen(TypingSafeScreen[None]):
         editor.move_cursor(editor.document.end)
         editor.focus()
         self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
+        self.watch(self.query_one(JobList), "index", self._highlight_moved, init=False)
         parent_id = self._starting_draft().parent_id
         if parent_id is not None:  # the draft was a child of this job: diff against it again
             self.read_then(lambda: self._job_or_none(parent_id), self._restore_parent)
-        self.set_interval(1.0, self._tick)
+        # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
+        self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
 
     def _restore_parent(self, parent: Job | None) -> None:
         composer = self.composer
@@ -229,6 +232,8 @@ class MainScreen(TypingSafeScreen[None]):
             [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),
             durations=rows.durations,
         )
+        if any(job.state.is_active for job in rows.jobs):
+            self._ticker.resume()
 
     # ------------------------------------------------------------------ told by the app
 
@@ -274,18 +279,26 @@ class MainScreen(TypingSafeScreen[None]):
 
     # ------------------------------------------------------------------ engine → UI
 
-    def on_job_updated(self, message: JobUpdated) -> None:
-        event = message.event
+    def on_jobs_updated(self, message: JobsUpdated) -> None:
+        """A frame's engine news: the cards (new ones mounted together), then what changed
+        state, then the details of the selected job."""
         pool = self.query_one(JobPool)
-        before = pool.event_for(event.job.id)
-        was = before.job.state if before is not None else None
-        pool.apply(event, now=self.clock())
-        if event.job.state is not was:
+        changed: list[JobEvent] = []
+        for event in message.events:
+            before = pool.event_for(event.job.id)
+            if before is None or event.job.state is not before.job.state:
+                changed.append(event)
+        pool.apply_many(message.events, now=self.clock())
+        bar = self.query_one(BackendBar)
+        for event in changed:
             self._on_state_change(event)
-            self.query_one(BackendBar).count_spend(event.job)
+            bar.count_spend(event.job)
         details = self.query_one(JobDetails)
-        if details.job_id == event.job.id:
-            details.show(event)
+        for event in message.events:
+            if details.job_id == event.job.id:
+                details.show(event)
+        if any(event.job.state.is_active for event in message.events):
+            self._ticker.resume()
 
     def _on_state_change(self, event: JobEvent) -> None:
         job = event.job
@@ -302,7 +315,10 @@ class MainScreen(TypingSafeScreen[None]):
             self.notify(f"job #{job.id}: {reason}", severity="error", markup=False)
 
     def _tick(self) -> None:
-        self.query_one(JobPool).tick(self.clock())
+        pool = self.query_one(JobPool)
+        pool.tick(self.clock())
+        if not pool.active_ids():
+            self._ticker.pause()  # nothing in flight: resumed by the next active job's news
 
     # ------------------------------------------------------------------ commands
 
@@ -388,11 +404,13 @@ class MainScreen(TypingSafeScreen[None]):
         except KeyError:
             return None
 
-    def show_created(self, job: Job) -> None:
-        """Put a just-created job in the pool and select it."""
+    def show_created(self, *jobs: Job) -> None:
+        """Put just-created jobs in the pool (mounted together) and select the newest."""
+        if not jobs:
+            return
         pool = self.query_one(JobPool)
-        pool.apply(self.jobs.event_for(job), now=self.clock())
-        pool.select(job.id)
+        pool.apply_many([self.jobs.event_for(job) for job in jobs], now=self.clock())
+        pool.select(max(job.id for job in jobs))
 
     def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
         """Load the composer (its parent diffed against) and move to the prompt; what the load
@@ -590,10 +608,20 @@ class MainScreen(TypingSafeScreen[None]):
 
     # ------------------------------------------------------------------ the pool
 
+    def _highlight_moved(self) -> None:
+        """The list's highlight moved: the job's details (and its preview, when decoded before)
+        change in this same call, so they are drawn in the frame that moves the highlight."""
+        self._show_details(self.query_one(JobPool).selected_job_id)
+
     def on_job_selected(self, message: JobSelected) -> None:
-        pool = self.query_one(JobPool)
-        event = pool.event_for(message.job_id) if message.job_id is not None else None
-        self.query_one(JobDetails).show(event)
+        self._show_details(message.job_id)
+
+    def _show_details(self, job_id: int | None) -> None:
+        details = self.query_one(JobDetails)
+        if job_id is not None and details.job_id == job_id:
+            return  # shown already (news of it arrives through on_jobs_updated)
+        event = self.query_one(JobPool).event_for(job_id) if job_id is not None else None
+        details.show(event)
 
     @on(ListView.Selected, "#job-list")
     def _job_chosen(self, event: ListView.Selected) -> None:
