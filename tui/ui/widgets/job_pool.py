@@ -678,8 +678,8 @@ class JobPool(Vertical):
         return child.job_id if isinstance(child, JobCard) else None
 
     def job_ids(self) -> list[int]:
-        """Every job the pool knows (with a card or not)."""
-        return list(self._events)
+        """Every job the pool knows (with a card or not), newest first: the list's order."""
+        return sorted(self._events, reverse=True)
 
     @property
     def mounted_count(self) -> int:
