@@ -14,10 +14,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import cli, history_of
 
 from tui.models import JobRequest
+from tui.trust.urls import UnsafeUrl, _checked_base, _is_plain_base, normalise_base_url
 
 HEAVY = ("httpx", "httpcore", "pydantic", "textual", "rich", "PIL", "aiohttp", "asyncio",
          "textual_image", "urllib.request", "email.message")
@@ -180,3 +183,133 @@ def test_loaded_after_sees_what_it_checks(env: dict[str, str]) -> None:
     """The helper itself: a module that is imported is reported (the checks above can fail)."""
     result = loaded_after("import httpx\nresult = {}", env)
     assert "httpx" in result["loaded"]
+
+
+PLAIN_BASES = [
+    "https://model-api.runcomfy.net/v1",
+    "https://api.runcomfy.net/prod/v2",
+    "https://www.runcomfy.com",
+    "https://www.runcomfy.com/",
+    "https://a-b.example.co.uk:8443/x/y_z.1~v",
+    "http://127.0.0.1:8765/v1",
+    "http://localhost:1/v1",
+    "http://127.0.0.1",
+    "https://xn--bcher-kva.example/v1",
+]
+OTHER_BASES = [
+    "https://999.1.1.1/v1",  # an IP literal that isn't one: httpx refuses it
+    "https://1.2.3.4/v1",
+    "https://Model-API.runcomfy.net/v1",
+    "https://-bad.example.com",
+    "http://127.0.0.1:99999/v1",
+    "http://127.0.0.1:0/v1",
+    "http://example.com/v1",
+    "http://[::1]:8765/v1",
+    "https://user@runcomfy.net/v1",
+    "https://runcomfy.net/v1?x=1",
+    "https://runcomfy.net/v1#top",
+    "ftp://runcomfy.net/v1",
+    "https://runcomfy.net/%7Ev1",
+]
+
+
+def _answer(check: Any, url: str) -> str:
+    try:
+        return str(check(url))
+    except UnsafeUrl as exc:
+        return f"refused: {exc}"
+
+
+@pytest.mark.parametrize("url", PLAIN_BASES + OTHER_BASES)
+def test_plain_bases_get_the_full_checks_answer(url: str) -> None:
+    """The usual bases are accepted without loading httpx — with exactly the answer the full
+    (httpx) check gives; anything else still gets the full check."""
+    full = _answer(_checked_base, url.strip().rstrip("/"))
+    assert _answer(normalise_base_url, url) == full
+    assert _is_plain_base(url.rstrip("/")) == (url in PLAIN_BASES)
+    if url in PLAIN_BASES:
+        assert not full.startswith("refused")
+
+
+def test_settings_and_offline_services_load_no_http_stack(env: dict[str, str], tmp_path: Path) -> None:
+    """What the app builds before its first frame: settings with the default bases and the
+    offline services — no httpx until a request is made."""
+    result = loaded_after(
+        "from tui.config import load_settings\n"
+        "from tui.services.graph import open_services\n"
+        f"settings = load_settings(offline=True, env={{'GPT_IMAGE_TUI_HOME': {str(tmp_path)!r}}})\n"
+        "services = open_services(settings)\n"
+        "result = {'http': sorted(m for m in ('httpx', 'httpcore', 'aiohttp') if m in sys.modules)}\n"
+        "services.history.close(); services.offline.stop()",
+        env,
+    )
+    assert result["http"] == []
+
+
+def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tmp_path: Path) -> None:
+    """The app's services (``offline_process=True``): the server answers from a child process,
+    so neither aiohttp nor the renderer is ever loaded in the app's; stopping ends the child."""
+    code = (
+        "import asyncio, os\n"
+        "from tui.config import load_settings\n"
+        "from tui.models import Endpoint\n"
+        "from tui.services.graph import open_services\n"
+        f"settings = load_settings(offline=True, env={{'GPT_IMAGE_TUI_HOME': {str(tmp_path)!r}}})\n"
+        "services = open_services(settings, offline_process=True)\n"
+        "child = services.offline.pid\n"
+        "async def ask():\n"
+        "    try:\n"
+        "        return await services.prices.price(Endpoint.TEXT_TO_IMAGE)\n"
+        "    finally:\n"
+        "        await services.close_clients()\n"
+        "price = asyncio.run(ask())\n"
+        "alive = os.waitpid(child, os.WNOHANG) == (0, 0)  # still running, not a zombie\n"
+        "services.history.close(); services.offline.stop()\n"
+        "result = {'offline_price': price.offline, 'child_was_alive': alive, "
+        "'in_app': sorted(m for m in ('aiohttp', 'PIL.ImageDraw') if m in sys.modules)}\n"
+        "try:\n"
+        "    os.kill(child, 0)\n"
+        "    result['child_after_stop'] = 'alive'\n"
+        "except ProcessLookupError:\n"
+        "    result['child_after_stop'] = 'gone'"
+    )
+    result = loaded_after(code, env)
+    assert result["offline_price"] is True and result["child_was_alive"]
+    assert result["in_app"] == [] and result["child_after_stop"] == "gone"
+
+
+def test_the_child_server_never_outlives_the_app(env: dict[str, str], tmp_path: Path) -> None:
+    """``kill -9`` of the app: the child sees its stdin close and exits (asleep or serving)."""
+    import os
+    import signal
+    import time
+
+    for serving in (False, True):
+        code = (
+            "import os, time, urllib.request\n"
+            "from tui.offline.embedded import EmbeddedServer\n"
+            "server = EmbeddedServer().start()\n"
+            + ("urllib.request.urlopen(server.origin + '/v1/models/openai/gpt-image-2/text-to-image', timeout=30).close()\n"
+               if serving else "")
+            + "print(server.pid, flush=True)\n"
+            "time.sleep(600)\n"
+        )
+        app = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                               text=True, stdin=subprocess.DEVNULL)
+        try:
+            assert app.stdout is not None
+            child = int(app.stdout.readline())
+            os.kill(child, 0)  # running
+        finally:
+            app.send_signal(signal.SIGKILL)
+            app.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError(f"the child server outlived the app (serving={serving})")

@@ -31,7 +31,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 import pydantic
 
 from .. import __version__
@@ -64,6 +63,8 @@ from .schemas import (
 from .tls import context_for
 
 if TYPE_CHECKING:
+    import httpx  # imported by the first request (see ``_http``), not with this module
+
     from ..models import JobRequest
 
 __all__ = [
@@ -192,6 +193,8 @@ class ModelApiClient:
         if self._client is None:
             if self._closed:
                 raise RuntimeError("the client has been closed")
+            import httpx
+
             policy = self._policy
             self._client = httpx.AsyncClient(
                 headers=self._headers,
@@ -376,6 +379,8 @@ class ModelApiClient:
         Every httpx exception is translated here; error answers become HttpStatusError kinds.
         ``poll`` (a status or result GET) goes through the poll client.
         """
+        import httpx  # loaded already by ``_http``; here for the exception types
+
         url = self._base + path
         try:
             async with asyncio.timeout(self._policy.call_deadline):

@@ -11,14 +11,16 @@ redacted, and retries only where they are safe.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import pydantic
 
 from ..trust.token import Token
 from . import answers
 from .client import ModelApiClient
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["JsonChannel"]
 

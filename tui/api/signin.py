@@ -19,9 +19,8 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from ..trust.sanitize import clean_text
@@ -29,6 +28,9 @@ from ..trust.token import UnsafeToken, check_token_text
 from ..trust.urls import is_loopback
 from .errors import ProtocolError, RateLimited, ServerError, TransportError
 from .service import JsonChannel
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = [
     "DEFAULT_EXPIRES_IN",
@@ -109,6 +111,8 @@ def check_verify_url(value: Any) -> str:
         raise ProtocolError("the sign-in answer has no usable verify_url")
     if _UNSAFE_URL_CHARS.search(value):
         raise ProtocolError("the sign-in verify_url contains spaces or control characters")
+    import httpx
+
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, ValueError, TypeError):
@@ -131,6 +135,8 @@ class SignInClient:
 
     @property
     def min_poll_interval(self) -> float:
+        import httpx
+
         host = httpx.URL(self._channel.base_url).host
         return MIN_LOOPBACK_POLL_INTERVAL if is_loopback(host) else MIN_POLL_INTERVAL
 

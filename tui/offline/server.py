@@ -153,6 +153,17 @@ class OfflineServer:
             self._bound = True  # base_url stays readable after stop()
         return self.base_url
 
+    def adopt(self, sock: socket.socket) -> str:
+        """Serve on a socket already bound and listening (one handed to a child process, see
+        :mod:`tui.offline.embedded`); returns ``base_url``."""
+        if self._sock is not None:
+            raise RuntimeError("the offline server already has a socket")
+        sock.setblocking(False)
+        self._sock = sock
+        self.host, self.port = sock.getsockname()[:2]
+        self._bound = True
+        return self.base_url
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, *, wait: bool = True, lazy: bool = False) -> OfflineServer:

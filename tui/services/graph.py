@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .. import __version__
 from ..api.catalog import CatalogClient
@@ -34,12 +35,32 @@ from ..trust.token import Token
 if TYPE_CHECKING:
     from ..offline.server import OfflineServer
 
-__all__ = ["CATALOG_POLICY", "Services", "backend_label", "open_services", "switch_to_api"]
+__all__ = [
+    "CATALOG_POLICY",
+    "OfflineBackend",
+    "Services",
+    "backend_label",
+    "open_services",
+    "switch_to_api",
+]
 
 Sleep = Callable[[float], Awaitable[None]]
 
 # The catalog is asked for a price, not waited on: one quick try, a short deadline.
 CATALOG_POLICY = RetryPolicy(max_attempts=2, call_deadline=10.0, connect_timeout=5.0)
+
+
+class OfflineBackend(Protocol):
+    """The embedded offline server, in a thread (:class:`~tui.offline.server.OfflineServer`) or
+    in a child process (:class:`~tui.offline.embedded.EmbeddedServer`)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def serverless_base(self) -> str: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -52,7 +73,7 @@ class Services:
     downloader: Downloader
     output_files: OutputFiles
     engine: JobEngine
-    offline: OfflineServer | None
+    offline: OfflineBackend | None
     backend_label: str
     signed_in: bool
     prices: PriceBook
@@ -121,6 +142,7 @@ def open_services(
     on_event: Callable[[JobEvent], None] | None = None,
     give_up_after: float | None = None,
     offline_server: OfflineServer | None = None,
+    offline_process: bool = False,
     clock: Callable[[], float] = time.time,
     sleep: Sleep = asyncio.sleep,
 ) -> Services:
@@ -128,10 +150,12 @@ def open_services(
 
     With ``settings.offline`` the embedded offline server is started on loopback (or the one
     passed in is used, and left to its owner to stop) and the client talks to it through the
-    same code path as the real API. ``clock`` and ``sleep`` reach the history and the engine
-    (tests freeze them).
+    same code path as the real API. It is bound at once and loads aiohttp only when first
+    called; ``offline_process`` (the app) serves it from a child process, so its imports, its
+    renders and its memory stay out of the caller's process; otherwise (headless commands, tests)
+    from a thread. ``clock`` and ``sleep`` reach the history and the engine (tests freeze them).
     """
-    offline = None
+    offline: OfflineBackend | None = None
     api_base = settings.api_base
     serverless_base = settings.serverless_base
     token = settings.token
@@ -140,9 +164,16 @@ def open_services(
         # The embedded backend journals its jobs in the data dir, so offline jobs in flight at
         # quit are resumed at the next start, exactly as real ones are.
         journal = settings.locations.data_dir / "offline-jobs.json"
-        from ..offline.server import OfflineServer  # aiohttp is only imported when needed
+        if offline_server is not None:
+            offline = offline_server
+        elif offline_process and os.name == "posix":  # a socket is handed over as a descriptor
+            from ..offline.embedded import EmbeddedServer
 
-        offline = offline_server or OfflineServer(journal=journal).start(lazy=True)
+            offline = EmbeddedServer(journal=journal).start()
+        else:
+            from ..offline.server import OfflineServer  # aiohttp: only on the first connection
+
+            offline = OfflineServer(journal=journal).start(lazy=True)
         api_base = offline.base_url
         serverless_base = offline.serverless_base
         token = None
@@ -181,7 +212,7 @@ def _assemble(
     serverless_base: str,
     token: Token | None,
     backend: str,
-    offline: OfflineServer | None,
+    offline: OfflineBackend | None,
     on_event: Callable[[JobEvent], None] | None,
     give_up_after: float | None,
     clock: Callable[[], float] = time.time,

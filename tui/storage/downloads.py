@@ -25,21 +25,22 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
-
-import httpx
-from PIL import Image
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..api.errors import DownloadError
 from ..api.tls import no_tls_context, tls_context
 from ..trust.urls import UnsafeUrl, check_download_url
 from .files import create_temp, safe_component
 
+if TYPE_CHECKING:  # imported by the first download, not with this module
+    import httpx
+    from PIL import Image
+
 __all__ = ["FORMAT_EXTENSIONS", "Downloader", "SavedHook", "verify_image"]
 
 # Called on the saving thread once the image is in place, with its final path and its pixels as
 # verification decoded them (read them; don't keep them). Best effort: its failures are ignored.
-SavedHook = Callable[[Path, Image.Image], None]
+SavedHook = Callable[[Path, "Image.Image"], None]
 
 MiB = 1024 * 1024
 FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -120,6 +121,8 @@ def verify_image(path: Path, *, max_pixels: int) -> str:
 
 def _verified(path: Path, *, max_pixels: int, keep: bool) -> tuple[str, Image.Image | None]:
     """:func:`verify_image`, and with ``keep`` the decoded image too (the caller closes it)."""
+    from PIL import Image  # loaded by the first download, in its thread
+
     try:
         with Image.open(path, formats=list(FORMAT_EXTENSIONS)) as image:
             width, height = image.size
@@ -216,7 +219,7 @@ class Downloader:
         self._file_mode = _default_file_mode()
         self._saving = ThreadPoolExecutor(_SAVING_THREADS, thread_name_prefix="image-save")
         self._transport = transport
-        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._timeouts = (read_timeout, connect_timeout)
         self._clients: dict[str, httpx.AsyncClient] = {}  # by scheme, built by the first download
         self._closed = False
 
@@ -226,11 +229,14 @@ class Downloader:
         if client is None:
             if self._closed:
                 raise RuntimeError("the downloader has been closed")
+            import httpx
+
+            read_timeout, connect_timeout = self._timeouts
             client = httpx.AsyncClient(
                 transport=self._transport,
                 verify=tls_context() if url.scheme == "https" else no_tls_context(),
                 follow_redirects=False,
-                timeout=self._timeout,
+                timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             )
             self._clients[url.scheme] = client
         return client
@@ -299,6 +305,8 @@ class Downloader:
         on_progress: Callable[[int, int | None], None] | None,
         before_commit: Callable[[Path], None] | None,
     ) -> Path:
+        import httpx  # loaded by ``_client_for`` already; here for the exception types
+
         try:
             fd, temp = create_temp(directory)
         except OSError as exc:
@@ -417,6 +425,8 @@ class Downloader:
     def _next_hop(self, current: httpx.URL, location: str) -> httpx.URL:
         if _RAW_FORBIDDEN.search(location):
             raise DownloadError("refused to download: redirect URL has spaces, backslashes or controls")
+        import httpx
+
         try:
             joined = current.join(location)
         except (httpx.InvalidURL, ValueError) as exc:

@@ -150,6 +150,30 @@ def normalise_base_url(url: str) -> str:
         raise UnsafeUrl("the API base URL is empty")
     if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in text):
         raise UnsafeUrl("the API base URL contains spaces, backslashes or control characters")
+    if _is_plain_base(text):
+        return text  # a shape the full check accepts unchanged: no need to load httpx for it
+    return _checked_base(text)
+
+
+# The usual bases — RunComfy's defaults, a local server — in a form so plain that the full check
+# accepts each as it is: https on a host name of letters, digits and hyphens ending in a
+# letter-led label (never an IP literal), or http on 127.0.0.1 / localhost; an optional port;
+# a path of unreserved characters. (Tests hold the two paths to the same answers.)
+_HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_PLAIN_BASE = re.compile(
+    rf"(?:https://(?:{_HOST_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?"
+    r"|http://(?:127\.0\.0\.1|localhost))"
+    r"(?::(?P<port>[0-9]{1,5}))?(?:/[A-Za-z0-9._~-]+)*"
+)
+
+
+def _is_plain_base(text: str) -> bool:
+    plain = _PLAIN_BASE.fullmatch(text)
+    return plain is not None and (plain["port"] is None or 0 < int(plain["port"]) < 65536)
+
+
+def _checked_base(text: str) -> str:
+    """:func:`normalise_base_url`'s full check, parsing with httpx."""
     import httpx
 
     try:

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from ..api.balance import Balance
 from ..config import signin_help
+from ..iterate.draft import ComposerDraft
 from ..services.account import Wallet, fetch_prices, sign_in_at
 from ..services.backends import Backends
 from ..services.graph import Services
@@ -107,7 +108,7 @@ class GptImageApp(App[None]):
         self._announce_balance = False
         self._main: MainScreen | None = None
         # Read now, before the app runs, rather than on its loop: the draft and dismissed hints.
-        self._draft = services.history.load_draft(DRAFT_KEY)
+        self._draft = ComposerDraft.from_text(services.history.load_draft(DRAFT_KEY))
         self._dismissed_hints = tuple(
             filter(None, (services.history.load_draft(HINTS_KEY) or "").split(","))
         )

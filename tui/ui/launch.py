@@ -78,7 +78,7 @@ def launch_tui(args: argparse.Namespace) -> int:
     from .app import GptImageApp, Prefill
 
     try:
-        services = open_services(settings)
+        services = open_services(settings, offline_process=True)
     except GptImageError as exc:  # history locked, or damaged (and moved aside)
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .app_actions import Help, ShowBalance, SignIn
 from .base import AppAction, Command, JobCommand, Workbench, bindings_for
-from .composer import Detach, FocusPrompt, OpenRecipe, Submit, restore_recipe
+from .composer import Detach, FocusPrompt, NewPrompt, OpenRecipe, Submit, restore_recipe
 from .jobs import (
     CancelJob,
     Compare,
@@ -50,6 +50,7 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     Help(),
     FocusPrompt(),
     FocusJobs(),
+    NewPrompt(),
     OpenRecipe(),
     Detach(),
     SignIn(),

@@ -11,7 +11,7 @@ from ...errors import InputError
 from ...iterate.loads import ComposerLoad
 from ...iterate.recipe import read_recipe
 from ...iterate.sweep import CONFIRM_THRESHOLD, Sweep, expand, has_sweep
-from ...models import Job, JobRequest, prepare_request
+from ...models import DEFAULT_SIZE, Job, JobRequest, prepare_request
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..screens.open_recipe import OpenRecipeScreen
@@ -21,6 +21,7 @@ from .base import Command, Workbench
 __all__ = [
     "Detach",
     "FocusPrompt",
+    "NewPrompt",
     "OpenRecipe",
     "RecipeFound",
     "Submit",
@@ -47,7 +48,7 @@ def submit(bench: Workbench) -> None:
     """Send what the composer holds: one job, or a sweep's jobs; problems go next to fields."""
     composer = bench.composer
     prompt, size, images = composer.values()
-    bench.keep_draft(prompt)
+    bench.keep_draft()
     if has_sweep(prompt):
         submit_sweep(bench, prompt, size, images)
         return
@@ -116,34 +117,36 @@ class RecipeFound:
     parent: Job | None
 
 
-def read_recipe_draft(path: Path, history: History) -> RecipeFound | None:
-    """The recipe embedded in ``path`` (None: none there). Blocking: run it off the UI loop."""
-    name = clean_text(path.name, limit=60)
+def read_recipe_draft(path: Path, history: History) -> RecipeFound | str:
+    """The recipe embedded in ``path``, or why there is none. Blocking: run it off the UI loop."""
+    name = clean_text(str(path), limit=80)
     try:
-        recipe = read_recipe(path) if path.is_file() else None
-    except OSError:
-        recipe = None
+        if not path.is_file():
+            return f"file not found: {name}"
+        recipe = read_recipe(path)
+    except OSError as exc:
+        return f"can't read {name}: {clean_text(exc.strerror or exc, limit=80)}"
     if recipe is None:
-        return None
+        return (
+            f"no recipe in {clean_text(path.name, limit=60)}: only PNGs saved by this app carry "
+            "one (a local file can't be a reference: the server fetches https URLs)"
+        )
     parent = history.find_by_request_id(recipe.request_id) if recipe.request_id else None
     request = JobRequest(recipe.prompt, recipe.size, tuple(recipe.references))
-    note = f"recipe from {name}" + (f" · child of #{parent.id}" if parent else "")
+    note = f"recipe from {clean_text(path.name, limit=60)}" + (
+        f" · child of #{parent.id}" if parent else ""
+    )
     return RecipeFound(ComposerLoad(request, parent.id if parent else None, note), parent)
 
 
 def restore_recipe(bench: Workbench, path: Path) -> None:
     """Put the recipe embedded in ``path`` into the composer; its job becomes the parent."""
-    name = clean_text(path.name, limit=60)
 
-    def found(recipe: RecipeFound | None) -> None:
-        if recipe is None:
-            bench.warn(
-                f"no recipe in {name}: only PNGs saved by this app carry one "
-                "(a local file can't be a reference: the server fetches https URLs)"
-            )
+    def found(recipe: RecipeFound | str) -> None:
+        if isinstance(recipe, str):
+            bench.warn(recipe)
             return
         bench.load_composer(recipe.load, parent=recipe.parent)
-        bench.say(f"restored the recipe of {name}")
 
     bench.read_then(lambda: read_recipe_draft(path, bench.history), found)
 
@@ -169,6 +172,24 @@ class Detach(Command):
     def run(self, bench: Workbench) -> None:
         bench.composer.set_parent(None)
         bench.say("the next job has no parent")
+
+
+class NewPrompt(Command):
+    name = "new_prompt"
+    title = "New prompt"
+    help = "Clear the composer into a fresh draft with no parent (ctrl+z brings the old one back)"
+    key = "ctrl+n"
+    footer = "New"
+    show = False
+    priority = True  # also from inside the editor
+
+    def run(self, bench: Workbench) -> None:
+        kept = bench.composer.load_request(
+            JobRequest("", DEFAULT_SIZE), parent=None, note="new prompt", size_chosen=False
+        )
+        bench.focus_prompt()
+        bench.say("new prompt — ctrl+z in the prompt brings back the old draft" if kept
+                  else "new prompt")
 
 
 class FocusPrompt(Command):

@@ -31,12 +31,13 @@ __all__ = [
 
 
 class CancelJob(Command):
+    """Escape on the job list (in the composer Escape leaves it instead: see the main screen)."""
+
     name = "cancel_job"
-    title = "Cancel job"
-    help = "Cancel the selected or most recent active job (escape)"
+    title = "Cancel selected job"
+    help = "Cancel the highlighted job, named in the notice (escape on the job list)"
     key = "escape"
     footer = "Cancel job"
-    priority = True
 
     def run(self, bench: Workbench) -> None:
         bench.cancel_selected()

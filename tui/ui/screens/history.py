@@ -23,7 +23,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.worker import Worker, WorkerState
@@ -33,6 +32,7 @@ from ...storage.files import delete_images
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..imaging import ImageKit, PreviewError
+from ..keys import TypingSafeScreen
 from ..widgets.thumbs import Thumb
 from .delete_job import DeleteJobScreen
 
@@ -71,13 +71,13 @@ def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
 
-class HistoryScreen(Screen[HistoryChoice | None]):
+class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
     """The history browser, reading ``history`` off the UI loop."""
 
     CSS_PATH = "history.tcss"
 
     BINDINGS = [
-        Binding("escape", "close", "Back"),
+        Binding("escape,q", "close", "Back"),
         Binding("slash", "focus_search", "Search", show=False),
         Binding("o", "choose('open')", "Open"),
         Binding("i", "choose('iterate')", "Iterate"),
@@ -360,6 +360,10 @@ class HistoryScreen(Screen[HistoryChoice | None]):
             self.dismiss((action, job))
 
     def action_close(self) -> None:
+        """Escape leaves the search field first (for the rows), then the screen; q closes it."""
+        if isinstance(self.focused, Input):
+            self.query_one(DataTable).focus()
+            return
         self.dismiss(None)
 
     def action_delete(self) -> None:

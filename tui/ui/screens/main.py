@@ -13,18 +13,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from time import monotonic
 from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ListView
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from ...api.catalog import Price
+from ...iterate.draft import ComposerDraft
 from ...iterate.loads import ComposerLoad
 from ...jobs.events import JobEvent
 from ...models import Endpoint, Job, JobState
@@ -33,9 +36,11 @@ from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..bridge import JobFeed
 from ..commands import MAIN_COMMANDS, bindings_for, command_named, compare, restore_recipe
-from ..commands.base import JobCommand
-from ..commands.jobs import missing_jobs
+from ..commands.base import AppAction, JobCommand
+from ..commands.jobs import CancelJob, missing_jobs
+from ..drafts import DraftKeeper
 from ..imaging import ImageKit
+from ..keys import TypingSafeScreen, types_text
 from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
@@ -54,6 +59,8 @@ DRAFT_KEY = "composer"
 HINTS_KEY = "lint-dismissed"  # the prompt-hint rules the user turned off, comma separated
 NARROW_BELOW = 100  # columns: under this the composer sits on top of the pool
 DRAFT_DELAY = 0.5
+STATUS_SECONDS = 10.0  # a status line clears itself after this long
+ESCAPE_REPEAT = 0.5  # seconds: an Escape this soon after one that left the composer never cancels
 HISTORY_ROWS = 200
 FORGOTTEN = "forgotten: deleted from the history"
 
@@ -88,10 +95,22 @@ def _first_rows(history: History) -> _Rows:
     return _Rows(history.list_jobs(limit=HISTORY_ROWS), durations)
 
 
-class MainScreen(Screen[None]):
-    """Composer on the left (or top), jobs and details on the right (or below)."""
+class MainScreen(TypingSafeScreen[None]):
+    """Composer on the left (or top), jobs and details on the right (or below).
 
-    BINDINGS = bindings_for(MAIN_COMMANDS)
+    Escape first leaves the composer for the job list (a dropdown or a modal open above it
+    closes itself first); on the job list it cancels the highlighted job. Letter keys act on
+    the selected job only outside the composer: typed there, they are text.
+    """
+
+    # The footer, in order: what works everywhere (submit, Escape, the F-keys, quit) first, so
+    # it shows at 80 columns; then the letter keys, shown only on the job list where they act.
+    BINDINGS = [
+        *bindings_for(c for c in MAIN_COMMANDS if not (c.key and types_text(c.key))),
+        Binding("escape", "leave_composer", "To jobs"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        *bindings_for(c for c in MAIN_COMMANDS if c.key and types_text(c.key)),
+    ]
 
     def __init__(
         self,
@@ -104,7 +123,7 @@ class MainScreen(Screen[None]):
         backend: BackendInfo,
         output_dir: Path,
         prefill: Prefill = Prefill(),
-        draft: str | None = None,
+        draft: ComposerDraft | None = None,
         dismissed_hints: tuple[str, ...] = (),
         clock: Callable[[], float],
     ) -> None:
@@ -119,10 +138,12 @@ class MainScreen(Screen[None]):
         self.clock = clock
         self.compare_mark: int | None = None  # the job ``c`` marked, to compare with the next
         self._prefill = prefill
-        self._draft = draft
+        self._draft = draft or ComposerDraft()
         self._dismissed_hints = dismissed_hints
-        self._draft_text: str | None = None
+        self._drafts = DraftKeeper(history, DRAFT_KEY)
         self._draft_timer: Timer | None = None
+        self._left_composer_at = -1.0  # when Escape last left the composer (monotonic)
+        self._status_timer: Timer | None = None
         self._forgotten: set[int] = set()
         self._reads = ThreadReads(
             self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
@@ -134,11 +155,12 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield BackendBar(self.backend, session_start=self.clock(), id="topbar")
         prefill = self._prefill
+        draft = self._starting_draft()
         with Horizontal(id="main"):
             yield Composer(
-                prefill.prompt or "",
-                prefill.size,
-                list(prefill.images),
+                prefill.prompt or draft.prompt,
+                prefill.size or draft.size,
+                list(prefill.images or draft.images),
                 dismissed_hints=self._dismissed_hints,
                 id="composer",
             )
@@ -150,23 +172,50 @@ class MainScreen(Screen[None]):
         yield Label("", id="status", markup=False)
         yield Footer()
 
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self._mark_focused_pane()
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        self._mark_focused_pane()
+
+    def _mark_focused_pane(self) -> None:
+        """The pane holding the focus gets ``-focused`` (its title turns to a reversed bar)."""
+        focused = self.focused
+        around = focused.ancestors_with_self if focused is not None else []
+        for pane in self.query("#composer, #pool"):
+            pane.set_class(pane in around, "-focused")
+
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_BELOW, "-narrow")
+
+    def _starting_draft(self) -> ComposerDraft:
+        """The saved draft, unless the launch flags start a different request."""
+        prefill = self._prefill
+        return ComposerDraft() if prefill.prompt or prefill.images else self._draft
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
         self._stop_reading = self.feed.read(self)
         editor = self.query_one(PromptEditor)
-        if not self._prefill.prompt and self._draft:
-            editor.load_text(self._draft)
-            editor.move_cursor(editor.document.end)
+        editor.move_cursor(editor.document.end)
         editor.focus()
         self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
+        parent_id = self._starting_draft().parent_id
+        if parent_id is not None:  # the draft was a child of this job: diff against it again
+            self.read_then(lambda: self._job_or_none(parent_id), self._restore_parent)
         self.set_interval(1.0, self._tick)
+
+    def _restore_parent(self, parent: Job | None) -> None:
+        composer = self.composer
+        if parent is not None and composer.parent_job is None:
+            composer.set_parent(parent)
 
     def on_unmount(self) -> None:
         self._stop_reading()
-        self._save_draft()
+        try:  # the app is closing: save what is pending now, on this thread
+            self._drafts.flush()
+        except Exception:  # too late to show anything; the last save stands
+            pass
 
     def _show_first_rows(self, rows: _Rows) -> None:
         self.query_one(JobPool).load(
@@ -252,7 +301,30 @@ class MainScreen(Screen[None]):
 
     def action_command(self, name: str) -> None:
         """Run the command a key binding names."""
+        if name == CancelJob.name and monotonic() - self._left_composer_at < ESCAPE_REPEAT:
+            # The same burst of Escapes that left the composer: a cancel needs a fresh press.
+            job = self.selected_job()
+            if job is not None and job.state.is_active:
+                self.say(f"Esc again cancels #{job.id}")
+            return
         self.run_command(name)
+
+    def typing(self) -> bool:
+        """Anywhere in the composer keys are text (its size picker and reference list too)."""
+        focused = self.focused
+        return focused is not None and self.composer in focused.ancestors_with_self
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_composer":
+            return self.typing()
+        if action == "command" and parameters == (CancelJob.name,):
+            return not self.typing()  # Escape in the composer leaves it, never cancels
+        return super().check_action(action, parameters)
+
+    def action_leave_composer(self) -> None:
+        """Escape in the composer: go to the job list (nothing is cancelled)."""
+        self._left_composer_at = monotonic()
+        self.focus_jobs()
 
     def run_command(self, name: str, job: Job | None = None) -> None:
         """Run the command ``name`` (on ``job`` instead of the selected one, for job commands)."""
@@ -263,10 +335,18 @@ class MainScreen(Screen[None]):
             command.run(self)
 
     def system_commands(self) -> Iterable[SystemCommand]:
-        """The palette's entries for this screen, in the commands' order."""
+        """The palette's entries for this screen, in the commands' order. They run the command
+        itself, not its key's binding: a letter command runs from the palette wherever focus
+        was."""
         for command in MAIN_COMMANDS:
-            if command.available(self):
-                yield SystemCommand(command.title, command.help, partial(self.run_action, command.action))
+            if not command.available(self):
+                continue
+            run = (
+                partial(self.run_action, command.action)
+                if isinstance(command, AppAction)
+                else partial(self.run_command, command.name)
+            )
+            yield SystemCommand(command.title, command.help, run)
 
     # ------------------------------------------------------------------ the workbench
 
@@ -308,9 +388,12 @@ class MainScreen(Screen[None]):
         pool.select(job.id)
 
     def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
-        """Load the composer (its parent diffed against) and move to the prompt."""
-        self.composer.load_request(load.request, parent=parent, note=load.note)
+        """Load the composer (its parent diffed against) and move to the prompt; what the load
+        replaced comes back with ctrl+z in the prompt."""
+        kept = self.composer.load_request(load.request, parent=parent, note=load.note)
         self.focus_prompt()
+        what = load.note or "loaded"
+        self.say(f"{what} — ctrl+z in the prompt brings back what was there" if kept else what)
 
     def forget_missing(self) -> None:
         """Mark the cards of jobs that are no longer in the history (read off the UI loop)."""
@@ -325,8 +408,16 @@ class MainScreen(Screen[None]):
         self.read_then(lambda: missing_jobs(self.history, ids), mark)
 
     def say(self, text: str) -> None:
-        """One plain line in the status bar above the footer (never covers the composer)."""
+        """One plain line in the status bar above the footer (never covers the composer); it
+        clears itself after a while, so it never describes a moment long gone."""
         self.query_one("#status", Label).update(clean_text(text, limit=300))
+        if self._status_timer is not None:
+            self._status_timer.stop()
+        self._status_timer = self.set_timer(STATUS_SECONDS, self._clear_status)
+
+    def _clear_status(self) -> None:
+        self._status_timer = None
+        self.query_one("#status", Label).update("")
 
     def warn(self, text: str) -> None:
         self.say(text)
@@ -353,12 +444,17 @@ class MainScreen(Screen[None]):
         self.jobs.cancel(job_id)
 
     def cancel_selected(self) -> None:
-        pool = self.query_one(JobPool)
-        job_id = pool.selected_job_id or pool.most_recent_active()
-        if job_id is None:
-            self.notify("no job to cancel", markup=False)
+        """Cancel the highlighted job — only that one, named in the notice."""
+        job = self.selected_job()
+        if job is None:
+            self.say("no job selected: nothing cancelled (↑/↓ in the job list selects one)")
             return
-        self.cancel(job_id)
+        what = clean_text(job.sweep_label or job.request.prompt, limit=40)
+        if not job.state.is_active:
+            self.say(f"#{job.id} ({what}) is {job.state.value}: nothing to cancel")
+            return
+        self.say(f"cancelling #{job.id} ({what})")
+        self.cancel(job.id)
 
     def fullscreen(self) -> None:
         job = self.selected_job()
@@ -379,30 +475,31 @@ class MainScreen(Screen[None]):
         job_list.focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self._reads.finished(event)
+        if self._reads.finished(event):
+            return
+        if event.worker.group == "draft" and event.state == WorkerState.ERROR:
+            # A full disk must not take the editor down; the draft stays pending for next time.
+            reason = clean_text(event.worker.error or "unexpected error", limit=120)
+            self.notify(f"couldn't save the draft: {reason}", severity="warning", markup=False)
 
     # ------------------------------------------------------------------ the composer
 
     @on(DraftChanged)
     def _draft_changed(self, message: DraftChanged) -> None:
-        self._draft_text = message.text
+        self._drafts.put(self.composer.draft())
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
 
-    def keep_draft(self, text: str) -> None:
-        """Save ``text`` as the draft now."""
-        self._draft_text = text
+    def keep_draft(self) -> None:
+        """Save the composer as the draft now (in a thread: the write waits for the disk)."""
+        self._drafts.put(self.composer.draft())
         self._save_draft()
 
     def _save_draft(self) -> None:
-        if self._draft_text is None:
-            return
-        text, self._draft_text = self._draft_text, None
-        try:
-            self.history.save_draft(DRAFT_KEY, text)
-        except Exception as exc:  # a full disk must not take the editor down
-            self.notify(f"couldn't save the draft: {clean_text(exc, limit=120)}", markup=False)
+        if self._drafts.pending:
+            self.run_worker(self._drafts.flush, name="save draft", group="draft", thread=True,
+                            exit_on_error=False)
 
     def on_open_recipe(self, message: OpenRecipe) -> None:
         restore_recipe(self, message.path)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Label, Select, TextArea
 
 from ...api.catalog import Price
 from ...errors import InputError
+from ...iterate.draft import ComposerDraft
 from ...iterate.sweep import CONFIRM_THRESHOLD, SweepError, count_variants, has_sweep
 from ...jobs.pricing import estimate_text
 from ...models import (
@@ -41,7 +43,18 @@ __all__ = [
 
 
 class PromptEditor(TextArea):
-    """Multi-line prompt with soft wrap; Tab moves focus on (it is not an indent key here)."""
+    """Multi-line prompt with soft wrap; Tab moves focus on (it is not an indent key here).
+
+    ctrl+z undoes typing as usual; past the last load (iterate, re-run, a recipe, a new prompt)
+    it brings back the whole draft that load replaced.
+    """
+
+    class UndoLoad(Message):
+        """ctrl+z with nothing typed since a load: the composer may bring back what it replaced."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = False
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(
@@ -51,6 +64,12 @@ class PromptEditor(TextArea):
             show_line_numbers=False,
             id=id,
         )
+
+    def action_undo(self) -> None:
+        composer = next((a for a in self.ancestors if isinstance(a, Composer)), None)
+        if composer is not None and composer.undo_load():
+            return
+        super().action_undo()
 
 
 def size_option_label(size: str) -> str:
@@ -102,15 +121,16 @@ class SizePicker(Horizontal):
         if size in (*SIZES, "auto"):
             self.select.value = size
 
-    def set_auto_available(self, available: bool) -> None:
-        """Offer ``auto`` (and make it the default) while references exist; drop it otherwise."""
+    def set_auto_available(self, available: bool, *, keep: bool = False) -> None:
+        """Offer ``auto`` while references exist (and make it the size, unless ``keep``); drop
+        it otherwise (an ``auto`` size falls back to the default)."""
         if available == self._auto:
             return
         current = self.value
         self._auto = available
         self.select.set_options(self._options())
         if available:
-            self.select.value = DEFAULT_EDIT_SIZE
+            self.select.value = current if keep else DEFAULT_EDIT_SIZE
         else:
             self.select.value = current if current in SIZES else DEFAULT_SIZE
 
@@ -143,7 +163,11 @@ def sweep_text(prompt: str, price: Price | None = None) -> str:
 
 
 class Composer(Vertical):
-    """Everything that makes a request. The app reads :meth:`values` and reports problems back."""
+    """Everything that makes a request. The app reads :meth:`values` and reports problems back.
+
+    A load (:meth:`load_request`) that replaces a draft keeps it: ctrl+z in the prompt before
+    anything else is typed brings it back (:meth:`undo_load`).
+    """
 
     def __init__(
         self,
@@ -162,6 +186,10 @@ class Composer(Vertical):
         self.parent_job: Job | None = None
         self._sweep_line = ""
         self._prices: dict[Endpoint, Price] = {}
+        self._replaced: tuple[ComposerDraft, Job | None] | None = None  # what the last load replaced
+        self._loaded_prompt = ""  # the prompt that load put in
+        self._size_chosen = size is not None  # the user (or the draft) picked a size
+        self._size_set = self._initial_size  # the size the composer itself set last
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="prompt-bar"):
@@ -202,6 +230,12 @@ class Composer(Vertical):
     def parent_id(self) -> int | None:
         return self.parent_job.id if self.parent_job is not None else None
 
+    def draft(self) -> ComposerDraft:
+        """Everything unsent: prompt, size, references and the parent."""
+        prompt, size, images = self.values()
+        return ComposerDraft(prompt, size if self._size_chosen else None, tuple(images),
+                             self.parent_id)
+
     def current_request(self) -> JobRequest:
         prompt, size, images = self.values()
         return JobRequest(prompt, size, tuple(images))
@@ -229,8 +263,39 @@ class Composer(Vertical):
 
     # ------------------------------------------------------------------ loading
 
-    def load_request(self, request: JobRequest, *, parent: Job | None, note: str = "") -> None:
-        """Put ``request`` in the composer; with ``parent`` the next submission is its child."""
+    def load_request(
+        self, request: JobRequest, *, parent: Job | None, note: str = "", size_chosen: bool = True
+    ) -> bool:
+        """Put ``request`` in the composer; with ``parent`` the next submission is its child.
+
+        ``size_chosen``: the request's size was someone's choice (a past job's), not a default.
+        Returns whether a draft was replaced (it is kept: :meth:`undo_load` brings it back).
+        """
+        before = self.draft()
+        after = ComposerDraft(request.prompt, request.size, request.images,
+                              parent.id if parent else None)
+        kept = not before.is_empty and _differs(before, after)
+        self._replaced = (before, self.parent_job) if kept else None
+        self._put(request, parent)
+        self._size_chosen = size_chosen
+        self._loaded_prompt = request.prompt
+        if kept:
+            note = (note + " · " if note else "") + "ctrl+z brings back what was here"
+        self.show_notice(note or None)
+        return kept
+
+    def undo_load(self) -> bool:
+        """Bring back the draft the last load replaced, if nothing was typed since (True: done)."""
+        if self._replaced is None or self.prompt != self._loaded_prompt:
+            return False
+        (draft, parent), self._replaced = self._replaced, None
+        default = DEFAULT_EDIT_SIZE if draft.images else DEFAULT_SIZE
+        self._put(JobRequest(draft.prompt, draft.size or default, draft.images), parent)
+        self._size_chosen = draft.size is not None
+        self.show_notice("brought back the draft the load replaced")
+        return True
+
+    def _put(self, request: JobRequest, parent: Job | None) -> None:
         editor = self.query_one(PromptEditor)
         editor.load_text(request.prompt)
         editor.move_cursor(editor.document.end)
@@ -238,10 +303,11 @@ class Composer(Vertical):
         picker = self.query_one(SizePicker)
         picker.set_auto_available(bool(request.images))
         picker.choose(request.size)
+        self._size_set = picker.value
         self.set_parent(parent)
         self.clear_problems()
-        self.show_notice(note or None)
         self._prompt_changed(request.prompt)
+        self.post_message(DraftChanged(request.prompt))
 
     def set_parent(self, parent: Job | None) -> None:
         """Diff against ``parent`` from now on (None: a fresh prompt)."""
@@ -256,6 +322,7 @@ class Composer(Vertical):
         self.set_class(parent is not None, "-iterating")
         self.query_one(PromptDiff).set_parent(parent.request if parent else None)
         self._refresh_diff()
+        self.post_message(DraftChanged(self.prompt))
 
     # ------------------------------------------------------------------ showing problems
 
@@ -294,7 +361,7 @@ class Composer(Vertical):
 
     def on_reference_list_changed(self, event: ReferenceList.Changed) -> None:
         event.stop()
-        self.query_one(SizePicker).set_auto_available(bool(event.urls))
+        self._offer_auto(bool(event.urls))
         self.query_one("#endpoint", Label).update(endpoint_text(len(event.urls)))
         self._refresh_price()  # the endpoint, so the price, may have changed
         self._refresh_sweep(self.prompt)
@@ -304,8 +371,31 @@ class Composer(Vertical):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if event.value != self._size_set:  # the user's pick, not one the composer made
+            self._size_chosen = True
+            self._size_set = self.query_one(SizePicker).value
         self._field_error("#size-error", [])
         self._refresh_diff()
+        self.post_message(DraftChanged(self.prompt))
+
+    def _offer_auto(self, references: bool) -> None:
+        """Offer ``auto`` while there are references, and say what that did to the size.
+
+        A size the user picked is kept; the untouched default becomes ``auto`` (the output
+        follows image 1's shape, what an edit usually wants). Either way the notice says so.
+        """
+        picker = self.query_one(SizePicker)
+        if references == picker.auto_available:
+            return
+        before = picker.value
+        picker.set_auto_available(references, keep=self._size_chosen)
+        after = self._size_set = picker.value
+        if references and after == "auto":
+            self.show_notice("size → auto: the image follows image 1's shape (pick a size to fix it)")
+        elif references:
+            self.show_notice(f"size kept at {size_option_label(after)}; auto (follows image 1) is offered")
+        elif before != after:
+            self.show_notice(f"size → {size_option_label(after)}: auto needs a reference image")
 
     def _prompt_changed(self, text: str) -> None:
         # Runs on every keystroke: touch only what changed, and never relayout for the count.
@@ -332,3 +422,9 @@ class Composer(Vertical):
     def _refresh_diff(self) -> None:
         diff = self.query_one(PromptDiff)
         diff.update_current(self.current_request() if self.parent_job is not None else None)
+
+
+def _differs(before: ComposerDraft, after: ComposerDraft) -> bool:
+    return (before.prompt, before.images, before.parent_id) != (
+        after.prompt, after.images, after.parent_id
+    ) or (before.size != after.size and bool(before.images) == bool(after.images))

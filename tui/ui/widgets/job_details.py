@@ -18,7 +18,7 @@ from ...trust.sanitize import clean_text
 from .job_card import badge_text, format_elapsed
 from .preview import ImagePreview
 
-__all__ = ["JobDetails", "describe_job"]
+__all__ = ["JobDetails", "describe_job", "no_image_reason"]
 
 
 def _when(stamp: float | None) -> str:
@@ -48,6 +48,9 @@ def describe_job(event: JobEvent) -> Content:
         rows.append(("error" if job.state is not JobState.COMPLETED else "note", job.error))
     if event.message and event.message != job.error:
         rows.append(("status", event.message))
+    reason = no_image_reason(job)
+    if reason:
+        rows.append(("image", reason))
     rows.append(("prompt", request.prompt))
     rows.append(("request id", job.request_id or "— (not sent yet)"))
     if job.price_usd is not None:
@@ -74,6 +77,29 @@ def describe_job(event: JobEvent) -> Content:
         keep = label == "prompt"
         parts.append(Content(clean_text(value, keep_newlines=keep, limit=4000 if keep else 1000)))
     return Content.assemble(*parts)
+
+
+_NO_IMAGE = {
+    JobState.PENDING: "none yet — not sent yet",
+    JobState.SUBMITTING: "none yet — being sent",
+    JobState.QUEUED: "none yet — waiting in the server's queue",
+    JobState.RUNNING: "none yet — being made",
+    JobState.DOWNLOADING: "none yet — downloading",
+    JobState.STALLED: "none yet — lost contact with the server (the job is resumable)",
+    JobState.CANCELLED: "none — the job was cancelled before it made one",
+    JobState.NOT_SENT: "none — the job was never sent",
+    JobState.FAILED: "none — the job failed (the error says why)",
+    JobState.UNKNOWN: "none — the submit's outcome is unknown (it may have run)",
+}
+
+
+def no_image_reason(job: Job) -> str | None:
+    """Why ``job`` shows no image (None: it has one on disk)."""
+    if job.state is JobState.COMPLETED:
+        if any(Path(name).is_file() for name in job.files):
+            return None
+        return "gone — the saved file was moved or deleted" if job.files else "none was returned"
+    return _NO_IMAGE.get(job.state, "none")
 
 
 class JobDetails(Vertical):

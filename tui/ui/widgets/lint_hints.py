@@ -31,7 +31,10 @@ class HintRow(Horizontal):
         line = Text()
         line.append(clean_text(self.hint.rule), "bold")
         line.append(" · " + clean_text(f"{self.hint.title}: {self.hint.message}"))
-        yield Static(line, classes="hint-text")
+        # Wrapped where there is room; where a row is cut to one line the tooltip has it all.
+        text = Static(line, classes="hint-text")
+        text.tooltip = line.plain
+        yield text
         yield Button("✕", compact=True, classes="hint-dismiss", tooltip="don't show this hint")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -54,8 +57,8 @@ class LintHints(Widget):
     LintHints > #hints-header { height: 1; width: 1fr; color: $text-muted; }
     LintHints > #hints-rows { height: auto; max-height: 4; }
     LintHints.-collapsed > #hints-rows { display: none; }
-    LintHints .hint-row { height: 1; width: 1fr; }
-    LintHints .hint-text { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LintHints .hint-row { height: auto; width: 1fr; }
+    LintHints .hint-text { width: 1fr; height: auto; }
     LintHints .hint-dismiss { width: 3; min-width: 3; height: 1; }
     """
 

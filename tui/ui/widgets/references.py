@@ -35,10 +35,25 @@ def local_path(text: str) -> Path | None:
         return None
 
 
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether ``text`` was meant as a local file (not a URL): ``~/…``, ``/…``, ``./…`` or a
+    name ending in an image extension."""
+    text = text.strip().strip("'\"")
+    if not text or "://" in text:
+        return False
+    return text.startswith(("/", "~", "./", "../")) or text.lower().endswith(_IMAGE_SUFFIXES)
+
+
 def refuse_reason(url: str, existing: list[str]) -> str | None:
     """Why ``url`` can't be added next to ``existing`` (None: it can)."""
     if not url:
         return "type an https:// image URL first"
+    if looks_like_path(url):
+        name = clean_text(url.strip().strip("'\""), limit=80)
+        return f"file not found: {name} (an image path restores the recipe of a PNG this app saved)"
     try:
         check_reference_url(url)
     except UnsafeUrl as exc:
@@ -102,7 +117,9 @@ class ReferenceList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="reference URL (https://…) or an image path to restore + Enter",
+            placeholder="+ reference: https://… URL, or a saved PNG's path",
+            tooltip="Enter adds an https:// image URL as a reference (image 1 is the primary; "
+            "one makes the request an edit). A path of a PNG this app saved restores its recipe.",
             id="ref-input",
             compact=True,
         )
@@ -125,6 +142,10 @@ class ReferenceList(Vertical):
         label = self.query_one("#ref-error", Label)
         label.update(clean_text(text or ""))
         label.set_class(bool(text), "-shown")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.show_error(None)  # a refusal is about what was submitted, not what is typed now
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

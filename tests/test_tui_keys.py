@@ -1,0 +1,329 @@
+"""Keys never surprise, nothing typed is lost: Escape, letters in text fields, loads that keep
+what they replace, the whole composer as the draft. Pilot against the real offline backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SLOW, app_for, run_from_palette, settle, until
+from textual.pilot import Pilot
+from textual.widgets import Input, Label, Select
+
+from tui.iterate.draft import ComposerDraft
+from tui.models import JobRequest, JobState
+from tui.offline.server import OfflineServer
+from tui.services.graph import Services
+from tui.storage.history import History
+from tui.ui.app import GptImageApp
+from tui.ui.drafts import DraftKeeper
+from tui.ui.keys import types_text
+from tui.ui.screens import main as main_screen
+from tui.ui.screens.history import HistoryScreen
+from tui.ui.screens.main import DRAFT_KEY
+from tui.ui.widgets.composer import Composer, PromptEditor, SizePicker
+from tui.ui.widgets.job_pool import JobList, JobPool
+from tui.ui.widgets.references import ReferenceList
+
+
+def status(app: GptImageApp) -> str:
+    return str(app.main_screen.query_one("#status", Label).render())
+
+
+def notice(app: GptImageApp) -> str:
+    return str(app.main_screen.query_one("#notice", Label).render())
+
+
+async def queued_job(pilot: Pilot[Any], services: Services, prompt: str) -> int:
+    """Submit ``prompt`` (the server is slow: it stays queued) and return its id."""
+    app: Any = pilot.app
+    editor = app.main_screen.query_one(PromptEditor)
+    editor.focus()
+    before = services.history.count()
+    await pilot.press(*prompt)
+    await pilot.press("ctrl+j")
+    await until(pilot, lambda: services.history.count() == before + 1)
+    job_id = services.history.list_jobs()[0].id
+    await until(pilot, lambda: services.history.get(job_id).state is JobState.QUEUED)
+    return job_id
+
+
+def seeded_job(services: Services, prompt: str, size: str = "1024_1536") -> int:
+    """A job in the history that was never sent (nothing to follow, nothing billed)."""
+    job = services.history.create_job(JobRequest(prompt, size))
+    services.history.update(job.id, state=JobState.NOT_SENT, error="not sent")
+    return job.id
+
+
+# ------------------------------------------------------------------ Escape
+
+
+async def test_escape_with_the_size_dropdown_open_closes_it_and_cancels_nothing(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    offline_server.timing = SLOW
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await queued_job(pilot, services, "keep me")
+        select = app.main_screen.query_one("#size-select", Select)
+        select.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: select.expanded)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not select.expanded  # the dropdown closed …
+        assert app.main_screen.composer in app.focused.ancestors_with_self  # type: ignore[union-attr]
+        await pilot.pause(0.3)
+        assert services.history.get(job_id).state is JobState.QUEUED  # … and nothing else
+        assert offline_server.stats.cancels == 0
+
+
+async def test_escape_in_the_prompt_editor_leaves_it_and_never_cancels(
+    services: Services, offline_server: OfflineServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline_server.timing = SLOW
+    # However slow the machine, the two presses below count as one burst of Escapes.
+    monkeypatch.setattr(main_screen, "ESCAPE_REPEAT", 3600.0)
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await queued_job(pilot, services, "still wanted")
+        assert isinstance(app.focused, PromptEditor)
+        await pilot.press("escape")
+        assert isinstance(app.focused, JobList)  # Escape left the editor for the job list
+        await pilot.press("escape")  # the same burst of Escapes: still nothing cancelled
+        await pilot.pause(0.3)
+        assert services.history.get(job_id).state is JobState.QUEUED
+        assert offline_server.stats.cancels == 0
+        assert f"Esc again cancels #{job_id}" in status(app)
+        monkeypatch.setattr(main_screen, "ESCAPE_REPEAT", 0.0)
+        await pilot.press("escape")  # a fresh Escape on the list cancels the highlighted job
+        await until(pilot, lambda: services.history.get(job_id).state is JobState.CANCELLED)
+        assert f"cancelling #{job_id} (still wanted)" in status(app)  # named
+
+
+async def test_escape_on_a_finished_job_says_so_and_cancels_nothing_else(
+    services: Services, offline_server: OfflineServer
+) -> None:
+    offline_server.timing = SLOW
+    done = seeded_job(services, "an old one")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        active = await queued_job(pilot, services, "running along")
+        pool = app.main_screen.query_one(JobPool)
+        await pilot.press("f3")
+        pool.select(done)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert f"#{done} (an old one) is not_sent: nothing to cancel" in status(app)
+        assert services.history.get(active).state is JobState.QUEUED  # never "the newest active"
+        assert offline_server.stats.cancels == 0
+
+
+# ------------------------------------------------------------------ letters typed are text
+
+
+async def test_h_typed_in_the_reference_field_stays_text(services: Services) -> None:
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        field = app.main_screen.query_one("#ref-input", Input)
+        field.focus()
+        await pilot.press(*"https://h.example/hills.png")
+        await pilot.pause()
+        assert field.value == "https://h.example/hills.png"
+        assert app.screen is app.main_screen
+
+
+async def test_letters_anywhere_in_the_composer_run_no_job_command(services: Services) -> None:
+    seeded_job(services, "a job to act on")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        for widget in (screen.query_one("#size-select", Select), screen.query_one(ReferenceList)):
+            widget.focus()
+            await pilot.press("h", "l", "i", "y", "c")
+            await pilot.pause()
+            assert app.screen is screen
+            assert screen.composer.prompt == ""  # `i` did not load the job
+        # The footer offers the letter keys only where they act: on the job list.
+        assert "h" not in screen.active_bindings
+        await pilot.press("f3")
+        await pilot.pause()
+        assert "h" in screen.active_bindings
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+
+
+async def test_red_typed_in_history_search_runs_nothing_and_escape_q_go_back(
+    services: Services,
+) -> None:
+    seeded_job(services, "a red kite")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await run_from_palette(pilot, "History browser")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        history = app.screen
+        await settle(pilot)
+        await pilot.press("slash", *"red")
+        await pilot.pause()
+        assert history.query_one("#history-search", Input).value == "red"
+        assert app.screen is history and services.history.count() == 1
+        assert app.main_screen.composer.prompt == ""  # `r` re-ran nothing, `e` edited nothing
+        await pilot.press("escape")  # leaves the search field first …
+        assert app.screen is history and not isinstance(app.focused, Input)
+        await pilot.press("q")  # … and q closes the browser, as everywhere
+        await until(pilot, lambda: app.screen is app.main_screen)
+
+
+# ------------------------------------------------------------------ nothing typed is lost
+
+
+async def test_ctrl_z_after_iterate_brings_back_the_replaced_draft(services: Services) -> None:
+    job_id = seeded_job(services, "a lighthouse at dawn")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        composer = app.main_screen.query_one(Composer)
+        await pilot.press(*"my unsent words")
+        app.main_screen.query_one(JobPool).select(job_id)
+        await pilot.press("f3", "i")
+        await pilot.pause()
+        assert composer.prompt == "a lighthouse at dawn" and composer.parent_id == job_id
+        assert "ctrl+z" in status(app) and "ctrl+z" in notice(app)
+        assert isinstance(app.focused, PromptEditor)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert composer.prompt == "my unsent words"
+        assert composer.parent_id is None
+        assert "brought back" in notice(app)
+
+
+async def test_ctrl_z_undoes_typing_first_then_the_load(services: Services) -> None:
+    job_id = seeded_job(services, "a fox")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        composer = app.main_screen.query_one(Composer)
+        await pilot.press(*"draft one")
+        app.main_screen.run_command("iterate", services.history.get(job_id))
+        await pilot.pause()
+        await pilot.press("end", *" in snow")
+        assert composer.prompt == "a fox in snow"
+        for _ in range(10):  # undo the typing, then past the load
+            await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert composer.prompt == "draft one"
+
+
+async def test_new_prompt_clears_into_a_fresh_draft_and_keeps_the_old_one(
+    services: Services,
+) -> None:
+    job_id = seeded_job(services, "a cat on a wall")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        composer = app.main_screen.query_one(Composer)
+        app.main_screen.run_command("iterate", services.history.get(job_id))
+        await pilot.pause()
+        await pilot.press("end", *", at night")
+        await pilot.press("ctrl+n")  # from inside the editor
+        await pilot.pause()
+        assert composer.prompt == "" and composer.parent_id is None
+        assert composer.query_one(SizePicker).value == "1024_1024"
+        assert "ctrl+z" in status(app)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert composer.prompt == "a cat on a wall, at night" and composer.parent_id == job_id
+        assert composer.query_one(SizePicker).value == "1024_1536"
+        await run_from_palette(pilot, "New prompt")
+        await until(pilot, lambda: composer.prompt == "")
+
+
+async def test_the_whole_composer_survives_a_restart(services: Services) -> None:
+    parent_id = seeded_job(services, "a harbour at noon")
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        screen.run_command("iterate", services.history.get(parent_id))
+        await pilot.pause()
+        await pilot.press("end", *", at dusk")
+        screen.query_one("#size-select", Select).value = "1536_1024"
+        field = screen.query_one("#ref-input", Input)
+        field.focus()
+        await pilot.press(*"https://example.com/boat.png", "enter")
+        await pilot.pause()
+        assert screen.query_one(SizePicker).value == "1536_1024"  # a picked size is kept
+        await until(pilot, lambda: ComposerDraft.from_text(
+            services.history.load_draft(DRAFT_KEY)).images == ("https://example.com/boat.png",))
+
+    again = app_for(services)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        composer = again.main_screen.query_one(Composer)
+        assert composer.prompt == "a harbour at noon, at dusk"
+        assert composer.query_one(SizePicker).value == "1536_1024"  # not back to 1:1
+        assert composer.query_one(ReferenceList).urls == ["https://example.com/boat.png"]
+        await until(pilot, lambda: composer.parent_id == parent_id)
+
+
+async def test_adding_a_reference_says_what_it_did_to_the_size(services: Services) -> None:
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        picker = screen.query_one(SizePicker)
+        field = screen.query_one("#ref-input", Input)
+        field.focus()
+        await pilot.press(*"https://example.com/a.png", "enter")
+        await pilot.pause()
+        assert picker.value == "auto"  # the untouched default follows the reference …
+        assert "size → auto" in notice(app)  # … and says so
+        screen.query_one(ReferenceList).remove_at(0)
+        await pilot.pause()
+        assert picker.value == "1024_1024" and "auto needs a reference" in notice(app)
+        picker.select.value = "1024_1536"  # a size the user picked …
+        await pilot.pause()
+        field.focus()
+        await pilot.press(*"https://example.com/b.png", "enter")
+        await pilot.pause()
+        assert picker.value == "1024_1536"  # … is kept
+        assert "size kept at 2:3 portrait" in notice(app)
+
+
+# ------------------------------------------------------------------ the draft off the UI loop
+
+
+def test_draft_keeper_writes_the_newest_draft_once(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as history:
+        keeper = DraftKeeper(history, "composer")
+        keeper.put(ComposerDraft("one"))
+        keeper.put(ComposerDraft("two", "1024_1536"))
+        assert keeper.pending
+        assert keeper.flush() is True
+        assert ComposerDraft.from_text(history.load_draft("composer")) == ComposerDraft(
+            "two", "1024_1536"
+        )
+        keeper.put(ComposerDraft("two", "1024_1536"))
+        assert keeper.flush() is False and not keeper.pending  # unchanged: not written again
+
+
+def test_a_failed_draft_write_keeps_the_draft_pending(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    keeper = DraftKeeper(history, "composer")
+    keeper.put(ComposerDraft("unsaved"))
+    history.close()
+    with pytest.raises(Exception):  # noqa: B017 - whatever sqlite raises on a closed database
+        keeper.flush()
+    assert keeper.pending
+
+
+@pytest.mark.parametrize(
+    ("keys", "typed"),
+    [("h", True), ("question_mark", True), ("space", True), ("d,x", True),
+     ("escape", False), ("escape,q", False), ("ctrl+j", False), ("f3", False), ("d,delete", False)],
+)
+def test_which_bindings_wait_while_typing(keys: str, typed: bool) -> None:
+    assert types_text(keys) is typed
