@@ -113,6 +113,7 @@ def _poll_transport(context: ssl.SSLContext, base: str) -> httpx.AsyncBaseTransp
     import urllib.request
 
     import aiohttp
+    import httpx
     from httpx_aiohttp import AiohttpTransport
 
     host = httpx.URL(base).host
@@ -136,6 +137,12 @@ def _poll_transport(context: ssl.SSLContext, base: str) -> httpx.AsyncBaseTransp
     return AiohttpTransport(
         verify=context, client=session, proxy=httpx.Proxy(proxy_url) if proxy_url else None
     )
+
+
+def _untranslated_transport_error(exc: BaseException) -> bool:
+    """An aiohttp (or socket) error that httpx-aiohttp passed through as it was — network
+    trouble of a poll. Anything else (a bug) is not dressed up as a lost connection."""
+    return isinstance(exc, OSError) or type(exc).__module__.split(".")[0] == "aiohttp"
 
 
 def _secret_of(token: Token | None) -> str | None:
@@ -229,6 +236,8 @@ class ModelApiClient:
                 _poll_transport, context_for(self._base), self._base
             )
             if self._poller is None:  # another first poll may have won the race
+                import httpx
+
                 policy = self._policy
                 self._poller = httpx.AsyncClient(
                     headers=self._headers,
@@ -414,7 +423,7 @@ class ModelApiClient:
         except httpx.HTTPError as exc:
             raise ProtocolError(f"the API call failed: {self._describe(exc)}") from None
         except Exception as exc:
-            if not poll or isinstance(exc, ApiError):
+            if not (poll and _untranslated_transport_error(exc)):
                 raise
             # aiohttp trouble its transport left untranslated: a lost poll, asked again.
             raise ConnectionLost(
