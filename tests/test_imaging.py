@@ -339,6 +339,85 @@ async def test_show_before_mount_is_honoured(tmp_path):
         assert image.region.width == 40 and image.region.height == 7  # 3:1 at 1:2 cells
 
 
+# --- decoded images kept: a cached preview swaps in within the same frame ----------------------
+
+
+def test_decoded_images_are_bounded_and_keyed_by_the_file(tmp_path):
+    from tui.ui.imaging import DecodedImages
+
+    source = make_png(tmp_path / "a.png", (64, 64))
+    kept = DecodedImages(max_bytes=3 * 64 * 64 * 3, max_entries=10)
+    key = kept.key_for(source, 64)
+    assert key is not None and kept.key_for(tmp_path / "missing.png", 64) is None
+    for side in (64, 128, 192):
+        kept.put(kept.key_for(source, side), Image.new("RGB", (64, 64)))
+    assert kept.get(key) is not None
+    kept.put(kept.key_for(source, 256), Image.new("RGB", (64, 64)))  # over budget: oldest goes
+    assert len(kept) == 3 and kept.size_bytes <= kept.max_bytes
+    assert kept.get(kept.key_for(source, 128)) is None and kept.get(key) is not None
+    make_png(source, (70, 64))  # a changed file is another key
+    assert kept.get(kept.key_for(source, 64)) is None
+
+
+async def test_a_preview_seen_before_is_shown_in_the_same_handler(tmp_path):
+    from textual_image.widget import HalfcellImage
+
+    first = make_png(tmp_path / "first.png", (600, 600), (255, 0, 0))
+    second = make_png(tmp_path / "second.png", (600, 600), (0, 0, 255))
+    app = PreviewApp(PreviewCache(tmp_path / "cache"))
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = app.query_one(ImagePreview)
+        for path in (first, second):
+            preview.show(path)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert preview.path == path
+        image = preview.query_one(HalfcellImage)
+        drawn_second = image.image
+        started: list[Any] = []
+        real_run_worker = preview.run_worker
+        preview.run_worker = lambda *a, **k: started.append(a) or real_run_worker(*a, **k)  # type: ignore[method-assign]
+        preview.show(first)
+        # No await: the image changed inside show() itself, so the next frame draws it.
+        assert preview.path == first and preview.has_class("-has-image")
+        assert image.image is not drawn_second and not started
+        assert max(image.image.size) <= preview.wanted_side()  # decoded at the panel's size
+        await pilot.pause()
+        assert app.shown == [first, second, first]
+
+
+async def test_a_new_preview_keeps_the_old_image_until_it_is_ready(tmp_path):
+    first = make_png(tmp_path / "first.png", (300, 300), (255, 0, 0))
+    second = make_png(tmp_path / "second.png", (300, 300), (0, 0, 255))
+    release = threading.Event()
+    app = PreviewApp(PreviewCache(tmp_path / "cache"))
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = app.query_one(ImagePreview)
+        placeholder = preview.query_one("#preview-placeholder")
+        preview.show(first)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        real = preview.scaled_copy
+
+        def slow(path: Path, side: int) -> Path:
+            release.wait(5)
+            return real(path, side)
+
+        preview.scaled_copy = slow  # type: ignore[method-assign]
+        preview.show(second)
+        await pilot.pause()
+        # Still loading: the previous image stays up, no placeholder yet.
+        assert preview.has_class("-has-image") and preview.path is None
+        await pilot.pause(ImagePreview.PLACEHOLDER_DELAY + 0.1)
+        # Too slow: now the placeholder says so.
+        assert not preview.has_class("-has-image")
+        assert str(placeholder.render()) == ImagePreview.LOADING_TEXT
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert preview.has_class("-has-image") and preview.path == second
+
+
 # --- Sixel: dithered, palette up front, no stale cells ----------------------------------------
 
 

@@ -374,8 +374,11 @@ async def test_another_front_end_sees_changes_without_following(
     worker = Rig(offline_server, tmp_path)
     watcher = Rig(offline_server, tmp_path, pid=os.getppid())
     try:
+        assert not watcher.engine.may_have_external_changes()  # the cheap check a UI loop runs
         job = await worker.engine.follow(worker.job("made by the other window"))
+        assert watcher.engine.may_have_external_changes()
         seen = await watcher.engine.sync_external()
+        assert not watcher.engine.may_have_external_changes()
         assert [j.id for j in seen][-1] == job.id
         final = [e.job for e in watcher.events if e.job.id == job.id][-1]
         assert final.state is JobState.COMPLETED and final.files == job.files

@@ -54,6 +54,26 @@ def test_create_and_get(history: History) -> None:
         history.get(job.id + 100)
 
 
+def test_create_jobs_records_a_sweep_in_one_transaction(history: History) -> None:
+    parent = history.create_job(T2I)
+    requests = [JobRequest(f"a fox at {t}", "1024_1024") for t in ("dawn", "noon", "dusk")]
+    jobs = history.create_jobs(
+        requests, labels=["dawn", "noon", "dusk"], parent_id=parent.id, sweep_id="s9",
+        output_dir="/out", owner="me", backend="offline",
+    )
+    assert [job.request for job in jobs] == requests
+    assert [job.sweep_label for job in jobs] == ["dawn", "noon", "dusk"]
+    assert all(job.state is JobState.PENDING and job.parent_id == parent.id for job in jobs)
+    assert [job.id for job in history.sweep("s9")] == [job.id for job in jobs]
+    assert {(job.output_dir, job.owner, job.backend) for job in jobs} == {("/out", "me", "offline")}
+    # All or nothing: an unknown parent records none of them.
+    with pytest.raises(KeyError):
+        history.create_jobs(requests, parent_id=parent.id + 100, sweep_id="s10")
+    assert history.sweep("s10") == [] and history.count() == 4
+    with pytest.raises(ValueError):
+        history.create_jobs(requests, labels=["one"])
+
+
 def test_update_fields_and_updated_at(history: History) -> None:
     job = history.create_job(T2I)
     moved = history.update(job.id, state=JobState.SUBMITTING)

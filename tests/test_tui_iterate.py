@@ -4,6 +4,7 @@ compare and flip, edit-this-result offline, the history browser, recipes and the
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from tui.offline.server import OfflineServer
 from tui.services.graph import Services
 from tui.storage.history import History
 from tui.ui.app import GptImageApp
+from tui.ui.commands.composer import submit_sweep
 from tui.ui.screens.compare import CompareScreen
 from tui.ui.screens.copy_menu import CopyMenu
 from tui.ui.screens.history import HistoryScreen
@@ -27,8 +29,10 @@ from tui.ui.screens.lineage import LineageScreen
 from tui.ui.screens.open_recipe import OpenRecipeScreen
 from tui.ui.screens.sweep import SweepCell, SweepConfirmScreen, SweepScreen
 from tui.ui.widgets.composer import Composer, PromptEditor, SizePicker
-from tui.ui.widgets.job_pool import JobPool
+from tui.ui.widgets.job_details import JobDetails
+from tui.ui.widgets.job_pool import JobList, JobPool
 from tui.ui.widgets.lint_hints import LintHints
+from tui.ui.widgets.preview import ImagePreview
 from tui.ui.widgets.prompt_diff import PromptDiff
 
 
@@ -134,8 +138,8 @@ async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Serv
         await until(pilot, lambda: isinstance(app.screen, SweepScreen))
         sweep = app.screen
         assert isinstance(sweep, SweepScreen)
+        await until(pilot, lambda: services.history.count() == 3)
         jobs = services.history.list_jobs(limit=10)
-        assert len(jobs) == 3
         assert {job.sweep_label for job in jobs} == {"red", "green", "blue"}
         assert len({job.sweep_id for job in jobs}) == 1
         assert {job.request.prompt for job in jobs} == {
@@ -144,7 +148,8 @@ async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Serv
         cells = list(sweep.query(SweepCell))
         assert len(cells) == 3
         await until(
-            pilot, lambda: all(cell.job.state is JobState.COMPLETED for cell in cells)
+            pilot,
+            lambda: all(cell.job and cell.job.state is JobState.COMPLETED for cell in cells),
         )
         assert all(cell.has_class("-completed") for cell in cells)
         files = [Path(services.history.get(job.id).files[0]) for job in jobs]
@@ -155,7 +160,48 @@ async def test_a_three_way_sweep_fills_a_grid_of_three_done_cells(services: Serv
         await until(pilot, lambda: isinstance(app.screen, CompareScreen))
         compare = app.screen
         assert isinstance(compare, CompareScreen)
-        assert {compare.left.id, compare.right.id} == {cells[0].job.id, cells[1].job.id}
+        assert {compare.left.id, compare.right.id} == {
+            cell.job.id for cell in cells[:2] if cell.job is not None
+        }
+
+
+async def test_a_sweep_grid_opens_before_its_jobs_are_recorded_then_fills_in(
+    services: Services,
+) -> None:
+    """The grid is on screen while the history cannot be written yet (another process holds
+    the write lock); the cells say "creating…", and fill in once the rows are recorded."""
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        other = sqlite3.connect(services.history.path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another writer: the sweep's rows must wait
+            submit_sweep(app.main_screen, "a {red|green|blue} apple", "1024_1024", [])
+            await until(
+                pilot, lambda: isinstance(app.screen, SweepScreen) and bool(app.screen.query(SweepCell))
+            )
+            sweep = app.screen
+            assert isinstance(sweep, SweepScreen)
+            cells = list(sweep.query(SweepCell))
+            assert len(cells) == 3 and all(cell.job is None for cell in cells)
+            assert [cell.state_text for cell in cells] == ["creating…"] * 3
+            assert "3 variants" in str(sweep.query_one("#sweep-title").render())
+            assert other.execute("SELECT COUNT(*) FROM jobs").fetchone() == (0,)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await until(pilot, lambda: all(cell.job is not None for cell in cells))
+        assert [cell.job.sweep_label for cell in cells if cell.job] == ["red", "green", "blue"]
+        assert services.history.count() == 3
+        pool = app.main_screen.query_one(JobPool)
+        assert sorted(pool.job_ids()) == sorted(cell.job.id for cell in cells if cell.job)
+        assert pool.selected_job_id == max(pool.job_ids())  # the newest, selected once
+        await until(
+            pilot,
+            lambda: all(cell.job and cell.job.state is JobState.COMPLETED for cell in cells),
+        )
+        assert all(cell.has_class("-completed") and not cell.has_class("-creating")
+                   for cell in cells)
 
 
 async def test_a_large_sweep_asks_first_and_escaped_braces_stay_literal(
@@ -378,3 +424,27 @@ def test_main_screen_iterating_with_diff_and_hints(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=iterate)
+
+
+async def test_moving_the_highlight_swaps_in_a_seen_preview_in_the_same_call(
+    services: Services,
+) -> None:
+    """Back on a job whose preview was drawn before: the details and the image change in the
+    very call that moves the highlight (so the frame that moves it draws them)."""
+    app = make_app(services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        first = await finished_job(pilot, services, "a red kite")
+        second = await finished_job(pilot, services, "a blue kite")
+        preview = app.main_screen.query_one("#preview", ImagePreview)
+        for job_id in (first, second):
+            await focus_job(pilot, job_id)
+            await until(pilot, lambda: preview.path is not None)
+            await settle(pilot)
+        assert preview.path == Path(services.history.get(second).files[0])
+        job_list = app.main_screen.query_one(JobList)
+        pool = app.main_screen.query_one(JobPool)
+        job_list.index = job_list.index + 1 if job_list.index is not None else 0  # down: first
+        assert pool.selected_job_id == first
+        assert app.main_screen.query_one(JobDetails).job_id == first
+        assert preview.path == Path(services.history.get(first).files[0])
+        assert preview.has_class("-has-image")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from PIL import Image
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
+from textual.worker import get_current_worker
 
 from tui.iterate.sweep import expand
 from tui.jobs.events import JobEvent
@@ -85,6 +87,50 @@ def big_history(history: History, tmp_path: Path) -> History:
         elif index % 10 == 1:
             history.update(job.id, state=JobState.FAILED, error="boom [@click=app.quit]x[/]")
     return history
+
+
+async def test_history_thumbnails_one_worker_rows_scrolled_away_dropped(
+    history: History, kit: ImageKit, tmp_path: Path
+) -> None:
+    picture = make_png(tmp_path / "out" / "one.png", (20, 120, 220))
+    for index in range(150):  # every row its own file (hard links: one decode each)
+        path = tmp_path / "out" / f"job-{index}.png"
+        path.hardlink_to(picture)
+        job = history.create_job(JobRequest(f"prompt {index}", "1024_1024"))
+        complete(history, job.id, (str(path),))
+    gate = threading.Event()
+    made: list[str] = []
+    real = kit.cache.thumbnail_for
+
+    def held(path: Path, side: int | None = None) -> Path:
+        if get_current_worker().group == "history-prefetch":  # not the selected row's Thumb
+            gate.wait(10)  # the first thumbnail takes as long as the test wants
+            made.append(str(path))
+        return real(path, side)
+
+    kit.cache.thumbnail_for = held  # type: ignore[method-assign]
+    app = Host(lambda: HistoryScreen(history, kit, search_delay=0.01))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.loaded)
+        screen: HistoryScreen = app.screen  # type: ignore[assignment]
+        table = screen.query_one(DataTable)
+        first_view = {job.files[0] for job in screen._visible_jobs()}
+        running: list[int] = []
+        for _ in range(4):  # page down while the worker is stuck on the first row
+            await pilot.press("pagedown")
+            await pilot.pause()
+            running.append(sum(
+                1 for w in app.workers if w.group == "history-prefetch" and not w.is_finished
+            ))
+        assert running == [1, 1, 1, 1]  # one thumbnail worker, never one per page
+        last_view = {job.files[0] for job in screen._visible_jobs()}
+        assert table.cursor_row > 20 and not first_view & last_view
+        gate.set()
+        await settle(pilot)
+        # Made: the one it was on, then only the rows in view now; the rows paged past dropped.
+        assert len(made) == 1 + len(last_view - {made[0]})
+        assert set(made[1:]) == last_view - {made[0]} and last_view <= screen.prefetched
+        assert not (set(made[1:]) & first_view)
 
 
 async def test_history_pages_searches_filters_and_stays_bounded(big_history, kit) -> None:

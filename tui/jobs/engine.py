@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +145,35 @@ class JobEngine:
         self.book.emit(job)
         return job
 
+    def create_many(
+        self,
+        requests: Sequence[JobRequest],
+        *,
+        labels: Sequence[str | None] | None = None,
+        parent_id: int | None = None,
+        sweep_id: str | None = None,
+        output_dir: Path | str | None = None,
+        publish: bool = True,
+    ) -> list[Job]:
+        """Record several new jobs (a sweep's) in one transaction, as :meth:`create` does one.
+
+        Blocking (one committed write): a UI runs it in a thread with ``publish=False`` and
+        then :meth:`publish` es the jobs on its loop, where events belong.
+        """
+        directory = output_dir if output_dir is not None else self.output_files.default_directory
+        jobs = self.history.create_jobs(
+            requests, labels=labels, parent_id=parent_id, sweep_id=sweep_id,
+            output_dir=_absolute(directory), owner=self.owner, backend=self.backend,
+        )
+        if publish:
+            self.publish(jobs)
+        return jobs
+
+    def publish(self, jobs: Iterable[Job]) -> None:
+        """Tell the subscribers about jobs recorded by :meth:`create_many` (``publish=False``)."""
+        for job in jobs:
+            self.book.emit(job)
+
     async def follow(self, job_id: int) -> Job:
         """Take a job to a final state (or STALLED) and return its final row.
 
@@ -262,6 +291,13 @@ class JobEngine:
     def event_for(self, job: Job) -> JobEvent:
         """The current snapshot of a job with its live numbers."""
         return self.book.event_for(job)
+
+    def may_have_external_changes(self) -> bool:
+        """Whether :meth:`sync_external` may find anything: False when no other process has
+        committed since the last look. Never waits (one ``PRAGMA data_version``, skipped as
+        "maybe" when another thread is using the database): fit for a UI loop."""
+        version = self.history.data_version_now()
+        return version is None or version != self._seen_version
 
     async def sync_external(self) -> list[Job]:
         """Publish jobs other processes created or changed since the last call.

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -442,6 +442,47 @@ class History:
         assert job_id is not None
         return self.get(job_id)
 
+    def create_jobs(
+        self,
+        requests: Sequence[JobRequest],
+        *,
+        labels: Sequence[str | None] | None = None,
+        parent_id: int | None = None,
+        sweep_id: str | None = None,
+        output_dir: str | None = None,
+        owner: str | None = None,
+        backend: str | None = None,
+    ) -> list[Job]:
+        """Record several new PENDING jobs (a sweep's) in one transaction; in their order.
+
+        All of them or none; ``labels`` are their sweep labels (as many as ``requests``). The
+        other arguments are :meth:`create_job`'s, shared by every job.
+        """
+        names = list(labels) if labels is not None else [None] * len(requests)
+        if len(names) != len(requests):
+            raise ValueError("one label per request")
+        now = self._clock()
+        ids: list[int] = []
+        try:
+            with self._write() as conn:
+                for request, label in zip(requests, names, strict=True):
+                    cursor = conn.execute(
+                        "INSERT INTO jobs (prompt, size, images, endpoint, state, parent_id,"
+                        " sweep_id, sweep_label, created_at, updated_at, output_dir, owner,"
+                        " backend, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            request.prompt, request.size, json.dumps(list(request.images)),
+                            request.endpoint.value, JobState.PENDING.value, parent_id, sweep_id,
+                            label, now, now, output_dir, owner, backend, self._next_rev(conn),
+                        ),
+                    )
+                    assert cursor.lastrowid is not None
+                    ids.append(cursor.lastrowid)
+        except sqlite3.IntegrityError as exc:
+            raise KeyError(f"parent job {parent_id} does not exist") from exc
+        found = self.get_many(ids)
+        return [found[job_id] for job_id in ids]
+
     def get(self, job_id: int) -> Job:
         """The job with this id; KeyError when there is none."""
         found = self._query(f"SELECT {self._COLUMNS} FROM jobs WHERE id = ?", (job_id,))
@@ -638,6 +679,16 @@ class History:
     def data_version(self) -> int:
         """A number that changes when another connection commits (cheap: no table is read)."""
         return int(self._rows("PRAGMA data_version")[0][0])
+
+    def data_version_now(self) -> int | None:
+        """:meth:`data_version` if the connection is free this instant; None when another
+        thread is using it (a caller on a UI loop asks again later instead of waiting)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self.data_version()
+        finally:
+            self._lock.release()
 
     def current_rev(self) -> int:
         """The newest change number; :meth:`changed_since` takes it."""

@@ -12,6 +12,7 @@ previews.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import hashlib
 import importlib
@@ -19,8 +20,9 @@ import os
 import secrets
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,12 +45,15 @@ __all__ = [
     "DEFAULT_CELL_SIZE",
     "GRAPHICS_MODES",
     "ColorChoice",
+    "DecodedImages",
     "GraphicsChoice",
     "GraphicsMode",
     "ImageKit",
     "PreviewCache",
     "PreviewError",
     "detect_graphics",
+    "disk_side",
+    "fit_side",
     "image_widget_class",
     "textual_image_passthrough",
 ]
@@ -222,6 +227,28 @@ def image_widget_class(choice: GraphicsChoice) -> type:
 # --- previews --------------------------------------------------------------------------------
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+LARGE_BUFFER = 1 << 20
+
+
+@functools.cache
+def return_large_buffers() -> bool:
+    """Have glibc serve buffers of 1 MiB or more (decoded images) straight from the OS, and give
+    them back the moment they are freed; True when it was done.
+
+    By default glibc raises that threshold after the first large buffer is freed, and from then
+    on decoded images come from the heap, whose pages stay resident: paging thumbnails for 2,000
+    jobs grew the app by ~70 MB that were never returned. Called before the first decode.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER))
+
+
 class PreviewError(Exception):
     """A preview couldn't be made; the message is sanitised and safe to show."""
 
@@ -297,6 +324,7 @@ class PreviewCache:
             return self._locks.setdefault(key, threading.Lock())
 
     def _render(self, source: Path, target: Path, side: int) -> None:
+        return_large_buffers()
         name = clean_text(source.name, limit=80)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp = self.directory / f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -338,15 +366,135 @@ class PreviewCache:
         return removed
 
 
+# --- decoded images, kept in memory ---------------------------------------------------------
+
+DISK_SIDES = (256, 512, 1024, 2048)
+"""Sides of the cached copies on disk a panel's image is decoded from (few files per image)."""
+SIDE_STEP = 64
+"""Decoded images are kept at a side rounded up to this many pixels, so a panel that grows or
+shrinks by a row or two finds the same image."""
+
+
+def fit_side(box: tuple[int, int]) -> int:
+    """The side (pixels) an image is decoded at to fill a ``box`` of pixels."""
+    longest = max(1, box[0], box[1])
+    return -(-longest // SIDE_STEP) * SIDE_STEP
+
+
+def disk_side(side: int, cap: int) -> int:
+    """The side of the cached copy on disk to decode an image of ``side`` pixels from."""
+    for tier in DISK_SIDES:
+        if tier >= side:
+            return min(tier, cap)
+    return cap
+
+
+DecodedKey = tuple[str, int, int, int]
+
+
+class DecodedImages:
+    """Decoded images already scaled for where they are shown, the most recently used kept.
+
+    Keyed by (absolute path, mtime_ns, size, side), so a changed file is decoded again; bounded
+    by ``max_bytes`` of pixels and ``max_entries`` images. Looked up on the UI thread (a hit is
+    drawn in the same frame); filled by thread workers. Thread-safe.
+    """
+
+    def __init__(self, *, max_bytes: int = 32 * 2**20, max_entries: int = 256) -> None:
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._images: OrderedDict[DecodedKey, Image.Image] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key_for(path: Path, side: int) -> DecodedKey | None:
+        """The key of ``path`` at ``side`` (None: the file can't be read now)."""
+        try:
+            source = Path(path).absolute()
+            info = source.stat()
+        except OSError:
+            return None
+        return (str(source), info.st_mtime_ns, info.st_size, side)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def get(self, key: DecodedKey | None) -> Image.Image | None:
+        if key is None:
+            return None
+        with self._lock:
+            image = self._images.get(key)
+            if image is not None:
+                self._images.move_to_end(key)
+            return image
+
+    def put(self, key: DecodedKey | None, image: Image.Image) -> None:
+        if key is None:
+            return
+        cost = _bytes_of(image)
+        if cost > self.max_bytes:
+            return
+        with self._lock:
+            old = self._images.pop(key, None)
+            if old is not None:
+                self._bytes -= _bytes_of(old)
+            self._images[key] = image
+            self._bytes += cost
+            while self._images and (
+                self._bytes > self.max_bytes or len(self._images) > self.max_entries
+            ):
+                _, dropped = self._images.popitem(last=False)
+                self._bytes -= _bytes_of(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._images.clear()
+            self._bytes = 0
+
+
+def _bytes_of(image: Image.Image) -> int:
+    return image.width * image.height * len(image.getbands())
+
+
+def decode_fitted(copy: Path, side: int) -> Image.Image:
+    """Decode the cached PNG ``copy`` and shrink it to fit ``side``×``side`` (blocking)."""
+    return_large_buffers()
+    with Image.open(copy, formats=("PNG",)) as opened:
+        opened.load()
+        image = opened if max(opened.size) <= side else opened.resize(
+            _fitted(opened.size, side), Image.Resampling.LANCZOS
+        )
+        return image.copy() if image is opened else image
+
+
+def _fitted(size: tuple[int, int], side: int) -> tuple[int, int]:
+    width, height = size
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 @dataclass(frozen=True, slots=True)
 class ImageKit:
     """How this app draws images: the renderer chosen for the terminal, the cache of downscaled
     copies, and the image widget class (None: the one ``graphics`` calls for; tests and
-    snapshots fix one). Every screen and widget that shows an image is handed one."""
+    snapshots fix one), and the decoded images kept in memory. Every screen and widget that shows
+    an image is handed one."""
 
     graphics: GraphicsChoice
     cache: PreviewCache
     widget_class: type | None = None
+    decoded: DecodedImages = field(default_factory=DecodedImages)
+
+    def cell_pixels(self) -> tuple[int, int]:
+        """How many image pixels one terminal cell shows (half-cell blocks: 1×2)."""
+        if self.graphics.mode == "halfcell":
+            return (1, 2)
+        return self.graphics.cell_size
 
     def image_widget(self) -> type:
         """The textual_image widget class to draw with."""

@@ -1,34 +1,38 @@
 """The app's own messages: job news on its way to the screens, and what widgets ask for.
 
-Small and typed. Job news (:class:`JobUpdated`) is delivered by :class:`~tui.ui.bridge.JobFeed`
-to each screen that reads it and never bubbles; a flood of ticks for one job merges into the
-newest (``can_replace``), so a slow terminal never works through stale updates.
+Small and typed. Job news (:class:`JobsUpdated`) is delivered by :class:`~tui.ui.bridge.JobFeed`
+to each screen that reads it, at most once a frame, and never bubbles; it holds only the newest
+event of each job, so a slow terminal never works through stale updates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from textual.message import Message
 
 from ..jobs.events import JobEvent
 
-__all__ = ["CompareRequested", "DraftChanged", "JobSelected", "JobUpdated", "OpenRecipe"]
+__all__ = ["CompareRequested", "DraftChanged", "JobSelected", "JobsUpdated", "OpenRecipe"]
 
 
-class JobUpdated(Message, bubble=False):
-    """The engine reported a change of one job (delivered to each reader of the feed)."""
+class JobsUpdated(Message, bubble=False):
+    """What the engines reported since the last frame: the newest event of each job that
+    changed, in the order of their latest changes (delivered to each reader of the feed)."""
 
-    def __init__(self, event: JobEvent) -> None:
+    def __init__(self, events: Sequence[JobEvent]) -> None:
         super().__init__()
-        self.event = event
-
-    @property
-    def job_id(self) -> int:
-        return self.event.job.id
+        self.events = tuple(events)
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, JobUpdated) and message.job_id == self.job_id
+        """A newer batch already waiting behind this one takes this one's news along (its own
+        event wins for a job in both), so a busy screen handles one batch, not a backlog."""
+        if not isinstance(message, JobsUpdated):
+            return False
+        newer = {event.job.id for event in message.events}
+        message.events = tuple(e for e in self.events if e.job.id not in newer) + message.events
+        return True
 
 
 class JobSelected(Message):

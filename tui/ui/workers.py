@@ -9,8 +9,9 @@ itself never comes from here: it is the engine's events, through :class:`~tui.ui
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from textual.app import App
@@ -26,6 +27,7 @@ __all__ = ["JobOutcome", "JobWorkers", "cancel_outcome_text"]
 
 FOLLOW_GROUP = "jobs"
 CANCEL_GROUP = "cancel"
+CREATE_GROUP = "create"
 
 _OUTCOMES = {
     CancelOutcome.CANCELLED: "cancelled",
@@ -47,6 +49,15 @@ class _Work:
 
 
 @dataclass(frozen=True, slots=True)
+class _Creating:
+    """Jobs being recorded in a thread: the engine they go to, and whom to tell."""
+
+    engine: JobEngine
+    then: Callable[[list[Job]], None]
+    failed: Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     """How a job worker ended, for the job's card and a notification (plain, sanitised)."""
 
@@ -62,6 +73,7 @@ class JobWorkers:
         self._app = app
         self._backends = backends
         self._work: dict[Worker[Any], _Work] = {}
+        self._creating: dict[Worker[Any], _Creating] = {}
 
     @property
     def engine(self) -> JobEngine:
@@ -81,6 +93,30 @@ class JobWorkers:
         job = engine.create(request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=sweep_label)
         self._start(engine.follow(job.id), _Work("follow", job.id), FOLLOW_GROUP)
         return job
+
+    def create_many(
+        self,
+        requests: Sequence[JobRequest],
+        *,
+        labels: Sequence[str | None],
+        parent_id: int | None = None,
+        sweep_id: str | None = None,
+        then: Callable[[list[Job]], None],
+        failed: Callable[[str], None],
+    ) -> None:
+        """Record several jobs (a sweep's) on the current backend in one transaction, in a
+        thread, then publish and follow them; ``then`` gets them on the UI loop (``failed``:
+        one plain sentence, nothing recorded)."""
+        engine = self.engine
+        record = partial(
+            engine.create_many, requests, labels=labels, parent_id=parent_id,
+            sweep_id=sweep_id, publish=False,
+        )
+        worker = self._app.run_worker(
+            record, name=f"create {len(requests)} jobs", group=CREATE_GROUP, thread=True,
+            exit_on_error=False,
+        )
+        self._creating[worker] = _Creating(engine, then, failed)
 
     def recover(self) -> list[Job]:
         """Settle what an earlier session of the current backend left, and follow its jobs.
@@ -114,6 +150,9 @@ class JobWorkers:
     def outcome(self, event: Worker.StateChanged) -> JobOutcome | None:
         """What to tell the user about a job worker that ended (None: not ours, still running,
         or nothing to say)."""
+        if event.worker in self._creating:
+            self._created(event)
+            return None
         work = self._work.get(event.worker)
         if work is None or event.state not in {
             WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED
@@ -131,6 +170,22 @@ class JobWorkers:
             )
             return JobOutcome(work.job_id, cancel_outcome_text(result), severity)
         return None
+
+    def _created(self, event: Worker.StateChanged) -> None:
+        """Jobs recorded by :meth:`create_many`: publish and follow them, then say so."""
+        if event.state not in {WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED}:
+            return
+        creating = self._creating.pop(event.worker)
+        if not self._app.is_running:
+            return  # quitting: jobs recorded but not sent are settled at the next start
+        jobs = event.worker.result
+        if event.state != WorkerState.SUCCESS or not isinstance(jobs, list):
+            creating.failed(clean_text(event.worker.error or "not created", limit=200))
+            return
+        creating.engine.publish(jobs)
+        for job in jobs:
+            self._start(creating.engine.follow(job.id), _Work("follow", job.id), FOLLOW_GROUP)
+        creating.then(jobs)
 
     def _start(self, work: Coroutine[Any, Any, object], what: _Work, group: str) -> None:
         worker = self._app.run_worker(

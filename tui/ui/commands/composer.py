@@ -16,10 +16,15 @@ from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..screens.open_recipe import OpenRecipeScreen
 from ..screens.sweep import SweepConfirmScreen, SweepScreen, balance_warning
+from ..widgets.composer import size_option_label
 from .base import Command, Workbench
 
 __all__ = [
+    "AddReference",
+    "ChooseSize",
+    "ClearReferences",
     "Detach",
+    "EditInEditor",
     "FocusPrompt",
     "NewPrompt",
     "OpenRecipe",
@@ -95,18 +100,31 @@ def submit_sweep(bench: Workbench, prompt: str, size: str, images: list[str]) ->
 
 
 def _create_sweep(bench: Workbench, sweep: Sweep, size: str, images: list[str]) -> None:
+    """Open the sweep's grid at once (its cells say "creating…"); the jobs are recorded in one
+    transaction off the UI loop, then followed, put in the pool and handed to the grid."""
     parent_id = bench.composer.parent_id
     sweep_id = uuid.uuid4().hex[:12]
-    jobs: list[Job] = []
-    for variant in sweep.variants:
-        prepared = prepare_request(variant.prompt, size, images)
-        job = bench.jobs.create(
-            prepared.request, parent_id=parent_id, sweep_id=sweep_id, sweep_label=variant.label
-        )
-        bench.show_created(job)
-        jobs.append(job)
-    bench.say(f"sweep of {len(jobs)} jobs created (#{jobs[0].id}–#{jobs[-1].id})")
-    bench.open(SweepScreen(sweep_id, jobs, bench.kit, feed=bench.feed))
+    variants = sweep.variants
+    requests = [prepare_request(variant.prompt, size, images).request for variant in variants]
+    grid = SweepScreen(
+        sweep_id, [], bench.kit, feed=bench.feed,
+        labels=[variant.label or variant.prompt for variant in variants],
+    )
+    bench.open(grid)
+
+    def created(jobs: list[Job]) -> None:
+        bench.show_created(*jobs)
+        grid.created(jobs)
+        bench.say(f"sweep of {len(jobs)} jobs created (#{jobs[0].id}–#{jobs[-1].id})")
+
+    def failed(reason: str) -> None:
+        grid.not_created(reason)
+        bench.warn(f"the sweep was not created (nothing sent): {reason}")
+
+    bench.jobs.create_many(
+        requests, labels=[variant.label for variant in variants], parent_id=parent_id,
+        sweep_id=sweep_id, then=created, failed=failed,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +208,60 @@ class NewPrompt(Command):
         bench.focus_prompt()
         bench.say("new prompt — ctrl+z in the prompt brings back the old draft" if kept
                   else "new prompt")
+
+
+class EditInEditor(Command):
+    name = "edit_in_editor"
+    title = "Edit prompt in $EDITOR"
+    help = "Suspend the app, edit the prompt in $VISUAL / $EDITOR, load it back (f4)"
+    key = "f4"
+    footer = "$EDITOR"
+    show = False
+    priority = True  # also from inside the editor
+
+    def run(self, bench: Workbench) -> None:
+        bench.edit_prompt_outside()
+
+
+class ChooseSize(Command):
+    """One palette entry per size (the picker itself is a dropdown in the composer)."""
+
+    name = "size"
+    help = "Set the size of the next job"
+
+    def __init__(self, size: str) -> None:
+        self.size = size
+        self.name = f"size_{size}"
+        self.title = f"Size: {size_option_label(size)}"
+
+    def available(self, bench: Workbench) -> bool:
+        return self.size != "auto" or bool(bench.composer.values()[2])
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.choose_size(self.size)
+        bench.say(f"size: {size_option_label(self.size)}")
+
+
+class AddReference(Command):
+    name = "add_reference"
+    title = "Add reference image…"
+    help = "Move to the reference field: an https:// URL + Enter (image 1 is the primary)"
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.focus_reference_field()
+
+
+class ClearReferences(Command):
+    name = "clear_references"
+    title = "Remove all reference images"
+    help = "The next job is text-to-image again"
+
+    def available(self, bench: Workbench) -> bool:
+        return bool(bench.composer.values()[2])
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.set_references([])
+        bench.say("references removed")
 
 
 class FocusPrompt(Command):

@@ -2,16 +2,18 @@
 
 Rows are read a page at a time (``History.list_jobs(limit, offset)``) in thread workers as the
 cursor or the scroll position nears the end, and arrive as :class:`HistoryScreen.PageRead`
-messages; a new search or filter makes pages of the old one stale. Thumbnails are made in thread
-workers only for the highlighted row and the rows in view. The screen dismisses with ``(action,
-job)`` — ``open``, ``iterate``, ``edit``, ``rerun``, ``lineage`` — or None. Forgetting a job asks
-first (a modal); the storage does it in a thread worker, and the image files go only when that
-modal's checkbox is ticked.
+messages; a new search or filter makes pages of the old one stale. Thumbnails are made by one
+thread worker at a time, only for the highlighted row and the rows in view (rows scrolled away
+before their turn are dropped). The screen dismisses with ``(action, job)`` — ``open``,
+``iterate``, ``edit``, ``rerun``, ``lineage`` — or None. Forgetting a job asks first (a modal);
+the storage does it in a thread worker, and the image files go only when that modal's checkbox
+is ticked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...models import Job, JobState
 from ...storage.files import delete_images
@@ -124,7 +126,10 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
         self.total = 0
         self.search = ""
         self.state_key = "all"
-        self.prefetched: set[str] = set()  # files whose thumbnails were asked for
+        self.prefetched: set[str] = set()  # files whose thumbnails are made
+        self._wanted: list[str] = []  # files of the rows in view, not made yet
+        self._prefetching = False  # the one thumbnail worker is running
+        self._prefetch_lock = threading.Lock()
         self._ids: set[int] = set()
         self._search_timer: Timer | None = None
         self._generation = 0  # a new search or filter makes pages of the old one stale
@@ -261,25 +266,42 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
         return self.loaded[first : first + height]
 
     def _prefetch_visible(self) -> None:
-        paths = [
-            job.files[0] for job in self._visible_jobs() if job.files and job.files[0] not in self.prefetched
+        """Have the thumbnails of the rows in view made, one at a time by one thread worker;
+        rows that scroll away before their turn are dropped."""
+        wanted = [
+            job.files[0] for job in self._visible_jobs()
+            if job.files and job.files[0] not in self.prefetched
         ]
-        if not paths:
-            return
-        self.prefetched.update(paths)
+        with self._prefetch_lock:
+            self._wanted = wanted
+            if not wanted or self._prefetching:
+                return  # the running worker takes the new rows
+            self._prefetching = True
         self.run_worker(
-            lambda: self._make_thumbnails(paths),
+            self._make_thumbnails,
             name="history thumbnails",
             group="history-prefetch",
             thread=True,
             exit_on_error=False,
         )
 
-    def _make_thumbnails(self, paths: list[str]) -> None:
-        """Thread worker: cached thumbnails for the rows in view (errors are shown per row)."""
-        for path in paths:
-            with contextlib.suppress(PreviewError, OSError):
-                self.kit.cache.thumbnail_for(Path(path))
+    def _make_thumbnails(self) -> None:
+        """Thread worker: cached thumbnails for the rows in view, until none is left
+        (errors are shown per row when it is selected)."""
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled:
+                with self._prefetch_lock:
+                    if not self._wanted:
+                        return
+                    path = self._wanted.pop(0)
+                with contextlib.suppress(PreviewError, OSError):
+                    self.kit.cache.thumbnail_for(Path(path))
+                with self._prefetch_lock:
+                    self.prefetched.add(path)
+        finally:
+            with self._prefetch_lock:
+                self._prefetching = False
 
     # ------------------------------------------------------------------ selection
 

@@ -1,7 +1,7 @@
 """The main screen: composer, job pool and job details — the workbench the commands run on.
 
 It is handed what it works with: the history (read off the UI loop), the app's job workers, the
-job feed (engine news arrives as :class:`~tui.ui.messages.JobUpdated`, floods merged), how
+job feed (engine news arrives as :class:`~tui.ui.messages.JobsUpdated`, once a frame), how
 images are drawn, the wallet. Keys and palette entries are the commands of
 :mod:`tui.ui.commands`; each runs on this screen through the :class:`Workbench` methods below.
 Widgets are only told what to show.
@@ -17,7 +17,7 @@ from time import monotonic
 from typing import TypeVar
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantBlur, DescendantFocus, Resize
@@ -32,6 +32,7 @@ from ...iterate.loads import ComposerLoad
 from ...jobs.events import JobEvent
 from ...models import Endpoint, Job, JobState
 from ...services.account import Wallet
+from ...storage.files import delete_images
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..bridge import JobFeed
@@ -41,12 +42,13 @@ from ..commands.jobs import CancelJob, missing_jobs
 from ..drafts import DraftKeeper
 from ..imaging import ImageKit
 from ..keys import TypingSafeScreen, types_text
-from ..messages import DraftChanged, JobSelected, JobUpdated, OpenRecipe
+from ..messages import DraftChanged, JobSelected, JobsUpdated, OpenRecipe
+from ..outside import edit_text, editor_command, open_in_viewer, viewer_command
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
-from ..widgets.job_details import JobDetails
+from ..widgets.job_details import JobDetails, no_image_reason
 from ..widgets.job_pool import JobList, JobPool
 from ..widgets.lint_hints import LintHints
 from ..widgets.preview import ImagePreview
@@ -62,6 +64,7 @@ DRAFT_DELAY = 0.5
 STATUS_SECONDS = 10.0  # a status line clears itself after this long
 ESCAPE_REPEAT = 0.5  # seconds: an Escape this soon after one that left the composer never cancels
 HISTORY_ROWS = 200
+TICK_SECONDS = 1.0
 FORGOTTEN = "forgotten: deleted from the history"
 
 T = TypeVar("T")
@@ -82,6 +85,11 @@ class _Rows:
 
     jobs: list[Job]
     durations: list[float]
+
+
+def _album(jobs: list[Job]) -> list[Path]:
+    """The saved images of ``jobs`` that are on disk, in list order (blocking: file checks)."""
+    return [Path(name) for job in jobs for name in job.files if Path(name).is_file()]
 
 
 def _first_rows(history: History) -> _Rows:
@@ -200,10 +208,12 @@ class MainScreen(TypingSafeScreen[None]):
         editor.move_cursor(editor.document.end)
         editor.focus()
         self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
+        self.watch(self.query_one(JobList), "index", self._highlight_moved, init=False)
         parent_id = self._starting_draft().parent_id
         if parent_id is not None:  # the draft was a child of this job: diff against it again
             self.read_then(lambda: self._job_or_none(parent_id), self._restore_parent)
-        self.set_interval(1.0, self._tick)
+        # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
+        self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
 
     def _restore_parent(self, parent: Job | None) -> None:
         composer = self.composer
@@ -222,6 +232,8 @@ class MainScreen(TypingSafeScreen[None]):
             [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),
             durations=rows.durations,
         )
+        if any(job.state.is_active for job in rows.jobs):
+            self._ticker.resume()
 
     # ------------------------------------------------------------------ told by the app
 
@@ -267,18 +279,26 @@ class MainScreen(TypingSafeScreen[None]):
 
     # ------------------------------------------------------------------ engine → UI
 
-    def on_job_updated(self, message: JobUpdated) -> None:
-        event = message.event
+    def on_jobs_updated(self, message: JobsUpdated) -> None:
+        """A frame's engine news: the cards (new ones mounted together), then what changed
+        state, then the details of the selected job."""
         pool = self.query_one(JobPool)
-        before = pool.event_for(event.job.id)
-        was = before.job.state if before is not None else None
-        pool.apply(event, now=self.clock())
-        if event.job.state is not was:
+        changed: list[JobEvent] = []
+        for event in message.events:
+            before = pool.event_for(event.job.id)
+            if before is None or event.job.state is not before.job.state:
+                changed.append(event)
+        pool.apply_many(message.events, now=self.clock())
+        bar = self.query_one(BackendBar)
+        for event in changed:
             self._on_state_change(event)
-            self.query_one(BackendBar).count_spend(event.job)
+            bar.count_spend(event.job)
         details = self.query_one(JobDetails)
-        if details.job_id == event.job.id:
-            details.show(event)
+        for event in message.events:
+            if details.job_id == event.job.id:
+                details.show(event)
+        if any(event.job.state.is_active for event in message.events):
+            self._ticker.resume()
 
     def _on_state_change(self, event: JobEvent) -> None:
         job = event.job
@@ -295,7 +315,10 @@ class MainScreen(TypingSafeScreen[None]):
             self.notify(f"job #{job.id}: {reason}", severity="error", markup=False)
 
     def _tick(self) -> None:
-        self.query_one(JobPool).tick(self.clock())
+        pool = self.query_one(JobPool)
+        pool.tick(self.clock())
+        if not pool.active_ids():
+            self._ticker.pause()  # nothing in flight: resumed by the next active job's news
 
     # ------------------------------------------------------------------ commands
 
@@ -381,11 +404,13 @@ class MainScreen(TypingSafeScreen[None]):
         except KeyError:
             return None
 
-    def show_created(self, job: Job) -> None:
-        """Put a just-created job in the pool and select it."""
+    def show_created(self, *jobs: Job) -> None:
+        """Put just-created jobs in the pool (mounted together) and select the newest."""
+        if not jobs:
+            return
         pool = self.query_one(JobPool)
-        pool.apply(self.jobs.event_for(job), now=self.clock())
-        pool.select(job.id)
+        pool.apply_many([self.jobs.event_for(job) for job in jobs], now=self.clock())
+        pool.select(max(job.id for job in jobs))
 
     def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
         """Load the composer (its parent diffed against) and move to the prompt; what the load
@@ -457,13 +482,82 @@ class MainScreen(TypingSafeScreen[None]):
         self.cancel(job.id)
 
     def fullscreen(self) -> None:
+        """The selected job's image full screen; ←/→ step through the images of the list."""
         job = self.selected_job()
-        files = [Path(name) for name in job.files] if job is not None else []
-        existing = [path for path in files if path.is_file()]
-        if not existing:
-            self.notify("the selected job has no image yet", markup=False)
+        if job is None:
+            self.say("select a job first (f3 moves to the job list)")
             return
-        self.open(ImageScreen(existing[0], self.kit))
+        pool = self.query_one(JobPool)
+        listed = [event.job for i in pool.job_ids() if (event := pool.event_for(i)) is not None]
+
+        def shown(album: list[Path]) -> None:
+            mine = [path for path in album if str(path) in job.files]
+            if not mine:
+                reason = no_image_reason(job) or "none"
+                self.say(f"#{job.id} has no image: {reason}")
+                return
+            self.open(ImageScreen(mine[0], self.kit, album=album))
+
+        self.read_then(lambda: _album(listed), shown)
+
+    def view_outside(self, job: Job) -> None:
+        """Open ``job``'s image in the system viewer (watched in a thread)."""
+        command = viewer_command()
+        if command is None:
+            self.warn("no image viewer found: set GPT_IMAGE_TUI_VIEWER (e.g. 'feh' or "
+                      "'eog'), or install xdg-utils (xdg-open)")
+            return
+
+        def start() -> tuple[Path | None, str | None]:
+            path = next((Path(n) for n in job.files if Path(n).is_file()), None)
+            return path, (open_in_viewer(command, path) if path is not None else None)
+
+        def done(result: tuple[Path | None, str | None]) -> None:
+            path, problem = result
+            if path is None:
+                self.say(f"#{job.id} has no image: {no_image_reason(job) or 'none'}")
+            elif problem:
+                self.warn(f"couldn't open the image: {problem}")
+            else:
+                self.say(f"opened {clean_text(path.name, limit=80)} with {command[0]}")
+
+        self.read_then(start, done)
+
+    def edit_prompt_outside(self) -> None:
+        """Suspend the app, edit the prompt in $VISUAL / $EDITOR, load the result back."""
+        command = editor_command()
+        if command is None:
+            self.warn("set $EDITOR (or $VISUAL) to edit the prompt in your editor")
+            return
+        before = self.composer.prompt
+        try:
+            with self.app.suspend():
+                run = edit_text(command, before)
+        except SuspendNotSupported:  # no terminal to hand over (a test, the web): just run it
+            run = edit_text(command, before)
+        self.focus_prompt()
+        if run.text is None:
+            self.warn(f"prompt unchanged: {clean_text(run.problem, limit=200)}")
+        elif run.text == before:
+            self.say("prompt unchanged")
+        else:
+            self.composer.replace_prompt(run.text)
+            self.say(f"prompt loaded from {clean_text(command[0], limit=40)} — ctrl+z undoes it")
+
+    def forget(self, job: Job, *, delete_files: bool) -> None:
+        """Delete ``job`` from the history (and its images when asked), off the UI loop."""
+
+        def delete() -> int:
+            self.history.delete(job.id)
+            return delete_images(job.files) if delete_files else 0
+
+        def deleted(removed: int) -> None:
+            self._forgotten.add(job.id)
+            self.query_one(JobPool).set_note(job.id, FORGOTTEN, now=self.clock())
+            files = f" and {removed} image file(s)" if removed else ""
+            self.say(f"forgot job #{job.id}{files}")
+
+        self.read_then(delete, deleted)
 
     def focus_prompt(self) -> None:
         self.query_one(PromptEditor).focus()
@@ -514,10 +608,20 @@ class MainScreen(TypingSafeScreen[None]):
 
     # ------------------------------------------------------------------ the pool
 
+    def _highlight_moved(self) -> None:
+        """The list's highlight moved: the job's details (and its preview, when decoded before)
+        change in this same call, so they are drawn in the frame that moves the highlight."""
+        self._show_details(self.query_one(JobPool).selected_job_id)
+
     def on_job_selected(self, message: JobSelected) -> None:
-        pool = self.query_one(JobPool)
-        event = pool.event_for(message.job_id) if message.job_id is not None else None
-        self.query_one(JobDetails).show(event)
+        self._show_details(message.job_id)
+
+    def _show_details(self, job_id: int | None) -> None:
+        details = self.query_one(JobDetails)
+        if job_id is not None and details.job_id == job_id:
+            return  # shown already (news of it arrives through on_jobs_updated)
+        event = self.query_one(JobPool).event_for(job_id) if job_id is not None else None
+        details.show(event)
 
     @on(ListView.Selected, "#job-list")
     def _job_chosen(self, event: ListView.Selected) -> None:

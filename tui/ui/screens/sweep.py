@@ -29,7 +29,7 @@ from ...services.account import Wallet
 from ...trust.sanitize import clean_text
 from ..bridge import JobFeed
 from ..imaging import ImageKit
-from ..messages import CompareRequested, JobUpdated
+from ..messages import CompareRequested, JobsUpdated
 from ..widgets.thumbs import Thumb
 
 __all__ = [
@@ -158,6 +158,9 @@ class SweepConfirmScreen(ModalScreen[bool]):
         self.dismiss(send)
 
 
+CREATING_TEXT = "creating…"
+
+
 def _state_line(job: Job, message: str | None = None) -> str:
     text = job.state.value.replace("_", " ")
     if job.state is JobState.QUEUED and job.queue_position:
@@ -168,41 +171,67 @@ def _state_line(job: Job, message: str | None = None) -> str:
 
 
 class SweepCell(Widget, can_focus=True):
-    """One variant of a sweep: its label, its live state and its thumbnail."""
+    """One variant of a sweep: its label, its live state and its thumbnail.
 
-    def __init__(self, job: Job, kit: ImageKit) -> None:
-        super().__init__(id=f"sweep-cell-{job.id}", classes="sweep-cell")
+    A cell can be shown before its job exists (``job`` None: "creating…"); :meth:`update_job`
+    gives it its job. Each change swaps one state class and rewrites the one-line state in place
+    (it never asks for a layout).
+    """
+
+    def __init__(self, kit: ImageKit, *, label: str, job: Job | None = None) -> None:
         self.job = job
+        self._state_class = f"-{job.state.value}" if job is not None else "-creating"
+        super().__init__(classes=f"sweep-cell {self._state_class}")
+        self._label = clean_text(label, limit=60)
+        self._state = Static(
+            Text(_state_line(job) if job is not None else CREATING_TEXT), classes="cell-state"
+        )
         self._thumb = Thumb(kit, classes="cell-thumb")
+        if job is not None:
+            self._show_image(job)
 
     def compose(self) -> ComposeResult:
-        label = clean_text(self.job.sweep_label or self.job.request.prompt, limit=60)
-        yield Static(Text(label), classes="cell-label")
+        yield Static(Text(self._label), classes="cell-label")
         yield self._thumb
-        yield Static(Text(_state_line(self.job)), classes="cell-state")
-
-    def on_mount(self) -> None:
-        self._apply(self.job, None)
+        yield self._state
 
     @property
     def state_text(self) -> str:
-        return _state_line(self.job)
+        return _state_line(self.job) if self.job is not None else CREATING_TEXT
 
     def update_job(self, job: Job, message: str | None = None) -> None:
         self.job = job
-        self._apply(job, message)
+        state_class = f"-{job.state.value}"
+        if state_class != self._state_class:
+            self.remove_class(self._state_class)
+            self.add_class(state_class)
+            self._state_class = state_class
+        self._say(_state_line(job, message))
+        self._show_image(job)
 
-    def _apply(self, job: Job, message: str | None) -> None:
-        for state in JobState:
-            self.set_class(job.state is state, f"-{state.value}")
-        self.query_one(".cell-state", Static).update(Text(_state_line(job, message)))
+    def not_created(self, reason: str) -> None:
+        """Its job could not be recorded (nothing was sent)."""
+        self.remove_class(self._state_class)
+        self._state_class = "-failed"
+        self.add_class(self._state_class)
+        self._say(f"not created: {reason}")
+
+    def _say(self, text: str) -> None:
+        self._state.update(Text(clean_text(text, limit=60)), layout=False)
+
+    def _show_image(self, job: Job) -> None:
         if job.state is JobState.COMPLETED and job.files:
             self._thumb.show(Path(job.files[0]))
 
 
 class SweepGrid(Widget):
     """A sweep's jobs as a grid of live cells. Arrows move; Escape cancels the focused cell's
-    job (posts :class:`CancelJob`); Enter posts :class:`Selected`."""
+    job (posts :class:`CancelJob`); Enter posts :class:`Selected`.
+
+    Made from the jobs, or from the variants' ``labels`` before the jobs exist (the cells say
+    "creating…" until :meth:`created` hands them their jobs). Cells are found by job id in a
+    dict: an engine event never searches the DOM.
+    """
 
     DEFAULT_CSS = """
     SweepGrid { layout: grid; grid-size: 3; grid-gutter: 0 1; height: auto; }
@@ -214,7 +243,7 @@ class SweepGrid(Widget):
     SweepGrid > SweepCell.-completed { border-title-color: $success; }
     SweepGrid > SweepCell.-failed, SweepGrid > SweepCell.-unknown { border: round $error; }
     SweepGrid .cell-label { height: 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
-    SweepGrid .cell-state { height: 1; color: $text-muted; text-wrap: nowrap; }
+    SweepGrid .cell-state { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; }
     SweepGrid .cell-thumb { width: 1fr; height: 9; }
     /* One or two rows: the cells share the screen's height, so the images are as big as fits. */
     SweepGrid.-fill { height: 1fr; grid-rows: 1fr; }
@@ -250,34 +279,57 @@ class SweepGrid(Widget):
         jobs: Sequence[Job],
         kit: ImageKit,
         *,
+        labels: Sequence[str] = (),
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self.jobs = list(jobs)
         self.kit = kit
         self.columns = 3
+        if jobs:
+            self.cells = [
+                SweepCell(kit, label=job.sweep_label or job.request.prompt, job=job)
+                for job in jobs
+            ]
+        else:
+            self.cells = [SweepCell(kit, label=label) for label in labels]
+        self._by_job = {cell.job.id: cell for cell in self.cells if cell.job is not None}
+
+    @property
+    def jobs(self) -> list[Job]:
+        """The jobs of the cells that have one (all of them once created)."""
+        return [cell.job for cell in self.cells if cell.job is not None]
 
     def compose(self) -> ComposeResult:
-        for job in self.jobs:
-            yield SweepCell(job, self.kit)
+        yield from self.cells
+
+    def created(self, jobs: Sequence[Job]) -> None:
+        """The jobs of the cells made from labels, in the same order."""
+        for cell, job in zip(self.cells, jobs, strict=False):
+            cell.update_job(job)
+            self._by_job[job.id] = cell
+
+    def not_created(self, reason: str) -> None:
+        """None of the jobs could be recorded: every waiting cell says why."""
+        for cell in self.cells:
+            if cell.job is None:
+                cell.not_created(reason)
 
     def on_resize(self, event: Resize) -> None:
         width = event.size.width
         columns = 1 if width < 40 else 2 if width < 72 else 3 if width < 120 else 4
-        self.columns = min(columns, max(1, len(self.jobs)))
+        self.columns = min(columns, max(1, len(self.cells)))
         for n in (1, 2, 4):
             self.set_class(self.columns == n, f"-cols-{n}")
-        rows = -(-len(self.jobs) // self.columns)
+        rows = -(-len(self.cells) // self.columns)
         self.set_class(rows <= 2, "-fill")
 
     def cell(self, job_id: int) -> SweepCell | None:
-        found = self.query(f"#sweep-cell-{job_id}")
-        return found.first(SweepCell) if found else None
+        return self._by_job.get(job_id)
 
     def update_job(self, event: JobEvent) -> None:
         """Show the new state of one job (ignored when it isn't part of this sweep)."""
-        cell = self.cell(event.job.id)
+        cell = self._by_job.get(event.job.id)
         if cell is not None:
             cell.update_job(event.job, event.message)
 
@@ -287,16 +339,16 @@ class SweepGrid(Widget):
 
     def action_cancel_cell(self) -> None:
         cell = self._focused_cell()
-        if cell is not None and not cell.job.state.is_terminal:
+        if cell is not None and cell.job is not None and not cell.job.state.is_terminal:
             self.post_message(self.CancelJob(cell.job.id))
 
     def action_select_cell(self) -> None:
         cell = self._focused_cell()
-        if cell is not None:
+        if cell is not None and cell.job is not None:
             self.post_message(self.Selected(cell.job.id))
 
     def action_move(self, dx: int, dy: int) -> None:
-        cells = list(self.query(SweepCell))
+        cells = self.cells
         current = self._focused_cell()
         if not cells:
             return
@@ -308,7 +360,10 @@ class SweepGrid(Widget):
 
 class SweepScreen(Screen[None]):
     """A sweep's results together, live while it is open (it reads ``feed``). The app handles
-    :class:`SweepGrid.CancelJob`, :class:`SweepGrid.Selected` and ``c`` (they bubble up)."""
+    :class:`SweepGrid.CancelJob`, :class:`SweepGrid.Selected` and ``c`` (they bubble up).
+
+    Opened the moment a sweep is confirmed, from its variants' ``labels``, before its jobs are
+    recorded; :meth:`created` (or :meth:`not_created`) follows."""
 
     CSS_PATH = "sweep.tcss"
 
@@ -318,16 +373,22 @@ class SweepScreen(Screen[None]):
     ]
 
     def __init__(
-        self, sweep_id: str, jobs: Sequence[Job], kit: ImageKit, *, feed: JobFeed | None = None
+        self,
+        sweep_id: str,
+        jobs: Sequence[Job],
+        kit: ImageKit,
+        *,
+        feed: JobFeed | None = None,
+        labels: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.sweep_id = sweep_id
         self.feed = feed
-        self.grid = SweepGrid(jobs, kit, id="sweep-grid")
+        self.grid = SweepGrid(jobs, kit, labels=labels, id="sweep-grid")
         self._stop_reading: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
-        count = len(self.grid.jobs)
+        count = len(self.grid.cells)
         title = f"sweep {clean_text(self.sweep_id, limit=24)} · {count} variants"
         yield Static(
             Text(title + " · Esc cancels the focused job · c compare · q back"), id="sweep-title"
@@ -339,23 +400,30 @@ class SweepScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.feed is not None:
             self._stop_reading = self.feed.read(self)
-        cells = self.query(SweepCell)
-        if cells:
-            cells.first().focus()
+        if self.grid.cells:
+            self.grid.cells[0].focus()
 
     def on_unmount(self) -> None:
         self._stop_reading()
 
-    def on_job_updated(self, message: JobUpdated) -> None:
-        self.grid.update_job(message.event)
+    def on_jobs_updated(self, message: JobsUpdated) -> None:
+        for event in message.events:
+            self.grid.update_job(event)
 
     def update_job(self, event: JobEvent) -> None:
         self.grid.update_job(event)
 
+    def created(self, jobs: Sequence[Job]) -> None:
+        """The sweep's jobs are recorded (and followed): the cells show them."""
+        self.grid.created(jobs)
+
+    def not_created(self, reason: str) -> None:
+        self.grid.not_created(reason)
+
     def action_compare(self) -> None:
         """``c`` on a cell marks it; ``c`` on another compares the two (twice: the next cell)."""
         focused = self.focused
-        if isinstance(focused, SweepCell):
+        if isinstance(focused, SweepCell) and focused.job is not None:
             self.post_message(CompareRequested(focused.job.id))
 
     def action_close(self) -> None:

@@ -137,6 +137,25 @@ class JobPool(Vertical):
             self._add(self._card(event, now))
             self._recount()
 
+    def apply_many(self, events: Iterable[JobEvent], *, now: float) -> None:
+        """:meth:`apply` each event; the cards of new jobs are mounted together, newest first."""
+        new: dict[int, JobEvent] = {}
+        for event in events:
+            if event.job.id in self._cards or not self._loaded:
+                self.apply(event, now=now)
+            else:
+                new[event.job.id] = event
+        if not new:
+            return
+        self._now = now
+        for event in new.values():
+            job = event.job
+            if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
+                self._durations.append(job.finished_at - job.started_at)
+                self.run_estimate = self._median()
+        self._add(*(self._card(new[job_id], now) for job_id in sorted(new, reverse=True)))
+        self._recount()
+
     def _median(self) -> float | None:
         recent = self._durations[-50:]
         return statistics.median(recent) if recent else None
@@ -164,13 +183,15 @@ class JobPool(Vertical):
             card.frame = self._frame
         return card
 
-    def _add(self, card: JobCard) -> None:
+    def _add(self, *cards: JobCard) -> None:
+        """New cards at the top, in one mount (given newest first)."""
         view = self.query_one(JobList)
         highlighted = view.index
-        self._cards[card.job_id] = card
-        view.insert(0, [card])
+        for card in cards:
+            self._cards[card.job_id] = card
+        view.insert(0, cards)
         if highlighted is not None:
-            view.index = highlighted + 1
+            view.index = highlighted + len(cards)
         if len(self._cards) > MAX_CARDS:
             self._drop_oldest_finished(view)
 

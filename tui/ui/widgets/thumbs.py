@@ -14,7 +14,8 @@ class Thumb(ImagePreview):
     """One thumbnail; :meth:`show` a path (or None) and it appears when ready.
 
     Everything but the size of the cached copy (and the texts) is :class:`ImagePreview`'s:
-    made and decoded in a thread worker, drawn with the chosen renderer, or one plain line.
+    made and decoded in a thread worker (kept decoded for the next time it is shown), drawn with
+    the chosen renderer, or one plain line.
     """
 
     DEFAULT_CSS = """
@@ -41,5 +42,5 @@ class Thumb(ImagePreview):
     def show(self, path: Path | str | None) -> None:
         super().show(Path(path) if path else None)
 
-    def scaled_copy(self, path: Path) -> Path:
+    def scaled_copy(self, path: Path, side: int) -> Path:
         return self.cache.thumbnail_for(path, self.side)
