@@ -361,6 +361,8 @@ async def test_list_keys_move_and_keep_the_selection_on_screen(
         for _ in range(20):
             await pilot.press("j")
         await until(pilot, lambda: pool.selected_job_id == 60 and on_screen(60))
+        await pilot.resize_terminal(100, 18)  # a shorter list keeps its selection in view
+        await until(pilot, lambda: on_screen(60))
 
 
 async def test_ctrl_t_detaches_the_composer_from_its_parent(

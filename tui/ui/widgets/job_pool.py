@@ -149,6 +149,11 @@ class JobList(ListView):
 
     def on_resize(self, event: Resize) -> None:
         self.post_message(self.Scrolled())
+        # A list made shorter (the details took the space for an image) keeps its highlight
+        # in view: it was scrolled to when the list was taller.
+        highlighted = self.highlighted_child
+        if highlighted is not None:
+            self.call_after_refresh(self.scroll_to_widget, highlighted, animate=False)
 
     def action_first(self) -> None:
         for index, item in enumerate(self._nodes):
