@@ -37,8 +37,9 @@ from .screens.confirm import ConfirmQuit, quit_question
 from .screens.help import HelpScreen, help_content
 from .screens.main import DRAFT_KEY, HINTS_KEY, MainScreen, Prefill
 from .screens.signin import SignInScreen
-from .screens.sweep import SweepGrid
+from .screens.sweep import SweepCell, SweepGrid, SweepScreen
 from .widgets.backend_bar import BackendBar, BackendInfo
+from .widgets.thumbs import Thumb
 from .workers import JobWorkers
 
 __all__ = ["GptImageApp", "Prefill"]
@@ -148,6 +149,28 @@ class GptImageApp(App[None]):
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
+        self.call_after_refresh(self._warm_styles)
+
+    def _warm_styles(self) -> None:
+        """Parse the styles of a sweep's grid now, while nothing waits.
+
+        Textual parses the whole stylesheet again the first time a screen or widget class with
+        its own CSS appears (~60 ms, and every node restyled); confirming a sweep must draw the
+        grid within 100 ms of the key, so its CSS is in the stylesheet before then.
+        """
+        stylesheet = self.stylesheet
+        grid = SweepScreen("", [], self.kit)
+        for path in grid.css_path:
+            if not stylesheet.has_source(str(path), ""):
+                stylesheet.read(path)
+        for node in (grid.grid, SweepCell(self.kit, label=""), Thumb(self.kit)):
+            # What Textual adds when the first of each is mounted (Widget._post_register).
+            for read_from, css, tie_breaker, scope in node._get_default_css():
+                stylesheet.add_source(
+                    css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker,
+                    scope=scope,
+                )
+        stylesheet.reparse()
 
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database
