@@ -194,3 +194,42 @@ def test_kitty_query_keeps_the_tmux_pane_title_when_tmux_is_out_of_sight(tmp_pat
         assert "inside tmux 3." in out.read_text() and "(the terminal says so)" in out.read_text()
     finally:
         subprocess.run([*tmux, "kill-server"], timeout=10, check=False)
+
+
+@pytest.mark.slow
+def test_keys_typed_while_the_app_starts_reach_the_prompt(tmp_path: Path) -> None:
+    """Typed during the probe (read with its answers), then before the first screen is up:
+    every key lands in the prompt, in order."""
+    master, slave = pty.openpty()
+    os.set_blocking(master, True)
+    env = app_env(tmp_path, SSH_CONNECTION="10.0.0.2 5000 10.0.0.1 22", COLUMNS="100", LINES="30")
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(
+        [*APP, "--offline"], env=env, stdin=slave, stdout=slave, stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        seen = read_until(master, b"\x1b[c", 60)  # the probe asked: keys typed now are read by it
+        os.write(master, b"a red ")
+        os.write(master, XTERM_ANSWER)  # the terminal answers after the keys
+        os.write(master, b"fox")  # typed before the first screen is drawn
+        seen = read_until(master, b"Prompt", 60, seen)
+        read_until(master, b"fox", 30, seen)  # the prompt shows every key
+        os.write(master, b"\x11")  # ctrl+q
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            read_available(master, 0.2)
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        os.close(master)
+    with History(tmp_path / "data" / "history.sqlite3") as history:
+        draft = history.load_draft(DRAFT_KEY)
+    assert ComposerDraft.from_text(draft).prompt == "a red fox"

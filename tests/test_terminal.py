@@ -422,3 +422,12 @@ def test_colours_flag_and_setting(tmp_path):
     assert flag_wins.colors == "truecolor"
     with pytest.raises(ConfigError, match="GPT_IMAGE_TUI_COLORS must be one of"):
         load_settings(env={"GPT_IMAGE_TUI_COLORS": "lots"}, offline=True, locations=where)
+
+
+def test_keys_typed_among_the_answers_are_kept_as_typed() -> None:
+    kitty = b"\x1b_Gi=31;OK\x1b\\"
+    data = b"a re" + b"\x1bP>|XTerm(379)\x1b\\" + b"d f" + kitty + b"\x1b[?63;4c" + b"ox\x1b[A"
+    replies = parse_replies(data)
+    assert replies.typed == "a red fox\x1b[A"  # an arrow key typed stays a key
+    assert replies.versions == ("XTerm(379)",) and replies.sixel
+    assert parse_replies(b"\x1b[?62;4c").typed == ""

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -31,13 +32,16 @@ from ..storage.token_file import token_file_path, write_token_file
 from ..trust.sanitize import clean_text
 from ..trust.token import Token
 from .bridge import JobFeed
+from .commands.sheets import compare_plan, export_sheet, sweep_plan
 from .imaging import GraphicsChoice, ImageKit, PreviewCache
 from .messages import CompareRequested
+from .screens.compare import CompareScreen
 from .screens.confirm import ConfirmQuit, quit_question
 from .screens.help import HelpScreen, help_content
 from .screens.main import DRAFT_KEY, HINTS_KEY, MainScreen, Prefill
 from .screens.signin import SignInScreen
 from .screens.sweep import SweepCell, SweepGrid, SweepScreen
+from .terminal.driver import typed_events
 from .widgets.backend_bar import BackendBar, BackendInfo
 from .widgets.thumbs import Thumb
 from .workers import JobWorkers
@@ -49,24 +53,31 @@ EXTERNAL_SYNC_SECONDS = 2.0  # how often changes made by other processes are loo
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+j", "submit the prompt (works inside the editor); {a|b|c} sweeps send one job each"),
-    ("escape", "cancel the selected job, or the most recent active one"),
+    ("escape", "close what is open; in the composer: go to the job list; "
+               "on the job list: cancel the highlighted job (named in the status line)"),
     ("tab / shift+tab", "move between prompt, size, references, jobs"),
-    ("enter / f", "full-screen view of the selected job's image"),
+    ("f2 / f3", "focus the prompt / the job list (the focused pane's title is reversed)"),
+    ("f4", "edit the prompt in $VISUAL / $EDITOR (the app steps aside meanwhile)"),
+    ("ctrl+n", "new prompt: a fresh draft with no parent (ctrl+z brings the old one back)"),
+    ("ctrl+z", "in the prompt: undo; right after a load (iterate, re-run, a recipe, new "
+               "prompt) it brings back what the load replaced"),
+    ("", "on the job list (letters typed in the composer are always text):"),
+    ("enter / f", "full-screen image; ←/→ there: previous / next image"),
+    ("v", "open the image in the system viewer ($GPT_IMAGE_TUI_VIEWER, else xdg-open / open)"),
     ("i", "iterate: load the selected job into the composer as its child"),
     ("e", "edit this result: a new edit whose image 1 is the job's output"),
     ("c", "compare: mark a job, c on another compares; c twice: with its parent"),
     ("l", "lineage of the selected job (ancestors and descendants)"),
-    ("h", "history browser: open, iterate, edit, re-run, delete"),
+    ("h", "history browser: open, iterate, edit, re-run, delete (q / Esc: back)"),
     ("y", "copy menu: image path, URL, request id, prompt, runcomfy command"),
-    ("click OFFLINE", "sign in (device code), then new jobs go to the API; also in ctrl+p"),
+    ("", "in the composer:"),
     ("\\{ \\} \\|", "literal braces and bar in a prompt (not a sweep)"),
-    ("image path + enter", "in the reference field: restore that PNG's recipe"),
-    ("↑ / ↓", "select a job; move in the size and reference lists"),
-    ("enter (URL field)", "add the reference URL"),
+    ("enter (URL field)", "add the reference URL; an image path restores that PNG's recipe"),
     ("delete / x", "remove the selected reference"),
     ("shift+↑ / shift+↓", "move the selected reference up / down (first = primary)"),
-    ("f2 / f3", "focus the prompt / the job list"),
-    ("ctrl+p", "command palette (every command is there)"),
+    ("click OFFLINE", "sign in (device code), then new jobs go to the API; also in ctrl+p"),
+    ("ctrl+p", "command palette: every command (sizes, references, re-run, delete, contact "
+               "sheet …)"),
     ("f1 / ?", "this help"),
     ("ctrl+q", "quit (jobs in flight are resumed next time)"),
 )
@@ -108,6 +119,7 @@ class GptImageApp(App[None]):
         self.prefill = prefill or Prefill()
         self._announce_balance = False
         self._main: MainScreen | None = None
+        self._early_keys: list[events.Key] | None = []  # None once the prompt takes keys
         # Read now, before the app runs, rather than on its loop: the draft and dismissed hints.
         self._draft = ComposerDraft.from_text(services.history.load_draft(DRAFT_KEY))
         self._dismissed_hints = tuple(
@@ -149,7 +161,24 @@ class GptImageApp(App[None]):
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
+        self.call_after_refresh(self._listen)
         self.call_after_refresh(self._warm_styles)
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._early_keys is not None and isinstance(event, events.Key):
+            self._early_keys.append(event)  # typed before the prompt was there to take it
+            return
+        await super().on_event(event)
+
+    def _listen(self) -> None:
+        """The prompt is drawn and focused: hand it what was typed before it was.
+
+        First the keys typed while the terminal was asked what it can show (the probe read
+        them), then those that came while the first screen was being built, in order.
+        """
+        early, self._early_keys = self._early_keys or [], None
+        for event in [*typed_events(self.kit.graphics.typed), *early]:
+            self.post_message(event)
 
     def _warm_styles(self) -> None:
         """Parse the styles of a sweep's grid now, while nothing waits.
@@ -334,3 +363,16 @@ class GptImageApp(App[None]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):
             yield from screen.system_commands()
+        elif isinstance(screen, CompareScreen):
+            yield SystemCommand("Flip", "One box, A and B in turn (space / f)", screen.action_flip)
+            plan = compare_plan(screen.left, screen.right)
+            yield SystemCommand("Export contact sheet", "A and B as one labelled PNG",
+                                partial(export_sheet, self.main_screen, plan))
+        elif isinstance(screen, SweepScreen):
+            yield SystemCommand("Export contact sheet", "The sweep as one labelled PNG",
+                                partial(self._export_sweep, screen.sweep_id))
+
+    def _export_sweep(self, sweep_id: str) -> None:
+        main = self.main_screen
+        main.read_then(lambda: main.history.sweep(sweep_id),
+                       lambda jobs: export_sheet(main, sweep_plan(jobs)))

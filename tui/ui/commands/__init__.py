@@ -8,13 +8,26 @@ the app carries out the few that are its own (help, sign-in, balance).
 
 from __future__ import annotations
 
+from ...models import SIZES
 from .app_actions import Help, ShowBalance, SignIn
 from .base import AppAction, Command, JobCommand, Workbench, bindings_for
-from .composer import Detach, FocusPrompt, NewPrompt, OpenRecipe, Submit, restore_recipe
+from .composer import (
+    AddReference,
+    ChooseSize,
+    ClearReferences,
+    Detach,
+    EditInEditor,
+    FocusPrompt,
+    NewPrompt,
+    OpenRecipe,
+    Submit,
+    restore_recipe,
+)
 from .jobs import (
     CancelJob,
     Compare,
     Copy,
+    DeleteJob,
     EditResult,
     FocusJobs,
     FullScreen,
@@ -22,8 +35,10 @@ from .jobs import (
     Iterate,
     Lineage,
     Rerun,
+    ViewOutside,
     compare,
 )
+from .sheets import ExportSheet
 
 __all__ = [
     "MAIN_COMMANDS",
@@ -47,18 +62,26 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     Lineage(),
     HistoryBrowser(),
     Copy(),
+    ViewOutside(),
     Help(),
     FocusPrompt(),
     FocusJobs(),
+    EditInEditor(),
     NewPrompt(),
+    *(ChooseSize(size) for size in (*SIZES, "auto")),
+    AddReference(),
+    ClearReferences(),
     OpenRecipe(),
     Detach(),
+    Rerun(),
+    DeleteJob(),
+    ExportSheet(),
     SignIn(),
     ShowBalance(),
 )
 """In footer order; the palette lists them all, the footer those with a shown key."""
 
-_EXTRA: tuple[Command, ...] = (Rerun(),)  # reached from other screens, not from a key
+_EXTRA: tuple[Command, ...] = ()  # commands reached only from other screens
 
 
 def command_named(name: str) -> Command:

@@ -65,16 +65,19 @@ class Workbench(Protocol):
     def fullscreen(self) -> None: ...
     def focus_prompt(self) -> None: ...
     def focus_jobs(self) -> None: ...
+    def edit_prompt_outside(self) -> None: ...
+    def view_outside(self, job: Job) -> None: ...
+    def forget(self, job: Job, *, delete_files: bool) -> None: ...
 
 
 class Command:
     """One command. Subclasses set the class attributes and :meth:`run`."""
 
-    name: ClassVar[str]
+    name: str
     """Its id: the binding action is ``command('<name>')``."""
-    title: ClassVar[str]
+    title: str
     """The palette entry."""
-    help: ClassVar[str]
+    help: str
     """The palette's line under the title."""
     key: ClassVar[str | None] = None
     footer: ClassVar[str] = ""

@@ -16,10 +16,15 @@ from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..screens.open_recipe import OpenRecipeScreen
 from ..screens.sweep import SweepConfirmScreen, SweepScreen, balance_warning
+from ..widgets.composer import size_option_label
 from .base import Command, Workbench
 
 __all__ = [
+    "AddReference",
+    "ChooseSize",
+    "ClearReferences",
     "Detach",
+    "EditInEditor",
     "FocusPrompt",
     "NewPrompt",
     "OpenRecipe",
@@ -203,6 +208,60 @@ class NewPrompt(Command):
         bench.focus_prompt()
         bench.say("new prompt — ctrl+z in the prompt brings back the old draft" if kept
                   else "new prompt")
+
+
+class EditInEditor(Command):
+    name = "edit_in_editor"
+    title = "Edit prompt in $EDITOR"
+    help = "Suspend the app, edit the prompt in $VISUAL / $EDITOR, load it back (f4)"
+    key = "f4"
+    footer = "$EDITOR"
+    show = False
+    priority = True  # also from inside the editor
+
+    def run(self, bench: Workbench) -> None:
+        bench.edit_prompt_outside()
+
+
+class ChooseSize(Command):
+    """One palette entry per size (the picker itself is a dropdown in the composer)."""
+
+    name = "size"
+    help = "Set the size of the next job"
+
+    def __init__(self, size: str) -> None:
+        self.size = size
+        self.name = f"size_{size}"
+        self.title = f"Size: {size_option_label(size)}"
+
+    def available(self, bench: Workbench) -> bool:
+        return self.size != "auto" or bool(bench.composer.values()[2])
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.choose_size(self.size)
+        bench.say(f"size: {size_option_label(self.size)}")
+
+
+class AddReference(Command):
+    name = "add_reference"
+    title = "Add reference image…"
+    help = "Move to the reference field: an https:// URL + Enter (image 1 is the primary)"
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.focus_reference_field()
+
+
+class ClearReferences(Command):
+    name = "clear_references"
+    title = "Remove all reference images"
+    help = "The next job is text-to-image again"
+
+    def available(self, bench: Workbench) -> bool:
+        return bool(bench.composer.values()[2])
+
+    def run(self, bench: Workbench) -> None:
+        bench.composer.set_references([])
+        bench.say("references removed")
 
 
 class FocusPrompt(Command):

@@ -8,6 +8,7 @@ from ...models import Job
 from ...storage.history import History
 from ..screens.compare import CompareScreen
 from ..screens.copy_menu import CopyMenu
+from ..screens.delete_job import DeleteJobScreen
 from ..screens.history import HistoryChoice, HistoryScreen
 from ..screens.lineage import LineageScreen
 from .base import Command, JobCommand, Workbench
@@ -17,6 +18,7 @@ __all__ = [
     "CancelJob",
     "Compare",
     "Copy",
+    "DeleteJob",
     "EditResult",
     "FocusJobs",
     "FullScreen",
@@ -24,6 +26,7 @@ __all__ = [
     "Iterate",
     "Lineage",
     "Rerun",
+    "ViewOutside",
     "compare",
     "default_partner",
     "missing_jobs",
@@ -82,11 +85,12 @@ class EditResult(JobCommand):
 
 
 class Rerun(JobCommand):
-    """Not bound to a key on the main screen: the history browser's ``r``."""
+    """No key on the main screen (a second bill is one key away otherwise): the palette, and
+    the history browser's ``r``. It only loads the composer; ctrl+j sends."""
 
     name = "rerun"
     title = "Re-run job"
-    help = "Send the same request again as a new job, billed again"
+    help = "Load the selected job's request into the composer as a new job (billed again)"
 
     def run_on(self, bench: Workbench, job: Job) -> None:
         bench.load_composer(rerun_request_from(job), parent=None)
@@ -221,6 +225,34 @@ class Copy(JobCommand):
             bench.say(f"copied the {label} of #{job.id} (OSC 52 clipboard)")
 
         bench.open(CopyMenu(choices, title=f"Copy from job #{job.id}"), chosen)
+
+
+class ViewOutside(JobCommand):
+    name = "view_outside"
+    title = "Open image in system viewer"
+    help = "The selected job's image in $GPT_IMAGE_TUI_VIEWER, else xdg-open / open (v)"
+    key = "v"
+    footer = "Viewer"
+
+    def run_on(self, bench: Workbench, job: Job) -> None:
+        bench.view_outside(job)
+
+
+class DeleteJob(JobCommand):
+    name = "delete_job"
+    title = "Delete job…"
+    help = "Forget the selected job from the history (asks; its image files only if ticked)"
+
+    def run_on(self, bench: Workbench, job: Job) -> None:
+        if job.state.is_active:
+            bench.warn(f"#{job.id} is still {job.state.value}: cancel it first (escape)")
+            return
+
+        def answered(answer: tuple[bool, bool] | None) -> None:
+            if answer and answer[0]:
+                bench.forget(job, delete_files=answer[1])
+
+        bench.open(DeleteJobScreen(job), answered)
 
 
 class FocusJobs(Command):

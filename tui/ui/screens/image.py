@@ -1,7 +1,9 @@
-"""A full-screen view of one image, fitted to the window with its aspect ratio kept."""
+"""A full-screen view of one image, fitted to the window with its aspect ratio kept; ←/→ step
+through the other images it was opened among (the job list's, newest first)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -42,12 +44,18 @@ class ImageScreen(ModalScreen[None]):
         Binding("escape", "close", "Back"),
         Binding("q", "close", "Back", show=False),
         Binding("f", "close", "Back", show=False),
+        Binding("left", "step(-1)", "Previous"),
+        Binding("right", "step(1)", "Next"),
     ]
 
-    def __init__(self, path: Path, kit: ImageKit) -> None:
+    def __init__(self, path: Path, kit: ImageKit, *, album: Sequence[Path] = ()) -> None:
         super().__init__()
         self.path = Path(path)
         self.kit = kit
+        self.album = [Path(p) for p in album] or [self.path]
+        if self.path not in self.album:
+            self.album.insert(0, self.path)
+        self.index = self.album.index(self.path)
 
     def compose(self) -> ComposeResult:
         yield ImagePreview(self.kit, size="full", id="image-full")
@@ -55,12 +63,23 @@ class ImageScreen(ModalScreen[None]):
 
     @property
     def caption(self) -> str:
-        """The bottom line: file name (sanitised), renderer, and how to leave."""
+        """The bottom line: file name (sanitised), where it is in the album, renderer, keys."""
         name = clean_text(self.path.name, limit=80)
-        return f"{name}  ·  {self.kit.graphics.mode_name}  ·  Esc/q/f: back"
+        where = f"{self.index + 1}/{len(self.album)}  ·  ←/→  ·  " if len(self.album) > 1 else ""
+        return f"{name}  ·  {where}{self.kit.graphics.mode_name}  ·  Esc/q/f: back"
 
     def on_mount(self) -> None:
         self.query_one(ImagePreview).show(self.path)
+
+    def action_step(self, step: int) -> None:
+        """The previous (-1) or next (+1) image; stops at either end."""
+        index = self.index + step
+        if not 0 <= index < len(self.album):
+            self.notify("no more images that way", markup=False, timeout=2)
+            return
+        self.index, self.path = index, self.album[index]
+        self.query_one(ImagePreview).show(self.path)
+        self.query_one("#image-caption", Static).update(self.caption)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -17,7 +17,7 @@ from time import monotonic
 from typing import TypeVar
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantBlur, DescendantFocus, Resize
@@ -32,6 +32,7 @@ from ...iterate.loads import ComposerLoad
 from ...jobs.events import JobEvent
 from ...models import Endpoint, Job, JobState
 from ...services.account import Wallet
+from ...storage.files import delete_images
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..bridge import JobFeed
@@ -42,11 +43,12 @@ from ..drafts import DraftKeeper
 from ..imaging import ImageKit
 from ..keys import TypingSafeScreen, types_text
 from ..messages import DraftChanged, JobSelected, JobsUpdated, OpenRecipe
+from ..outside import edit_text, editor_command, open_in_viewer, viewer_command
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
-from ..widgets.job_details import JobDetails
+from ..widgets.job_details import JobDetails, no_image_reason
 from ..widgets.job_pool import JobList, JobPool
 from ..widgets.lint_hints import LintHints
 from ..widgets.preview import ImagePreview
@@ -83,6 +85,11 @@ class _Rows:
 
     jobs: list[Job]
     durations: list[float]
+
+
+def _album(jobs: list[Job]) -> list[Path]:
+    """The saved images of ``jobs`` that are on disk, in list order (blocking: file checks)."""
+    return [Path(name) for job in jobs for name in job.files if Path(name).is_file()]
 
 
 def _first_rows(history: History) -> _Rows:
@@ -475,13 +482,82 @@ class MainScreen(TypingSafeScreen[None]):
         self.cancel(job.id)
 
     def fullscreen(self) -> None:
+        """The selected job's image full screen; ←/→ step through the images of the list."""
         job = self.selected_job()
-        files = [Path(name) for name in job.files] if job is not None else []
-        existing = [path for path in files if path.is_file()]
-        if not existing:
-            self.notify("the selected job has no image yet", markup=False)
+        if job is None:
+            self.say("select a job first (f3 moves to the job list)")
             return
-        self.open(ImageScreen(existing[0], self.kit))
+        pool = self.query_one(JobPool)
+        listed = [event.job for i in pool.job_ids() if (event := pool.event_for(i)) is not None]
+
+        def shown(album: list[Path]) -> None:
+            mine = [path for path in album if str(path) in job.files]
+            if not mine:
+                reason = no_image_reason(job) or "none"
+                self.say(f"#{job.id} has no image: {reason}")
+                return
+            self.open(ImageScreen(mine[0], self.kit, album=album))
+
+        self.read_then(lambda: _album(listed), shown)
+
+    def view_outside(self, job: Job) -> None:
+        """Open ``job``'s image in the system viewer (watched in a thread)."""
+        command = viewer_command()
+        if command is None:
+            self.warn("no image viewer found: set GPT_IMAGE_TUI_VIEWER (e.g. 'feh' or "
+                      "'eog'), or install xdg-utils (xdg-open)")
+            return
+
+        def start() -> tuple[Path | None, str | None]:
+            path = next((Path(n) for n in job.files if Path(n).is_file()), None)
+            return path, (open_in_viewer(command, path) if path is not None else None)
+
+        def done(result: tuple[Path | None, str | None]) -> None:
+            path, problem = result
+            if path is None:
+                self.say(f"#{job.id} has no image: {no_image_reason(job) or 'none'}")
+            elif problem:
+                self.warn(f"couldn't open the image: {problem}")
+            else:
+                self.say(f"opened {clean_text(path.name, limit=80)} with {command[0]}")
+
+        self.read_then(start, done)
+
+    def edit_prompt_outside(self) -> None:
+        """Suspend the app, edit the prompt in $VISUAL / $EDITOR, load the result back."""
+        command = editor_command()
+        if command is None:
+            self.warn("set $EDITOR (or $VISUAL) to edit the prompt in your editor")
+            return
+        before = self.composer.prompt
+        try:
+            with self.app.suspend():
+                run = edit_text(command, before)
+        except SuspendNotSupported:  # no terminal to hand over (a test, the web): just run it
+            run = edit_text(command, before)
+        self.focus_prompt()
+        if run.text is None:
+            self.warn(f"prompt unchanged: {clean_text(run.problem, limit=200)}")
+        elif run.text == before:
+            self.say("prompt unchanged")
+        else:
+            self.composer.replace_prompt(run.text)
+            self.say(f"prompt loaded from {clean_text(command[0], limit=40)} — ctrl+z undoes it")
+
+    def forget(self, job: Job, *, delete_files: bool) -> None:
+        """Delete ``job`` from the history (and its images when asked), off the UI loop."""
+
+        def delete() -> int:
+            self.history.delete(job.id)
+            return delete_images(job.files) if delete_files else 0
+
+        def deleted(removed: int) -> None:
+            self._forgotten.add(job.id)
+            self.query_one(JobPool).set_note(job.id, FORGOTTEN, now=self.clock())
+            files = f" and {removed} image file(s)" if removed else ""
+            self.say(f"forgot job #{job.id}{files}")
+
+        self.read_then(delete, deleted)
 
     def focus_prompt(self) -> None:
         self.query_one(PromptEditor).focus()

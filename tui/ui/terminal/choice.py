@@ -57,7 +57,8 @@ class GraphicsChoice:
 
     ``colors`` is the colour decision made with it (None where nobody asked, e.g. in tests);
     ``hints`` are sentences telling the user how to get better images (tmux settings …);
-    ``tmux_passthrough`` says Kitty graphics go through tmux's passthrough.
+    ``tmux_passthrough`` says Kitty graphics go through tmux's passthrough; ``typed`` holds the
+    keys the user typed while the terminal was being asked (the app receives them as input).
     """
 
     mode: GraphicsMode
@@ -66,6 +67,7 @@ class GraphicsChoice:
     colors: ColorChoice | None = None
     hints: tuple[str, ...] = ()
     tmux_passthrough: bool = False
+    typed: str = ""
 
     @property
     def mode_name(self) -> str:

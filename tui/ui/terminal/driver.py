@@ -24,6 +24,7 @@ __all__ = [
     "SIXEL_CURSOR_RIGHT_ON",
     "answer_filtering_driver",
     "answer_filtering_parser",
+    "typed_events",
     "use_color_system",
 ]
 
@@ -66,6 +67,17 @@ def answer_filtering_parser() -> type:
             yield from super().tick()
 
     return AnswerFilteringParser
+
+
+def typed_events(text: str) -> list[Any]:
+    """Textual's input events for ``text``, keys typed before the app listened (see
+    ``GraphicsChoice.typed``), parsed as the driver parses what is typed later."""
+    if not text:
+        return []
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    return [*parser.feed(text), *parser.feed("")]  # "" ends the input: a lone Esc is a key
 
 
 def answer_filtering_driver() -> type | None:

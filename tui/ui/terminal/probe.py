@@ -86,7 +86,7 @@ def probe_terminal(stdin_fd: int, stdout_fd: int, plan: QueryPlan) -> bytes:
     """Ask, and read answers until every DA1 came back or ``plan.timeout`` passed.
 
     Puts stdin in cbreak mode (no echo) for at most the timeout and always restores it. Returns
-    the raw bytes read (keys typed in that instant are among them, and are lost).
+    the raw bytes read (keys typed in that instant are among them: see ``TerminalReplies.typed``).
     """
     import termios
     import tty
@@ -204,4 +204,7 @@ def detect_terminal(
     if plan is not None:
         raw = probe(stdin.fileno(), stdout.fileno(), plan)  # type: ignore[union-attr]
         replies = parse_replies(raw)
-    return decide(facts, replies, graphics=graphics, colors=colors), replies
+    choice = decide(facts, replies, graphics=graphics, colors=colors)
+    if replies is not None and replies.typed:
+        choice = replace(choice, typed=replies.typed)  # typed during the probe: still the user's
+    return choice, replies

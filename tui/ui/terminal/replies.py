@@ -49,6 +49,7 @@ class TerminalReplies:
     direct_colour: bool | None = None
     rgb_capability: bool | None = None
     palette_256: bool = False  # it answered the RGB colour with a 256-colour palette index
+    typed: str = ""  # keys typed while the probe listened, answers removed
 
     @property
     def answered(self) -> bool:
@@ -79,7 +80,7 @@ class TerminalReplies:
 
 
 def parse_replies(data: bytes) -> TerminalReplies:
-    """Parse the bytes read while probing; anything unrecognised (keys typed meanwhile) is ignored."""
+    """Parse the bytes read while probing; what is not an answer was typed, and is kept as such."""
     cell = _CELL.search(data)
     decrqss = [(ok, body.decode("ascii", "replace")) for ok, body in _DECRQSS.findall(data)]
     direct: bool | None = None
@@ -108,7 +109,15 @@ def parse_replies(data: bytes) -> TerminalReplies:
         direct_colour=direct,
         rgb_capability=rgb,
         palette_256=palette_256,
+        typed=typed_among(data),
     )
+
+
+def typed_among(data: bytes) -> str:
+    """The keys in bytes read while asking the terminal: everything that is not an answer."""
+    answers = ReplyFilter()
+    text = data.decode("utf-8", "replace")
+    return answers.feed(text, 0.0) + answers.flush(float("inf"))
 
 
 def count_da1(data: bytes) -> int:

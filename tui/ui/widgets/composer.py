@@ -309,6 +309,25 @@ class Composer(Vertical):
         self._prompt_changed(request.prompt)
         self.post_message(DraftChanged(request.prompt))
 
+    def choose_size(self, size: str) -> None:
+        """Pick ``size`` as the user would (``auto`` only with references)."""
+        picker = self.query_one(SizePicker)
+        if size == "auto" and not picker.auto_available:
+            return
+        picker.choose(size)
+
+    def focus_reference_field(self) -> None:
+        self.query_one("#ref-input").focus()
+
+    def set_references(self, urls: list[str]) -> None:
+        self.query_one(ReferenceList).set_urls(urls)
+
+    def replace_prompt(self, text: str) -> None:
+        """Replace the prompt as one edit of the editor (ctrl+z undoes it)."""
+        editor = self.query_one(PromptEditor)
+        editor.replace(text, (0, 0), editor.document.end)
+        editor.move_cursor(editor.document.end)
+
     def set_parent(self, parent: Job | None) -> None:
         """Diff against ``parent`` from now on (None: a fresh prompt)."""
         self.parent_job = parent
