@@ -347,17 +347,22 @@ class GptImageApp(App[None]):
             return
         sent, unsent = self.main_screen.in_flight()
         if not sent and not unsent:
-            self.exit()
+            # Keys typed just before ctrl+q reach the prompt first, so the draft has them.
+            self.main_screen.after_typing(self._exit_keeping_draft)
             return
 
         def answered(quit_now: bool | None) -> None:
             if quit_now:
-                self.exit()
+                self._exit_keeping_draft()
 
         question = quit_question(sent + unsent)
         if unsent:
             question += f"\n({unsent} not sent yet will not be sent; nothing billed for those)"
         self.push_screen(ConfirmQuit(sent + unsent, question=question), answered)
+
+    def _exit_keeping_draft(self) -> None:
+        self.main_screen.hold_draft()
+        self.exit()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
