@@ -653,7 +653,7 @@ class JobPool(Vertical):
         ]
         card_height = next((card.outer_size.height for card in cards if card.outer_size.height), 0)
         if height <= 0 or card_height <= 0:
-            shown = cards  # not laid out yet
+            return cards  # not laid out yet (not kept: the same key may come laid out)
         else:
             top = round(view.scroll_y)
             first = top // card_height
