@@ -355,7 +355,7 @@ async def test_a_refusal_clears_when_the_field_is_edited_and_paths_say_file_not_
 async def test_status_lines_clear_themselves(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(main_screen, "STATUS_SECONDS", 1.0)
+    monkeypatch.setattr(main_screen, "STATUS_SECONDS", 3.0)  # room to see it on a busy machine
     app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"a fox", "ctrl+j")

@@ -313,6 +313,7 @@ class GptImageApp(App[None]):
                     backend=self.services.backend_label,
                     graphics=self.kit.graphics.help_text,
                     signin=signin,
+                    width=min(96, self.size.width * 9 // 10) - 7,  # inside the box: border, padding, bar
                 )
             )
         )
