@@ -8,15 +8,15 @@ would use it says so. Money is :class:`~decimal.Decimal` throughout, so 24 × $0
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
 from ..trust.sanitize import clean_text
+from .money import format_usd, parse_usd
 from .service import JsonChannel
 
 __all__ = [
@@ -29,30 +29,6 @@ __all__ = [
 ]
 
 PER_IMAGE_UNITS = frozenset({"image"})  # the unit the catalog uses for image models
-
-
-def parse_usd(value: Any, *, allow_negative: bool = False) -> Decimal | None:
-    """A finite amount (non-negative unless allowed) from a JSON number or numeric string."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if not isinstance(value, (int, float, str, Decimal)):
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    if not amount.is_finite() or (amount < 0 and not allow_negative):
-        return None
-    return amount
-
-
-def format_usd(amount: Decimal) -> str:
-    """``$0.96``; more decimals only when they matter (``$0.035``), never fewer than two."""
-    if amount == amount.quantize(Decimal("0.01")):
-        return f"${amount:,.2f}"
-    return f"${amount.normalize():,f}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import argparse
 import time
 from datetime import datetime
 
-from ..api.catalog import format_usd
+from ..api.money import format_usd
 from ..locations import Locations
 from ..storage.history import History
 from ..storage.spend import SpendLine, SpendReport, history_spend
@@ -60,7 +60,7 @@ def _print_table(report: SpendReport) -> None:
               "are not in the sums")
 
 
-async def spend_command(args: argparse.Namespace) -> int:
+def spend_command(args: argparse.Namespace) -> int:
     """``spend``: what the local history says was billed (no backend is contacted)."""
     since = parse_since(args.since)
     database = Locations.default().history_db

@@ -171,11 +171,11 @@ class OfflineServer:
 
         With ``wait=False`` it returns as soon as the socket listens (``base_url`` is known and
         connections queue in the backlog) while aiohttp loads and starts in the thread.
-        ``lazy=True`` (implies ``wait=False``) goes further — what the app uses: the thread
-        sleeps, with no wakeups, until the first connection arrives (or :meth:`stop`), and only
-        then imports aiohttp and serves; that first caller waits for it. A server nobody calls
-        costs no import, no memory for aiohttp and no CPU, and its start never competes with
-        the app's own.
+        ``lazy=True`` (implies ``wait=False``) goes further — what the headless commands use
+        (the app serves from a child process, :mod:`tui.offline.embedded`): the thread sleeps,
+        with no wakeups, until the first connection arrives (or :meth:`stop`), and only then
+        imports aiohttp and serves; that first caller waits for it. A server nobody calls costs
+        no import, no memory for aiohttp and no CPU.
         """
         if self._thread is not None:
             return self
