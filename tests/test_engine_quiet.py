@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SLOW, TEST_TOKEN, Rig
+from PIL import Image
 from pydantic import SecretStr
 
 from tui.api.client import ModelApiClient
@@ -27,6 +28,7 @@ from tui.offline.server import OfflineServer
 from tui.storage.downloads import Downloader
 from tui.storage.errors import StorageError
 from tui.storage.history import History
+from tui.storage.previews import write_scaled
 from tui.trust.token import Token
 
 
@@ -237,6 +239,7 @@ async def test_saving_runs_off_the_loop_verifies_and_leaves_no_temp_file(
 ) -> None:
     loop_thread = threading.get_ident()
     seen: dict[str, int] = {}
+    previews = tmp_path / "previews"
     rig = Rig(offline_server, tmp_path)
     hook = rig.engine.follower.before_commit
     assert hook is not None
@@ -245,9 +248,12 @@ async def test_saving_runs_off_the_loop_verifies_and_leaves_no_temp_file(
         seen["recipe"] = threading.get_ident()
         hook(job, temp)
 
-    def after_save(path: Path) -> None:
+    def after_save(path: Path, pixels: Image.Image) -> None:
         seen["saved"] = threading.get_ident()
         seen["size"] = path.stat().st_size
+        seen["pixels"] = pixels.width * pixels.height
+        # The small copies a front end asks for, from the pixels already decoded.
+        write_scaled(pixels, {64: previews / "64.png", 16: previews / "16.png"})
 
     rig.engine.follower.before_commit = before_commit
     rig.downloader.after_save = after_save
@@ -257,6 +263,13 @@ async def test_saving_runs_off_the_loop_verifies_and_leaves_no_temp_file(
         [path] = [Path(f) for f in job.files]
         assert seen["recipe"] != loop_thread and seen["saved"] != loop_thread
         assert seen["size"] == path.stat().st_size
+        with Image.open(path) as saved:
+            assert seen["pixels"] == saved.width * saved.height
+            wide = saved.width >= saved.height
+        with Image.open(previews / "64.png") as big, Image.open(previews / "16.png") as small:
+            assert max(big.size) == 64 and max(small.size) == 16
+            assert (big.width >= big.height) == wide
+        assert sorted(p.name for p in previews.iterdir()) == ["16.png", "64.png"]  # no temp
         recipe = read_recipe(path)
         assert recipe is not None and recipe.request_id == job.request_id
         assert rig.temps() == []
@@ -309,8 +322,6 @@ async def test_cancelling_a_download_while_it_saves_leaves_no_temp_file(
 def test_recipe_written_into_a_temp_file_in_place_equals_the_atomic_rewrite(
     tmp_path: Path,
 ) -> None:
-    from PIL import Image
-
     source = tmp_path / "a.png"
     Image.new("RGB", (32, 16), (10, 200, 30)).save(source)
     recipe = Recipe.for_request(JobRequest("a kite", "1024_1024", ()), "req_1")
@@ -354,3 +365,21 @@ async def test_polls_in_flight_are_bounded_and_the_rest_wait_their_turn(
         await asyncio.gather(*calls, return_exceptions=True)
     finally:
         await client.aclose()
+
+
+def test_scaled_copies_are_upright_fitted_and_never_overwritten(tmp_path: Path) -> None:
+    picture = Image.new("RGB", (300, 100), (250, 20, 20))
+    exif = picture.getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view": shown 100 wide, 300 high
+    source = tmp_path / "turned.jpg"
+    picture.save(source, exif=exif)
+    keep = tmp_path / "keep.png"
+    keep.write_bytes(b"already there")
+    with Image.open(source) as image:
+        image.load()
+        written = write_scaled(image, {120: tmp_path / "a.png", 30: tmp_path / "b.png", 60: keep})
+    assert written == [tmp_path / "a.png", tmp_path / "b.png"]
+    with Image.open(tmp_path / "a.png") as a, Image.open(tmp_path / "b.png") as b:
+        assert a.size == (40, 120) and b.size == (10, 30) and a.mode == "RGB"
+    assert keep.read_bytes() == b"already there"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

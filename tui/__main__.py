@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="list past jobs, newest first")
     history.add_argument("--limit", type=int, default=20, metavar="N")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
+    history.add_argument("--starred", action="store_true", help="only jobs starred in the app (s)")
     _add_backend_flags(history)
 
     resume = commands.add_parser("resume", help="follow every unfinished job to the end")

@@ -6,10 +6,17 @@ token-free message. URLs are built only from the configured base and a validated
 never from URLs in an answer (the bearer token would follow them). Redirects are not followed.
 
 Polls (status and result) are bounded: at most :data:`POLLS_IN_FLIGHT` are on the wire at once,
-the rest wait their turn here, not in httpx's pool (whose bookkeeping grows with every request
-queued and every connection kept). The pool keeps that many connections alive, plus room for
+the rest wait their turn here, not in an HTTP pool (whose bookkeeping grows with every request
+queued and every connection kept). Pools keep that many connections alive, plus room for
 submits and cancels, so a round of polls reuses its connections instead of closing the ones
 beyond httpx's default of 20 and opening new ones (a TLS handshake each on the real API).
+
+Polls are what the client does all day — fifty jobs at the 2 s default are 25 a second, on the
+UI's event loop — so they go through their own httpx client whose transport is aiohttp's
+connection pool and C parser (``httpx-aiohttp``): the same ``_send`` choke point, the same
+exceptions and answers, at about half the CPU per call of httpcore's pure-Python HTTP/1.1. It
+is loaded by the first poll, in a thread. Submits and cancels keep httpcore, whose exceptions
+say exactly whether a request may have left (what decides "may have been billed").
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import asyncio
 import functools
 import inspect
 import random as random_module
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -73,6 +81,8 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 POLLS_IN_FLIGHT = 16
 # Idle connections kept for reuse: the polls, plus submits and cancels beside them.
 KEEP_ALIVE = 2 * POLLS_IN_FLIGHT
+# How long an idle poll connection is kept (httpx's default keep-alive expiry).
+POLL_KEEP_ALIVE_SECONDS = 5.0
 _AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
 
 
@@ -91,6 +101,48 @@ def _valid_request_id(value: object) -> bool:
     except UnsafeUrl:
         return False
     return True
+
+
+def _poll_transport(context: ssl.SSLContext, base: str) -> httpx.AsyncBaseTransport:
+    """(In a thread: it imports aiohttp) httpx's transport over aiohttp for polls.
+
+    A proxy the environment names for the base URL is used, as httpx would; it is looked up
+    once here (aiohttp's ``trust_env`` looks again, in a thread, on every request). No cookies
+    are kept.
+    """
+    import urllib.request
+
+    import aiohttp
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    host = httpx.URL(base).host
+    proxy_url = None if urllib.request.proxy_bypass(host) else (
+        urllib.request.getproxies().get(httpx.URL(base).scheme)
+    )
+
+    def session() -> aiohttp.ClientSession:  # made on the loop, by the first request
+        made = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                ssl=context, limit=0, keepalive_timeout=POLL_KEEP_ALIVE_SECONDS
+            ),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        # aiohttp silently sends a GET again when a kept-alive connection was dropped; the
+        # retry policy (backoff, notices, the give-up deadline) decides that here, as for httpx.
+        if hasattr(made, "_retry_connection"):
+            made._retry_connection = False
+        return made
+
+    return AiohttpTransport(
+        verify=context, client=session, proxy=httpx.Proxy(proxy_url) if proxy_url else None
+    )
+
+
+def _untranslated_transport_error(exc: BaseException) -> bool:
+    """An aiohttp (or socket) error that httpx-aiohttp passed through as it was — network
+    trouble of a poll. Anything else (a bug) is not dressed up as a lost connection."""
+    return isinstance(exc, OSError) or type(exc).__module__.split(".")[0] == "aiohttp"
 
 
 def _secret_of(token: Token | None) -> str | None:
@@ -138,6 +190,7 @@ class ModelApiClient:
         self._headers = headers
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._poller: httpx.AsyncClient | None = None
         self._closed = False
 
     @property
@@ -168,6 +221,37 @@ class ModelApiClient:
             )
         return self._client
 
+    async def _poll_client(self) -> httpx.AsyncClient:
+        """The client polls go through (built by the first poll; see the module docstring).
+
+        An injected ``transport`` (tests) serves every call, polls included.
+        """
+        if self._transport is not None:
+            return self._http
+        if self._poller is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")
+            # aiohttp is imported off the loop: a first poll never freezes the screen.
+            transport = await asyncio.to_thread(
+                _poll_transport, context_for(self._base), self._base
+            )
+            if self._poller is None:  # another first poll may have won the race
+                import httpx
+
+                policy = self._policy
+                self._poller = httpx.AsyncClient(
+                    headers=self._headers,
+                    transport=transport,
+                    follow_redirects=False,
+                    timeout=httpx.Timeout(
+                        connect=policy.connect_timeout,
+                        read=policy.read_timeout,
+                        write=policy.write_timeout,
+                        pool=policy.pool_timeout,
+                    ),
+                )
+        return self._poller
+
     @property
     def base_url(self) -> str:
         return self._base
@@ -184,6 +268,8 @@ class ModelApiClient:
         self._closed = True
         if self._client is not None:
             await self._client.aclose()
+        if self._poller is not None:
+            await self._poller.aclose()
 
     async def __aenter__(self) -> ModelApiClient:
         return self
@@ -264,7 +350,7 @@ class ModelApiClient:
             try:
                 if poll:
                     async with self._poll_slot():
-                        return await self._send(method, path, json=json, submit=submit)
+                        return await self._send(method, path, json=json, poll=True)
                 return await self._send(method, path, json=json, submit=submit)
             except ApiError as exc:
                 retry_after = getattr(exc, "retry_after", None)
@@ -294,19 +380,22 @@ class ModelApiClient:
     # -- the choke point ------------------------------------------------------------------------
 
     async def _send(
-        self, method: str, path: str, json: Any = None, *, submit: bool = False
+        self, method: str, path: str, json: Any = None, *, submit: bool = False,
+        poll: bool = False,
     ) -> Any:
         """One attempt: send, read the whole answer within the deadline, return its JSON.
 
         Every httpx exception is translated here; error answers become HttpStatusError kinds.
+        ``poll`` (a status or result GET) goes through the poll client.
         """
         import httpx  # loaded already by ``_http``; here for the exception types
 
         url = self._base + path
         try:
             async with asyncio.timeout(self._policy.call_deadline):
-                request = self._http.build_request(method, url, json=json)
-                response = await self._http.send(request, stream=True)
+                http = await self._poll_client() if poll else self._http
+                request = http.build_request(method, url, json=json)
+                response = await http.send(request, stream=True)
                 try:
                     body = await self._read_capped(response)
                 finally:
@@ -333,6 +422,13 @@ class ModelApiClient:
             ) from None
         except httpx.HTTPError as exc:
             raise ProtocolError(f"the API call failed: {self._describe(exc)}") from None
+        except Exception as exc:
+            if not (poll and _untranslated_transport_error(exc)):
+                raise
+            # aiohttp trouble its transport left untranslated: a lost poll, asked again.
+            raise ConnectionLost(
+                f"the connection to the API was lost: {self._describe(exc)}"
+            ) from None
         return self._interpret(response, body, submit=submit)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:

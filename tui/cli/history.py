@@ -1,4 +1,5 @@
-"""``history [--limit N] [--json]``: past jobs, newest first, read from the local database.
+"""``history [--limit N] [--json] [--starred]``: past jobs (only starred ones with ``--starred``),
+newest first, read from the local database.
 
 Local only, like ``spend``: the database is opened directly and synchronously — no backend, no
 HTTP client, no event loop — so listing costs what one SELECT does. The backend flags the
@@ -25,7 +26,7 @@ def history_command(args: argparse.Namespace) -> int:
     locations = Locations.default()
     locations.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with History(locations.history_db) as history:
-        jobs = history.list_jobs(limit=args.limit)
+        jobs = history.list_jobs(limit=args.limit, starred=True if args.starred else None)
     if args.json:
         for job in jobs:
             if not print_json(job_summary(job), compact=True):
@@ -35,6 +36,7 @@ def history_command(args: argparse.Namespace) -> int:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         prompt = clean_text(job.request.prompt, limit=50)
         rid = (job.request_id or "-")[:12]
-        if not write_line(f"{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}"):
+        star = "★" if job.starred else " "
+        if not write_line(f"{star}{job.id:>5}  {when}  {job.state.value:<11} {rid:<12}  {prompt}"):
             break
     return 0

@@ -66,6 +66,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "price_usd": None if job.price_usd is None else float(job.price_usd),
         "error": job.error,
         "parent": job.parent_id,
+        "starred": job.starred,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
     }

@@ -9,8 +9,9 @@ A truncated body is retried; whatever happens (errors, cancellation) no temp fil
 The body is written as it arrives (page-cache writes, no fsync). Everything after it — decoding
 the whole image to verify it, the ``before_commit`` hook (the recipe chunk, written into the
 temp file), the one fsync, the link into place and the folder's fsync, then the ``after_save``
-hook (a preview made while the file is hot in the cache) — runs in one call on a thread of the
-downloader's own, never on the event loop.
+hook (small copies for a front end's previews, from the pixels the verification decoded:
+:mod:`tui.storage.previews`) — runs in one call on a thread of the downloader's own, never on the
+event loop.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from .files import create_temp, safe_component
 
 if TYPE_CHECKING:  # imported by the first download, not with this module
     import httpx
+    from PIL import Image
 
 __all__ = ["FORMAT_EXTENSIONS", "Downloader", "SavedHook", "verify_image"]
 
-# Called on the saving thread with the final path, after the image is in place (best effort).
-SavedHook = Callable[[Path], None]
+# Called on the saving thread once the image is in place, with its final path and its pixels as
+# verification decoded them (read them; don't keep them). Best effort: its failures are ignored.
+SavedHook = Callable[[Path, "Image.Image"], None]
 
 MiB = 1024 * 1024
 FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -112,6 +115,12 @@ def verify_image(path: Path, *, max_pixels: int) -> str:
     image is decoded (a header that parses says nothing about the rest) and the container is
     checked to its end marker: a body cut short — a PNG without IEND — is refused.
     """
+    ext, _pixels = _verified(path, max_pixels=max_pixels, keep=False)
+    return ext
+
+
+def _verified(path: Path, *, max_pixels: int, keep: bool) -> tuple[str, Image.Image | None]:
+    """:func:`verify_image`, and with ``keep`` the decoded image too (the caller closes it)."""
     from PIL import Image  # loaded by the first download, in its thread
 
     try:
@@ -124,22 +133,31 @@ def verify_image(path: Path, *, max_pixels: int) -> str:
         raise DownloadError("the download is not a valid PNG, JPEG or WEBP image") from exc
     if width <= 0 or height <= 0 or width * height > max_pixels:
         raise DownloadError(f"image is {width}×{height} pixels; the limit is {max_pixels:,} pixels")
+    decoded: Image.Image | None = None
     try:
         with Image.open(path, formats=[kind]) as image:
             image.verify()
-        with Image.open(path, formats=[kind]) as image:
-            image.load()
+        decoded = Image.open(path, formats=[kind])
+        decoded.load()
     except Image.DecompressionBombError as exc:
+        if decoded is not None:
+            decoded.close()
         raise DownloadError("image has too many pixels") from exc
     except Exception as exc:  # a header that parses, over data that is damaged or cut short
+        if decoded is not None:
+            decoded.close()
         raise DownloadError(
             f"the {kind} image is damaged or cut short", retryable=True
         ) from exc
-    if kind not in FORMAT_EXTENSIONS:  # pragma: no cover - formats= already restricts this
-        raise DownloadError("the download is not a PNG, JPEG or WEBP image")
-    if not _COMPLETE[kind](path):
+    if kind not in FORMAT_EXTENSIONS or not _COMPLETE[kind](path):
+        decoded.close()
+        if kind not in FORMAT_EXTENSIONS:  # pragma: no cover - formats= already restricts this
+            raise DownloadError("the download is not a PNG, JPEG or WEBP image")
         raise DownloadError(f"the {kind} image was cut short (no end marker)", retryable=True)
-    return FORMAT_EXTENSIONS[kind]
+    if not keep:
+        decoded.close()
+        return FORMAT_EXTENSIONS[kind], None
+    return FORMAT_EXTENSIONS[kind], decoded
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -336,17 +354,25 @@ class Downloader:
         before_commit: Callable[[Path], None] | None,
     ) -> Path:
         """(On a saving thread) verify, hook, one fsync, link into place; the final path."""
+        after_save = self.after_save
+        pixels: Image.Image | None = None
         try:
-            ext = verify_image(temp, max_pixels=self.max_pixels)
-            if before_commit is not None:
-                before_commit(temp)
-            final = self._commit(temp, directory, stem, ext)
+            try:
+                ext, pixels = _verified(
+                    temp, max_pixels=self.max_pixels, keep=after_save is not None
+                )
+                if before_commit is not None:
+                    before_commit(temp)
+                final = self._commit(temp, directory, stem, ext)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+            if after_save is not None and pixels is not None:
+                with contextlib.suppress(Exception):  # previews are a convenience; the image is safe
+                    after_save(final, pixels)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-        if self.after_save is not None:
-            with contextlib.suppress(Exception):  # a preview is a convenience, the image is safe
-                self.after_save(final)
+            if pixels is not None:
+                pixels.close()
         return final
 
     async def _fetch(

@@ -38,6 +38,15 @@ from .jobs import (
     ViewOutside,
     compare,
 )
+from .list import (
+    FilterJobs,
+    LineageOnly,
+    OpenSweepGrid,
+    ShowAllJobs,
+    StarJob,
+    StarredOnly,
+    SweepOnly,
+)
 from .sheets import ExportSheet
 
 __all__ = [
@@ -61,6 +70,13 @@ MAIN_COMMANDS: tuple[Command, ...] = (
     Compare(),
     Lineage(),
     HistoryBrowser(),
+    StarJob(),
+    FilterJobs(),
+    StarredOnly(),
+    LineageOnly(),
+    SweepOnly(),
+    OpenSweepGrid(),
+    ShowAllJobs(),
     Copy(),
     ViewOutside(),
     Help(),

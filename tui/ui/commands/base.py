@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..bridge import JobFeed
     from ..imaging import ImageKit
     from ..widgets.composer import Composer
+    from ..widgets.job_pool import JobPool
     from ..workers import JobWorkers
 
 __all__ = ["AppAction", "Command", "JobCommand", "Workbench", "bindings_for"]
@@ -42,9 +43,12 @@ class Workbench(Protocol):
     wallet: Wallet
     compare_mark: int | None
     output_dir: Path
+    clock: Callable[[], float]
 
     @property
     def composer(self) -> Composer: ...
+    @property
+    def pool(self) -> JobPool: ...
     @property
     def can_sign_in(self) -> bool: ...
     def selected_job(self) -> Job | None: ...

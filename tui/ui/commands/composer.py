@@ -185,7 +185,10 @@ class OpenRecipe(Command):
 class Detach(Command):
     name = "detach_parent"
     title = "Detach from parent"
-    help = "The next job starts a new lineage"
+    help = "The next job starts a new lineage (ctrl+t)"
+    key = "ctrl+t"
+    footer = "Detach"
+    show = False
 
     def run(self, bench: Workbench) -> None:
         bench.composer.set_parent(None)

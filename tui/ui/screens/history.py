@@ -57,15 +57,20 @@ STATE_FILTERS: dict[str, tuple[str, tuple[JobState, ...] | None]] = {
     ),
     "failed": ("failed / unknown", (JobState.FAILED, JobState.UNKNOWN)),
     "cancelled": ("cancelled / not sent", (JobState.CANCELLED, JobState.NOT_SENT)),
+    "starred": ("★ starred", None),
 }
+"""What the filter offers: a label and the states it keeps (``starred``: starred jobs, any state)."""
 
 
 class HistoryTable(DataTable[Any]):
-    """The job rows; Home/End go to the first/last loaded row (End fetches the next page)."""
+    """The job rows: ↑/↓ or j/k move; Home/End or g/G go to the first/last loaded row (the
+    last one fetches the next page); the cursor row is always scrolled into view."""
 
     BINDINGS = [
-        Binding("home", "scroll_top", "Top", show=False),
-        Binding("end", "scroll_bottom", "Bottom", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("home,g", "scroll_top", "Top", show=False),
+        Binding("end,G", "scroll_bottom", "Bottom", show=False),
     ]
 
 
@@ -86,6 +91,8 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
         Binding("e", "choose('edit')", "Edit"),
         Binding("r", "choose('rerun')", "Re-run"),
         Binding("l", "choose('lineage')", "Lineage"),
+        Binding("s", "star", "Star"),
+        Binding("asterisk", "starred_only", "Starred only", show=False),
         Binding("d,delete", "delete", "Delete"),
     ]
 
@@ -100,6 +107,13 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
             self.offset = offset
             self.total = total
             self.jobs = list(jobs)
+
+    class Starred(Message):
+        """``job`` was starred or unstarred (it carries the new value)."""
+
+        def __init__(self, job: Job) -> None:
+            super().__init__()
+            self.job = job
 
     class Forgotten(Message):
         """``job`` was deleted from the history, with ``removed`` of its image files."""
@@ -146,7 +160,7 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
             )
         with Horizontal(id="history-body"):
             table = HistoryTable(id="history-table", cursor_type="row")
-            table.add_columns("#", "state", "when", "size", "prompt")
+            self._number_column, *_ = table.add_columns("#", "state", "when", "size", "prompt")
             yield table
             with Vertical(id="history-side"):
                 yield Thumb(self.kit, id="history-thumb")
@@ -166,6 +180,11 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
     def states(self) -> tuple[JobState, ...] | None:
         return STATE_FILTERS[self.state_key][1]
 
+    @property
+    def starred(self) -> bool | None:
+        """True when only starred jobs are listed (None: starred or not)."""
+        return True if self.state_key == "starred" else None
+
     def reload(self) -> None:
         """Start again from the first page with the current search and state filter."""
         self._generation += 1
@@ -174,14 +193,18 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
         self.loaded, self._ids, self.total = [], set(), 0
         self._show_selected()
         self._reading = True
-        self._read_page(self._generation, 0, self.search or None, self.states, count=True)
+        self._read_page(
+            self._generation, 0, self.search or None, self.states, self.starred, count=True
+        )
 
     def load_more(self) -> bool:
         """Ask for the next page of rows; False when everything is loaded (or on its way)."""
         if self._reading or len(self.loaded) >= self.total:
             return False
         self._reading = True
-        self._read_page(self._generation, len(self.loaded), self.search or None, self.states)
+        self._read_page(
+            self._generation, len(self.loaded), self.search or None, self.states, self.starred
+        )
         return True
 
     @work(thread=True, group="history-read", exit_on_error=False)
@@ -191,13 +214,16 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
         offset: int,
         search: str | None,
         states: tuple[JobState, ...] | None,
+        starred: bool | None,
         *,
         count: bool = False,
     ) -> None:
         """Thread worker: one page of rows (and the count, for a first page)."""
-        total = self.history.count(states=states, search=search) if count else None
+        total = (
+            self.history.count(states=states, search=search, starred=starred) if count else None
+        )
         jobs = self.history.list_jobs(
-            limit=self.page_size, offset=offset, states=states, search=search
+            limit=self.page_size, offset=offset, states=states, search=search, starred=starred
         )
         self.post_message(self.PageRead(generation, offset, total, jobs))
 
@@ -223,7 +249,7 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
         self._prefetch_visible()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group not in {"history-read", "history-forget"}:
+        if event.worker.group not in {"history-read", "history-forget", "history-star"}:
             return
         if event.state == WorkerState.ERROR:
             self._reading = False
@@ -232,9 +258,13 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
             self.notify(f"couldn't {what} the history: {reason}", severity="error", markup=False)
 
     @staticmethod
-    def _cells(job: Job) -> tuple[Text, ...]:
+    def _number(job: Job) -> Text:
+        return Text(("★ " if job.starred else "") + str(job.id), justify="right")
+
+    @classmethod
+    def _cells(cls, job: Job) -> tuple[Text, ...]:
         return (
-            Text(str(job.id), justify="right"),
+            cls._number(job),
             Text(job.state.value),
             Text(_when(job.created_at)),
             Text(job.request.size),
@@ -243,7 +273,11 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
 
     def _update_count(self) -> None:
         what = f" matching “{clean_text(self.search, limit=30)}”" if self.search else ""
-        text = f"{len(self.loaded)} of {self.total} jobs{what} · enter/o open · i iterate · e edit · r re-run · l lineage · d delete"
+        which = " starred" if self.starred else ""
+        text = (
+            f"{len(self.loaded)} of {self.total}{which} jobs{what} · enter/o open · i iterate"
+            " · e edit · r re-run · l lineage · s star · * starred only · d delete"
+        )
         self.query_one("#history-count", Static).update(Text(text))
 
     def _near_end(self) -> None:
@@ -331,7 +365,8 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
             detail.update(Text("no jobs" if not self.search else "nothing matches"))
             return
         thumb.show(Path(job.files[0]) if job.files else None)
-        lines = [f"#{job.id} · {job.state.value} · {job.request.size}"]
+        star = "★ " if job.starred else ""
+        lines = [f"{star}#{job.id} · {job.state.value} · {job.request.size}"]
         if job.request_id:
             lines.append(f"request {job.request_id}")
         if job.request.images:
@@ -387,6 +422,32 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
             self.query_one(DataTable).focus()
             return
         self.dismiss(None)
+
+    def action_star(self) -> None:
+        """``s``: star the selected job, or unstar it."""
+        job = self.selected
+        if job is not None:
+            self._star(job, not job.starred)
+
+    @work(thread=True, group="history-star", exit_on_error=False)
+    def _star(self, job: Job, starred: bool) -> None:
+        """Thread worker: write the star; the row shows it when the message arrives."""
+        self.post_message(self.Starred(self.history.update(job.id, starred=starred)))
+
+    def on_history_screen_starred(self, message: Starred) -> None:
+        message.stop()
+        job = message.job
+        self.loaded = [job if j.id == job.id else j for j in self.loaded]
+        table = self.query_one(DataTable)
+        with contextlib.suppress(Exception):  # the row may have gone (a new search)
+            table.update_cell(str(job.id), self._number_column, self._number(job))
+        self._show_selected()
+        self.notify(f"#{job.id} {'starred ★' if job.starred else 'unstarred'}", markup=False)
+
+    def action_starred_only(self) -> None:
+        """``*``: only starred jobs, or every job again."""
+        select = self.query_one("#history-state", Select)
+        select.value = "all" if self.state_key == "starred" else "starred"
 
     def action_delete(self) -> None:
         job = self.selected

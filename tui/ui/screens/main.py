@@ -49,7 +49,7 @@ from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails, no_image_reason
-from ..widgets.job_pool import JobList, JobPool
+from ..widgets.job_pool import JobList, JobPool, ListFilterInput, card_labels
 from ..widgets.lint_hints import LintHints
 from ..widgets.preview import ImagePreview
 from ..workers import JobWorkers
@@ -81,10 +81,12 @@ class Prefill:
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """The pool's first rows and the run durations of recent jobs, read off the UI loop."""
+    """The pool's first rows, how each differs, and the run durations of recent jobs, read off
+    the UI loop."""
 
     jobs: list[Job]
     durations: list[float]
+    labels: dict[int, str]
 
 
 def _album(jobs: list[Job]) -> list[Path]:
@@ -100,7 +102,10 @@ def _first_rows(history: History) -> _Rows:
         if job.started_at is not None and job.finished_at is not None
         and job.finished_at > job.started_at
     ]
-    return _Rows(history.list_jobs(limit=HISTORY_ROWS), durations)
+    jobs = history.list_jobs(limit=HISTORY_ROWS)
+    ids = {job.id for job in jobs}
+    parents = history.get_many({job.parent_id for job in jobs if job.parent_id} - ids)
+    return _Rows(jobs, durations, card_labels(jobs, parents))
 
 
 class MainScreen(TypingSafeScreen[None]):
@@ -230,7 +235,7 @@ class MainScreen(TypingSafeScreen[None]):
     def _show_first_rows(self, rows: _Rows) -> None:
         self.query_one(JobPool).load(
             [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),
-            durations=rows.durations,
+            durations=rows.durations, labels=rows.labels,
         )
         if any(job.state.is_active for job in rows.jobs):
             self._ticker.resume()
@@ -240,6 +245,10 @@ class MainScreen(TypingSafeScreen[None]):
     @property
     def composer(self) -> Composer:
         return self.query_one(Composer)
+
+    @property
+    def pool(self) -> JobPool:
+        return self.query_one(JobPool)
 
     @property
     def can_sign_in(self) -> bool:
@@ -341,7 +350,9 @@ class MainScreen(TypingSafeScreen[None]):
         if action == "leave_composer":
             return self.typing()
         if action == "command" and parameters == (CancelJob.name,):
-            return not self.typing()  # Escape in the composer leaves it, never cancels
+            # Escape in the composer leaves it, and in the job list's filter field clears the
+            # filter: neither cancels a job.
+            return not self.typing() and not isinstance(self.focused, ListFilterInput)
         return super().check_action(action, parameters)
 
     def action_leave_composer(self) -> None:
@@ -411,6 +422,13 @@ class MainScreen(TypingSafeScreen[None]):
         pool = self.query_one(JobPool)
         pool.apply_many([self.jobs.event_for(job) for job in jobs], now=self.clock())
         pool.select(max(job.id for job in jobs))
+        parents = {job.parent_id for job in jobs if job.parent_id is not None and not job.sweep_label}
+        unknown = sorted(parent for parent in parents if pool.event_for(parent) is None)
+        if unknown:
+            self.read_then(  # an older parent: the cards say their change once it is read
+                lambda: self.history.get_many(unknown),
+                lambda found: pool.set_labels(card_labels(jobs, found)),
+            )
 
     def load_composer(self, load: ComposerLoad, *, parent: Job | None) -> None:
         """Load the composer (its parent diffed against) and move to the prompt; what the load
@@ -620,8 +638,10 @@ class MainScreen(TypingSafeScreen[None]):
         details = self.query_one(JobDetails)
         if job_id is not None and details.job_id == job_id:
             return  # shown already (news of it arrives through on_jobs_updated)
-        event = self.query_one(JobPool).event_for(job_id) if job_id is not None else None
-        details.show(event)
+        pool = self.query_one(JobPool)
+        event = pool.event_for(job_id) if job_id is not None else None
+        label = pool.label_for(job_id) if job_id is not None else None
+        details.show(event, label=label)
 
     @on(ListView.Selected, "#job-list")
     def _job_chosen(self, event: ListView.Selected) -> None:

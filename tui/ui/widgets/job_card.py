@@ -1,22 +1,26 @@
 """One job as a fixed-size two-line card that redraws only the parts that changed.
 
-Line 1: state badge · ``#id`` (``↻`` when resumed) and the prompt · elapsed time.
-Line 2: a text progress bar under the badge · one plain status line.
+Line 1: state badge · ``★`` when starred, ``#id`` (``↻`` when resumed) and how the job differs
+(its change against its parent, its sweep alternative, or its prompt's head).
+Line 2: a text progress bar under the badge · state and time (``done · 14:02 · 38 s``,
+``running 0:12``, ``cancelled · 14:05``) with what matters about it (position, bytes, error).
 
 Every part has a fixed size (see the ``JobCard`` rules in ``app.tcss``), so an update repaints
 its own few cells and never asks for a layout of the screen; state classes change only when the
 state does. The card is pushed values by the pool (events, clock ticks, animation frames) and
 keeps the last text it showed per part, so a poll that changes nothing costs a comparison.
+A label cut by the card's width is read in full in the job's details and the card's tooltip.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
 
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Label, ListItem
 
+from ...iterate.labels import prompt_head
 from ...jobs.events import JobEvent
 from ...models import JobState
 from ...trust.sanitize import clean_text
@@ -28,8 +32,10 @@ __all__ = [
     "bar_text",
     "format_bytes",
     "format_elapsed",
+    "short_duration",
     "short_elapsed",
     "status_text",
+    "when_text",
 ]
 
 BADGES: dict[JobState, str] = {
@@ -48,12 +54,26 @@ BADGES: dict[JobState, str] = {
 BADGE_WIDTH = max(len(word) for word in BADGES.values())  # 9: every word fits, none is cut
 BAR_WIDTH = BADGE_WIDTH
 
+# The state as line 2 starts it: a plain lower-case word, as people say it.
+_WORDS: dict[JobState, str] = {
+    JobState.PENDING: "waiting",
+    JobState.SUBMITTING: "sending",
+    JobState.QUEUED: "queued",
+    JobState.RUNNING: "running",
+    JobState.DOWNLOADING: "saving",
+    JobState.STALLED: "stalled",
+    JobState.COMPLETED: "done",
+    JobState.FAILED: "failed",
+    JobState.CANCELLED: "cancelled",
+    JobState.UNKNOWN: "unknown",
+    JobState.NOT_SENT: "not sent",
+}
+
 # Line 2 of a finished job with no error and no message: what the state means for the user.
 _SETTLED: dict[JobState, str] = {
     JobState.FAILED: "no reason given",
-    JobState.CANCELLED: "cancelled — nothing more will be billed",
-    JobState.UNKNOWN: "outcome unknown — it may have run and been billed",
-    JobState.NOT_SENT: "never sent — nothing was billed",
+    JobState.UNKNOWN: "it may have run and been billed",
+    JobState.NOT_SENT: "nothing was billed",
     JobState.STALLED: "not followed now; run `gpt-image-tui resume`",
 }
 
@@ -132,60 +152,93 @@ def bar_text(fraction: float | None, frame: int | None, width: int = BAR_WIDTH) 
     return _TODO * start + _DONE * _SEGMENT + _TODO * (span - start)
 
 
-def status_text(event: JobEvent, *, since: float, now: float, estimate: float | None) -> str:
-    """Line 2 of a card, plain and sanitised; never repeats the badge's word.
+def short_duration(seconds: float) -> str:
+    """How long a finished job took, for people: ``38 s``, ``4 min 12 s``, ``1 h 02 min``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
-    ``since``: when the event arrived (countdowns are measured from it).
+
+def when_text(stamp: float, now: float) -> str:
+    """A local time of day (``14:02``); with the date when it was not today (``Nov 28 14:02``)."""
+    moment, today = time.localtime(stamp), time.localtime(now)
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M", moment)
+    if moment.tm_year == today.tm_year:
+        return time.strftime("%b %d %H:%M", moment)
+    return time.strftime("%Y-%m-%d", moment)
+
+
+def status_text(event: JobEvent, *, since: float, now: float, estimate: float | None) -> str:
+    """Line 2 of a card: the state and its time, then what matters about it; plain, sanitised.
+
+    ``done · 14:02 · 38 s``, ``running 0:12 · ~40% (estimate)``, ``cancelled · 14:05``,
+    ``failed · 14:03 · <the reason>``. ``since``: when the event arrived (the clock and
+    countdowns of a job in flight run from it).
     """
     job = event.job
     state = job.state
+    word = _WORDS.get(state, state.value.replace("_", " "))
     parts: list[str] = []
-    if state is JobState.PENDING:
-        parts.append("waiting for a submission slot")
-    elif state is JobState.SUBMITTING:
-        parts.append("sending the request…")
-    elif state is JobState.QUEUED:
-        position = job.queue_position
-        parts.append(f"position {position} in the queue" if position else "in the server queue")
-    elif state is JobState.RUNNING:
-        fraction = run_fraction(event, now, estimate)
-        parts.append(
-            "generating (no time estimate yet)"
-            if fraction is None
-            else f"~{fraction:.0%} done (estimate)"
-        )
-    elif state is JobState.DOWNLOADING:
-        done = format_bytes(event.bytes_done)
-        if event.bytes_total:
-            parts.append(f"{done} of {format_bytes(event.bytes_total)}")
-        else:
-            parts.append(f"{done} received" if event.bytes_done else "fetching the result…")
-    elif state is JobState.COMPLETED:
-        names = [Path(name).name for name in job.files]
-        shown = names[0] if names else "no file saved"
-        if len(names) > 1:
-            shown += f" (+{len(names) - 1})"
-        parts.append(shown)
-        if job.error:
-            parts.append(job.error)
-    else:
-        parts.append(job.error or event.message or _SETTLED.get(state, state.value))
     if state.is_active:
+        elapsed = event.elapsed + max(0.0, now - since)
+        parts.append(f"{word} {short_elapsed(elapsed)}")
+        if state is JobState.PENDING:
+            parts.append("for a submission slot")
+        elif state is JobState.QUEUED and job.queue_position:
+            parts.append(f"position {job.queue_position}")
+        elif state is JobState.RUNNING:
+            fraction = run_fraction(event, now, estimate)
+            if fraction is not None:
+                parts.append(f"~{fraction:.0%} (estimate)")
+        elif state is JobState.DOWNLOADING and event.bytes_done:
+            done = format_bytes(event.bytes_done)
+            total = f" of {format_bytes(event.bytes_total)}" if event.bytes_total else ""
+            parts.append(done + total)
         if event.rate_limited_until is not None and event.message:
-            parts.append(event.message)
+            parts.append(_after_word(event.message, word))
         elif event.retry_in is not None:
             waited = max(0.0, now - since)
             parts.append(f"reconnecting in {max(0, round(event.retry_in - waited))} s")
-    if event.message and event.message not in parts and event.message != job.error:
-        parts.append(event.message)
+    else:
+        parts.append(word)
+        parts.append(when_text(job.finished_at or job.updated_at, now))
+        if state is JobState.COMPLETED:
+            parts.append(short_duration(event.elapsed))
+            if len(job.files) > 1:
+                parts.append(f"{len(job.files)} images")
+            elif not job.files:
+                parts.append("no file saved")
+            if job.error:
+                parts.append(job.error)
+        elif job.error or event.message or state in _SETTLED:
+            parts.append(_after_word(job.error or event.message or _SETTLED[state], word))
+            if not parts[-1]:
+                parts.pop()
+    message = _after_word(event.message or "", word)
+    if message and message not in parts and event.message != job.error:
+        parts.append(message)
     return clean_text(" · ".join(parts), limit=400)
+
+
+def _after_word(text: str, word: str) -> str:
+    """``text`` without a leading state word the line already starts with (``cancelled —
+    nothing more will be billed`` → ``nothing more will be billed``)."""
+    if text.casefold().startswith(word.casefold()):
+        rest = text[len(word):].lstrip(" —–-:·.")
+        if not rest or rest != text[len(word):]:
+            return rest
+    return text
 
 
 class JobCard(ListItem):
     """A job row of two fixed-size labels, each two lines tall.
 
-    ``.badge``: the state word (reversed) over the progress bar. ``.card-status``: ``#id`` and
-    the prompt over elapsed time and the status. Two leaf widgets per card keep the screen's
+    ``.badge``: the state word (reversed) over the progress bar. ``.card-status``: ``★``,
+    ``#id`` and how the job differs (``label``) over its state and time. Two leaf widgets per card keep the screen's
     layout cheap with hundreds of cards. The pool hands the card events, clock ticks and
     animation frames; it repaints a label only when its text changed, and a card out of view
     only remembers (see :meth:`_settle`).
@@ -193,6 +246,7 @@ class JobCard(ListItem):
 
     COMPONENT_CLASSES = {
         "job-card--id",
+        "job-card--star",
         "job-card--resumed",
         "job-card--time",
         "job-card--muted",
@@ -202,12 +256,20 @@ class JobCard(ListItem):
     }
 
     def __init__(
-        self, event: JobEvent, *, received: float, estimate: float | None = None
+        self,
+        event: JobEvent,
+        *,
+        received: float,
+        estimate: float | None = None,
+        label: str | None = None,
+        note: str | None = None,
     ) -> None:
         super().__init__(id=f"job-{event.job.id}", classes=_state_class(event.job.state))
         self.event = event
         self.received = received
-        self.note: str | None = None
+        self.label = label or prompt_head(event.job.request.prompt)
+        """How the job differs: its change against its parent, its alternative, its prompt."""
+        self.note = note
         self.estimate = estimate
         self.now = received
         self.frame: int | None = None
@@ -236,9 +298,23 @@ class JobCard(ListItem):
 
     @property
     def is_indeterminate(self) -> bool:
-        """True while the bar moves to and fro: in flight with no measurable progress."""
+        """True while the bar has no measurable progress to show (in flight, amount unknown)."""
         state = self.event.job.state
         return state.is_active and progress_fraction(self.event, self.now, self.estimate) is None
+
+    @property
+    def is_animated(self) -> bool:
+        """True while the bar moves to and fro: running, with no estimate of how far it is.
+
+        A job waiting (in the queue, for a slot, for its submit) shows a still bar: nothing
+        happens to it that a moving bar could tell, and a moving bar costs a repaint a frame.
+        """
+        return self.event.job.state is JobState.RUNNING and self.is_indeterminate
+
+    @property
+    def full_label(self) -> str:
+        """What the card's first line says, uncut (its tooltip and the details show it)."""
+        return self.label
 
     def compose(self) -> ComposeResult:
         for part in ("badge", "card-status"):
@@ -248,6 +324,12 @@ class JobCard(ListItem):
     def on_mount(self) -> None:
         self.stale = False
         self._draw()
+        self.tooltip = self._tooltip_text()
+
+    def _tooltip_text(self) -> str:
+        job = self.event.job
+        prompt = clean_text(job.request.prompt, keep_newlines=True, limit=600)
+        return f"#{job.id} · {self.label}\n\n{prompt}" if self.label != prompt else prompt
 
     # ------------------------------------------------------------------ fed by the pool
 
@@ -274,6 +356,15 @@ class JobCard(ListItem):
         self.frame = frame
         if self.is_mounted and not self.stale:
             self._draw_badge()
+
+    def set_label(self, label: str, *, draw: bool = True) -> None:
+        """How the job differs, once it is known (its parent read from the history)."""
+        if label == self.label:
+            return
+        self.label = label
+        if self.is_mounted:
+            self.tooltip = self._tooltip_text()
+        self._settle(draw)
 
     def set_note(self, text: str | None, *, draw: bool = True) -> None:
         """A plain note put in front of the status (a cancel outcome, a follow failure)."""
@@ -318,23 +409,20 @@ class JobCard(ListItem):
         self._labels["badge"].update(content, layout=False)
 
     def _draw_text(self) -> None:
-        job, event = self.event.job, self.event
-        elapsed = event.elapsed + (max(0.0, self.now - self.received) if job.state.is_active else 0.0)
-        title = clean_text(job.request.prompt, limit=200)
-        time, status = short_elapsed(elapsed), self._status()
-        key = (job.id, job.resumed, job.state, title, time, status)
+        job = self.event.job
+        status = self._status()
+        key = (job.id, job.resumed, job.starred, job.state, self.label, status)
         if self._shown.get("card-status") == key:
             return
         self._shown["card-status"] = key
         style = self.get_visual_style
         content = Content.assemble(
+            ("★ ", style("job-card--star", partial=True)) if job.starred else "",
             (f"#{job.id}", style("job-card--id", partial=True)),
             (" ↻", style("job-card--resumed", partial=True)) if job.resumed else "",
             " ",
-            title,
+            self.label,
             "\n",
-            (time, style("job-card--time", partial=True)),
-            " · ",
             (status, style(_TONES.get(job.state, "job-card--muted"), partial=True)),
         )
         self._labels["card-status"].update(content, layout=False)
@@ -343,7 +431,7 @@ class JobCard(ListItem):
         if not self.event.job.state.is_active:
             return ""
         fraction = progress_fraction(self.event, self.now, self.estimate)
-        return bar_text(fraction, self.frame)
+        return bar_text(fraction, self.frame if self.is_animated else None)
 
     def _status(self) -> str:
         status = status_text(self.event, since=self.received, now=self.now, estimate=self.estimate)

@@ -25,11 +25,12 @@ def _when(stamp: float | None) -> str:
     return "—" if stamp is None else time.strftime("%H:%M:%S", time.localtime(stamp))
 
 
-def describe_job(event: JobEvent) -> Content:
+def describe_job(event: JobEvent, label: str | None = None) -> Content:
     """Every detail of a job as plain content (untrusted parts sanitised, never parsed as markup).
 
     The most useful lines come first (the panel shows only a few above a finished image; the
-    rest scrolls): state and size, the error, the prompt, the request id and the saved file.
+    rest scrolls): state and size, how it differs (``label``, what its card says, uncut), the
+    error, the prompt, the request id and the saved file.
     """
     job: Job = event.job
     request = job.request
@@ -43,7 +44,11 @@ def describe_job(event: JobEvent) -> Content:
         head.append(f"child of #{job.parent_id}")
     if job.sweep_label:
         head.append("sweep: " + job.sweep_label)
+    if job.starred:
+        head.insert(0, "★")
     rows: list[tuple[str, str]] = []
+    if label and (job.sweep_label or job.parent_id is not None) and label != request.prompt:
+        rows.append(("alternative" if job.sweep_label else "change", label))
     if job.error:
         rows.append(("error" if job.state is not JobState.COMPLETED else "note", job.error))
     if event.message and event.message != job.error:
@@ -115,6 +120,7 @@ class JobDetails(Vertical):
         super().__init__(id=id)
         self._preview_factory = preview_factory
         self.job_id: int | None = None
+        self._label: str | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-scroll"):
@@ -122,16 +128,19 @@ class JobDetails(Vertical):
         if self._preview_factory is not None:
             yield self._preview_factory()
 
-    def show(self, event: JobEvent | None) -> None:
-        """Show ``event``'s job (None: nothing selected)."""
+    def show(self, event: JobEvent | None, *, label: str | None = None) -> None:
+        """Show ``event``'s job (None: nothing selected); ``label``: how it differs, as its card
+        says it (kept while the same job is shown again without one)."""
         text = self.query_one("#details-text", Static)
         if event is None:
             self.job_id = None
             text.update(Content("Select a job to see its details."))
             self._show_image(None)
             return
+        if label is not None or event.job.id != self.job_id:
+            self._label = label
         self.job_id = event.job.id
-        text.update(describe_job(event))
+        text.update(describe_job(event, self._label))
         files = [Path(name) for name in event.job.files if Path(name).is_file()]
         self._show_image(files[0] if event.job.state is JobState.COMPLETED and files else None)
         self.set_class(bool(files), "-has-image")
