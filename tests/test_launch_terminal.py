@@ -219,7 +219,9 @@ def test_keys_typed_while_the_app_starts_reach_the_prompt(tmp_path: Path) -> Non
         os.write(master, XTERM_ANSWER)  # the terminal answers after the keys
         os.write(master, b"fox")  # typed before the first screen is drawn
         seen = read_until(master, b"Prompt", 60, seen)
-        read_until(master, b"fox", 30, seen)  # the prompt shows every key
+        drawn = seen[seen.index(b"Prompt"):]  # not the terminal's echo before the app took over
+        read_until(master, b"a red fox", 30, drawn)  # the prompt shows every key, in order
+        time.sleep(1.0)  # the draft is kept once typing pauses
         os.write(master, b"\x11")  # ctrl+q
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:

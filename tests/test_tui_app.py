@@ -234,6 +234,22 @@ async def test_draft_is_saved_while_typing_and_restored_at_start(services: Servi
         )
 
 
+async def test_keys_typed_in_one_burst_with_ctrl_q_are_in_the_saved_draft(
+    services: Services,
+) -> None:
+    """A paste or a fast typist over SSH: the keys and ctrl+q arrive together; the app quits
+    with every key in the draft (ctrl+q is handled at once, the keys still queued)."""
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key in [*"the last words", "ctrl+q"]:
+            character = key if len(key) == 1 else None
+            app.post_message(events.Key(key.replace(" ", "space"), character))
+        await until(pilot, lambda: app.return_code is not None)
+    draft = ComposerDraft.from_text(services.history.load_draft("composer"))
+    assert draft.prompt == "the last words"
+
+
 async def test_prefill_from_launch_flags(services: Services) -> None:
     services.history.save_draft("composer", "not this")
     prefill = Prefill("from the flag", "auto", ("https://example.com/ref.png",))

@@ -318,7 +318,8 @@ async def test_sweep_grid_updates_cells_and_cancels_the_focused_one(history, kit
         grid.update_job(JobEvent(jobs[1].evolve(state=JobState.RUNNING), message="running 3 s"))
         await pilot.pause()
         assert cell.has_class("-running") and not cell.has_class("-pending")
-        assert "running" in str(cell.query_one(".cell-state", Static).render())
+        assert cell.state_text.startswith("running") and "running" in str(cell.border_subtitle)
+        assert "dawn" not in str(cell.border_title) and "noon" in str(cell.border_title)
 
         png = make_png(tmp_path / "out" / "noon.png", (250, 200, 0))
         grid.update_job(JobEvent(jobs[0].evolve(state=JobState.COMPLETED, files=(str(png),))))

@@ -40,9 +40,10 @@ from .screens.confirm import ConfirmQuit, quit_question
 from .screens.help import HelpScreen, help_content
 from .screens.main import DRAFT_KEY, HINTS_KEY, MainScreen, Prefill
 from .screens.signin import SignInScreen
-from .screens.sweep import SweepGrid, SweepScreen
+from .screens.sweep import SweepCell, SweepGrid, SweepScreen
 from .terminal.driver import typed_events
 from .widgets.backend_bar import BackendBar, BackendInfo
+from .widgets.thumbs import Thumb
 from .workers import JobWorkers
 
 __all__ = ["GptImageApp", "Prefill"]
@@ -161,6 +162,7 @@ class GptImageApp(App[None]):
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
         self.call_after_refresh(self._listen)
+        self.call_after_refresh(self._warm_styles)
 
     async def on_event(self, event: events.Event) -> None:
         if self._early_keys is not None and isinstance(event, events.Key):
@@ -177,6 +179,27 @@ class GptImageApp(App[None]):
         early, self._early_keys = self._early_keys or [], None
         for event in [*typed_events(self.kit.graphics.typed), *early]:
             self.post_message(event)
+
+    def _warm_styles(self) -> None:
+        """Parse the styles of a sweep's grid now, while nothing waits.
+
+        Textual parses the whole stylesheet again the first time a screen or widget class with
+        its own CSS appears (~60 ms, and every node restyled); confirming a sweep must draw the
+        grid within 100 ms of the key, so its CSS is in the stylesheet before then.
+        """
+        stylesheet = self.stylesheet
+        grid = SweepScreen("", [], self.kit)
+        for path in grid.css_path:
+            if not stylesheet.has_source(str(path), ""):
+                stylesheet.read(path)
+        for node in (grid.grid, SweepCell(self.kit, label=""), Thumb(self.kit)):
+            # What Textual adds when the first of each is mounted (Widget._post_register).
+            for read_from, css, tie_breaker, scope in node._get_default_css():
+                stylesheet.add_source(
+                    css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker,
+                    scope=scope,
+                )
+        stylesheet.reparse()
 
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database
@@ -325,17 +348,22 @@ class GptImageApp(App[None]):
             return
         sent, unsent = self.main_screen.in_flight()
         if not sent and not unsent:
-            self.exit()
+            # Keys typed just before ctrl+q reach the prompt first, so the draft has them.
+            self.main_screen.after_typing(self._exit_keeping_draft)
             return
 
         def answered(quit_now: bool | None) -> None:
             if quit_now:
-                self.exit()
+                self._exit_keeping_draft()
 
         question = quit_question(sent + unsent)
         if unsent:
             question += f"\n({unsent} not sent yet will not be sent; nothing billed for those)"
         self.push_screen(ConfirmQuit(sent + unsent, question=question), answered)
+
+    def _exit_keeping_draft(self) -> None:
+        self.main_screen.hold_draft()
+        self.exit()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -232,6 +232,11 @@ class MainScreen(TypingSafeScreen[None]):
         except Exception:  # too late to show anything; the last save stands
             pass
 
+    def hold_draft(self) -> None:
+        """Keep the composer as it is now, to be saved when the screen goes (the app is quitting:
+        keys typed just before ctrl+q changed it, their DraftChanged messages are still queued)."""
+        self._drafts.put(self.composer.draft())
+
     def _show_first_rows(self, rows: _Rows) -> None:
         self.query_one(JobPool).load(
             [self.jobs.event_for(job) for job in rows.jobs], now=self.clock(),

@@ -171,33 +171,41 @@ def _state_line(job: Job, message: str | None = None) -> str:
 
 
 class SweepCell(Widget, can_focus=True):
-    """One variant of a sweep: its label, its live state and its thumbnail.
+    """One variant of a sweep: its label (the top border), its live state (the bottom border)
+    and, once there is one, its image.
 
     A cell can be shown before its job exists (``job`` None: "creating…"); :meth:`update_job`
-    gives it its job. Each change swaps one state class and rewrites the one-line state in place
-    (it never asks for a layout).
+    gives it its job. A cell is one widget until its image arrives (a grid of 24 opens at once);
+    each change swaps one state class and rewrites the state in the border (never a layout).
     """
 
     def __init__(self, kit: ImageKit, *, label: str, job: Job | None = None) -> None:
         self.job = job
-        self._state_class = f"-{job.state.value}" if job is not None else "-creating"
+        # Not created yet reads as pending: creating it changes no class (no restyle).
+        self._state_class = f"-{(job.state if job is not None else JobState.PENDING).value}"
         super().__init__(classes=f"sweep-cell {self._state_class}")
-        self._label = clean_text(label, limit=60)
-        self._state = Static(
-            Text(_state_line(job) if job is not None else CREATING_TEXT), classes="cell-state"
-        )
-        self._thumb = Thumb(kit, classes="cell-thumb")
+        self.kit = kit
+        self.border_title = Text(clean_text(label, limit=60))
+        self.border_subtitle = Text(self.state_text)
+        self._thumb: Thumb | None = None
         if job is not None:
             self._show_image(job)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self._label), classes="cell-label")
-        yield self._thumb
-        yield self._state
+        if self._thumb is not None:
+            yield self._thumb
+
+    def render(self) -> str:
+        return ""
 
     @property
     def state_text(self) -> str:
         return _state_line(self.job) if self.job is not None else CREATING_TEXT
+
+    @property
+    def thumb(self) -> Thumb | None:
+        """The image of the cell (None until its job has one)."""
+        return self._thumb
 
     def update_job(self, job: Job, message: str | None = None) -> None:
         self.job = job
@@ -217,11 +225,16 @@ class SweepCell(Widget, can_focus=True):
         self._say(f"not created: {reason}")
 
     def _say(self, text: str) -> None:
-        self._state.update(Text(clean_text(text, limit=60)), layout=False)
+        self.border_subtitle = Text(clean_text(text, limit=60))
 
     def _show_image(self, job: Job) -> None:
-        if job.state is JobState.COMPLETED and job.files:
-            self._thumb.show(Path(job.files[0]))
+        if job.state is not JobState.COMPLETED or not job.files:
+            return
+        if self._thumb is None:
+            self._thumb = Thumb(self.kit, classes="cell-thumb")
+            if self.is_mounted:
+                self.mount(self._thumb)
+        self._thumb.show(Path(job.files[0]))
 
 
 class SweepGrid(Widget):
@@ -238,17 +251,18 @@ class SweepGrid(Widget):
     SweepGrid.-cols-1 { grid-size: 1; }
     SweepGrid.-cols-2 { grid-size: 2; }
     SweepGrid.-cols-4 { grid-size: 4; }
-    SweepGrid > SweepCell { height: 13; border: round $panel-lighten-2; padding: 0 1; }
+    SweepGrid > SweepCell {
+        height: 13; border: round $panel-lighten-2; padding: 0 1;
+        border-title-style: bold; border-title-color: $text;
+        border-subtitle-align: left; border-subtitle-color: $text-muted;
+    }
     SweepGrid > SweepCell:focus { border: round $accent; }
     SweepGrid > SweepCell.-completed { border-title-color: $success; }
     SweepGrid > SweepCell.-failed, SweepGrid > SweepCell.-unknown { border: round $error; }
-    SweepGrid .cell-label { height: 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
-    SweepGrid .cell-state { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; }
-    SweepGrid .cell-thumb { width: 1fr; height: 9; }
+    SweepGrid .cell-thumb { width: 1fr; height: 1fr; }
     /* One or two rows: the cells share the screen's height, so the images are as big as fits. */
     SweepGrid.-fill { height: 1fr; grid-rows: 1fr; }
     SweepGrid.-fill > SweepCell { height: 1fr; min-height: 13; }
-    SweepGrid.-fill .cell-thumb { height: 1fr; }
     """
 
     BINDINGS = [
