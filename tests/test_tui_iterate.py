@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from conftest import app_for, run_from_palette, settle, until
+from PIL import Image
 from textual.pilot import Pilot
 
 from tui.iterate.loads import OFFLINE_EDIT_REASON
