@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import app_for, run_from_palette, settle, until
+from PIL import Image
 from textual.pilot import Pilot
 
 from tui.iterate.loads import OFFLINE_EDIT_REASON
@@ -448,3 +449,18 @@ async def test_moving_the_highlight_swaps_in_a_seen_preview_in_the_same_call(
         assert app.main_screen.query_one(JobDetails).job_id == first
         assert preview.path == Path(services.history.get(first).files[0])
         assert preview.has_class("-has-image")
+
+
+async def test_a_saved_image_has_its_thumbnail_made_from_the_pixels_the_save_decoded(
+    services: Services,
+) -> None:
+    app = make_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await finished_job(pilot, services, "a paper boat on a pond")
+        path = Path(services.history.get(job_id).files[0])
+        cache = app.kit.cache
+        thumbnail = cache.directory / f"{cache.key_for(path, cache.thumb_side)}.png"
+        assert thumbnail.is_file()  # nothing on the main screen asks for thumbnails itself
+        assert cache.thumbnail_for(path) == thumbnail
+        with Image.open(thumbnail) as small:
+            assert max(small.size) == cache.thumb_side

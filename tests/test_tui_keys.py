@@ -327,3 +327,37 @@ def test_a_failed_draft_write_keeps_the_draft_pending(tmp_path: Path) -> None:
 )
 def test_which_bindings_wait_while_typing(keys: str, typed: bool) -> None:
     assert types_text(keys) is typed
+
+
+# ------------------------------------------------------------------ stale lines clear themselves
+
+
+async def test_a_refusal_clears_when_the_field_is_edited_and_paths_say_file_not_found(
+    services: Services, tmp_path: Path
+) -> None:
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        error = app.main_screen.query_one("#ref-error", Label)
+        field = app.main_screen.query_one("#ref-input", Input)
+        field.focus()
+        await pilot.press(*"not a url", "enter")
+        await pilot.pause()
+        assert "refused" in str(error.render()) and error.has_class("-shown")
+        await pilot.press("ctrl+u")  # the field is cleared: the refusal goes with it
+        await pilot.pause()
+        assert not error.has_class("-shown")
+        missing = tmp_path / "nowhere" / "old.png"
+        await pilot.press(*str(missing), "enter")
+        await pilot.pause()
+        assert f"file not found: {missing}" in str(error.render())
+
+
+async def test_status_lines_clear_themselves(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main_screen, "STATUS_SECONDS", 3.0)  # room to see it on a busy machine
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"a fox", "ctrl+j")
+        await until(pilot, lambda: "created" in status(app))
+        await until(pilot, lambda: status(app) == "")

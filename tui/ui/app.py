@@ -122,6 +122,8 @@ class GptImageApp(App[None]):
             graphics or DEFAULT_GRAPHICS, PreviewCache(services.settings.locations.preview_cache)
         )
         self.clock = clock
+        # Thumbnails and panel copies are made as each image is saved, from its decoded pixels.
+        services.downloader.after_save = self.kit.cache.made_on_save
         self.prefill = prefill or Prefill()
         self._announce_balance = False
         self._main: MainScreen | None = None
@@ -309,6 +311,7 @@ class GptImageApp(App[None]):
         Unfinished jobs this backend has from earlier sessions are resumed, as a restart would.
         """
         services = self.backends.switch_to_api(token)
+        services.downloader.after_save = self.kit.cache.made_on_save
         self.feed.watch(services.engine)
         self.main_screen.show_backend(backend_info(services))
         self._load_prices()
@@ -342,6 +345,7 @@ class GptImageApp(App[None]):
                     backend=self.services.backend_label,
                     graphics=self.kit.graphics.help_text,
                     signin=signin,
+                    width=min(96, self.size.width * 9 // 10) - 7,  # inside the box: border, padding, bar
                 )
             )
         )

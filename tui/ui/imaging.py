@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..storage.previews import write_scaled
 from ..trust.sanitize import clean_text
 from .terminal.choice import (
     DEFAULT_CELL_SIZE,
@@ -349,6 +350,15 @@ class PreviewCache:
         finally:
             with contextlib.suppress(OSError):
                 temp.unlink()
+
+    def made_on_save(self, path: Path, pixels: Image.Image) -> None:
+        """A ``Downloader.after_save`` hook: the thumbnail and the smallest panel copy of a
+        just-saved image, from the pixels its save already decoded (on the saving thread), so
+        showing it never decodes the full image again."""
+        return_large_buffers()
+        sides = {self.thumb_side, min(DISK_SIDES[0], self.max_side)}
+        write_scaled(pixels, {side: self.directory / f"{self.key_for(path, side)}.png"
+                              for side in sides})
 
     def prune(self, keep: int = 1000) -> int:
         """Remove all but the ``keep`` most recently made previews; return how many went."""

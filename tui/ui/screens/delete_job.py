@@ -31,7 +31,7 @@ class DeleteJobScreen(ModalScreen[tuple[bool, bool]]):
     DeleteJobScreen Button { margin-right: 2; }
     """
 
-    BINDINGS = [Binding("n,escape", "keep", "Keep")]
+    BINDINGS = [Binding("n,escape,q", "keep", "Keep")]
 
     def __init__(self, job: Job) -> None:
         super().__init__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
@@ -15,14 +16,25 @@ __all__ = ["HelpScreen", "help_content"]
 
 
 def help_content(
-    keys: Sequence[tuple[str, str]], *, backend: str, graphics: str, signin: str | None
+    keys: Sequence[tuple[str, str]],
+    *,
+    backend: str,
+    graphics: str,
+    signin: str | None,
+    width: int | None = None,
 ) -> Content:
-    """The help text as plain content (no markup is parsed)."""
-    width = max((len(key) for key, _ in keys), default=8) + 2
+    """The help text as plain content (no markup is parsed). With ``width`` (the columns the
+    text has) each description wraps under itself, not under its key."""
+    column = max((len(key) for key, _ in keys), default=8) + 2
     parts: list[Content | tuple[str, str] | str] = [("Keys\n", "bold")]
+    room = (width - column - 2) if width else 0
     for key, description in keys:
-        parts.append((f"  {key.ljust(width)}", "bold"))
-        parts.append(f"{description}\n")
+        if not key:  # a heading between groups of keys
+            parts.append((f"\n  {description}\n", "italic"))
+            continue
+        parts.append((f"  {key.ljust(column)}", "bold"))
+        lines = textwrap.wrap(description, room) if room >= 20 else [description]
+        parts.append(("\n" + " " * (column + 2)).join(lines) + "\n")
     parts.append(("\nBackend\n", "bold"))
     parts.append(Content(f"  {backend}\n"))
     if signin:

@@ -337,6 +337,8 @@ class Composer(Vertical):
         else:
             what = clean_text(parent.sweep_label or parent.request.prompt, limit=60)
             line.update(f"child of #{parent.id} ({what})")
+        # The line is cut to its width; the whole parent prompt is a hover away.
+        line.tooltip = clean_text(parent.request.prompt, limit=600) if parent else None
         line.set_class(parent is not None, "-shown")
         self.set_class(parent is not None, "-iterating")
         self.query_one(PromptDiff).set_parent(parent.request if parent else None)

@@ -52,7 +52,7 @@ def refuse_reason(url: str, existing: list[str]) -> str | None:
     if not url:
         return "type an https:// image URL first"
     if looks_like_path(url):
-        name = clean_text(url.strip().strip("'\""), limit=80)
+        name = clean_text(url.strip().strip("'\""), limit=300)
         return f"file not found: {name} (an image path restores the recipe of a PNG this app saved)"
     try:
         check_reference_url(url)
