@@ -141,7 +141,7 @@ async def test_cards_say_how_each_job_differs_and_when_it_ran(
         assert card_lines(app, family["cell1"])[0] == f"#{family['cell1']} watercolor"
         assert card_lines(app, family["cell2"])[0] == f"#{family['cell2']} charcoal sketch"
         assert card_lines(app, family["cancelled"])[1] == "cancelled · 14:12"
-        assert card_lines(app, family["queued"])[1].startswith("queued 0:0")
+        assert card_lines(app, family["queued"])[1].startswith("queued <1 min")
         assert "position 2" in card_lines(app, family["queued"])[1]
 
         # A label cut by the card's width is read in full: the details and the tooltip.
@@ -160,6 +160,12 @@ def test_state_lines_of_jobs_in_flight_and_settled() -> None:
         return Job(7, JobRequest("x", "1024_1024"), state, T0 - 60, T0 - 1, **fields)
 
     assert line(job(JobState.RUNNING, started_at=T0 - 10), elapsed=10) == "running 0:12"
+    # a waiting job's clock counts minutes (its seconds tell nothing and cost a repaint each)
+    assert line(job(JobState.QUEUED, queue_position=3), elapsed=10) == "queued <1 min · position 3"
+    assert line(job(JobState.QUEUED), elapsed=178) == "queued 3 min"
+    assert line(job(JobState.PENDING), elapsed=4000) == (
+        "waiting 1h06m · for a submission slot")
+    assert line(job(JobState.SUBMITTING), elapsed=10) == "sending 0:12"
     assert line(job(JobState.FAILED, finished_at=T0, error="boom")) == "failed · 14:13 · boom"
     assert line(job(JobState.CANCELLED, finished_at=T0 - 120),
                 message="cancelled — nothing more will be billed") == (
@@ -483,3 +489,41 @@ async def test_only_cards_intersecting_the_viewport_are_drawn_and_pages_mount_on
         await until(pilot, lambda: pool.mounted_count == mounted + 2 * PAGE)
         assert isinstance(view.highlighted_child, JobCard)
         assert view.highlighted_child.job_id == 200 - mounted - PAGE
+
+
+async def test_a_tick_repaints_only_cards_in_view_whose_text_changed() -> None:
+    # 30 queued jobs and one running at the top; the list shows 10 cards (each two rows).
+    queued = [JobEvent(_job(n, JobState.QUEUED, queue_position=n)) for n in range(30, 0, -1)]
+    running = JobEvent(_job(31, JobState.RUNNING, started_at=T0))
+    app = PoolApp([running, *queued], durations=[])
+    async with app.run_test(size=(60, 21)) as pilot:
+        pool = app.query_one(JobPool)
+        await until(pilot, lambda: pool.mounted_count == PAGE)
+        await pilot.pause()
+        in_view = {card.job_id for card in pool._cards_in_view()}
+        assert len(in_view) == 10 and 31 in in_view
+
+        updates: dict[int, int] = {card.job_id: 0 for card in pool.query(JobCard)}
+        for each in pool.query(JobCard):
+            for label in each.query(Label):
+                def counted(*args: Any, _id: int = each.job_id, _update: Any = label.update,
+                            **kwargs: Any) -> None:
+                    updates[_id] += 1
+                    _update(*args, **kwargs)
+                label.update = counted  # type: ignore[method-assign]
+
+        # Ticks within the first minute: only the running card's clock moves.
+        for second in range(1, 60):
+            pool.tick(T0 + second)
+        assert updates[31] == 59
+        assert {count for job_id, count in updates.items() if job_id != 31} == {0}
+        assert str(pool.card_for(30).query_one(".card-status", Label).render()).endswith(  # type: ignore[union-attr]
+            "queued <1 min · position 30")
+
+        # The minute turns: each queued card in view repaints its line once; none out of view.
+        updates[31] = 0
+        pool.tick(T0 + 60)
+        assert {job_id for job_id, count in updates.items() if count} == in_view
+        assert set(updates[job_id] for job_id in in_view - {31}) == {1}
+        assert "queued 1 min · position 30" in str(
+            pool.card_for(30).query_one(".card-status", Label).render())  # type: ignore[union-attr]

@@ -3,7 +3,8 @@
 Line 1: state badge · ``★`` when starred, ``#id`` (``↻`` when resumed) and how the job differs
 (its change against its parent, its sweep alternative, or its prompt's head).
 Line 2: a text progress bar under the badge · state and time (``done · 14:02 · 38 s``,
-``running 0:12``, ``cancelled · 14:05``) with what matters about it (position, bytes, error).
+``running 0:12``, ``queued 3 min``, ``cancelled · 14:05``) with what matters about it (position,
+bytes, error). A waiting job's clock counts minutes: a tick repaints only cards whose text changed.
 
 Every part has a fixed size (see the ``JobCard`` rules in ``app.tcss``), so an update repaints
 its own few cells and never asks for a layout of the screen; state classes change only when the
@@ -35,6 +36,7 @@ __all__ = [
     "short_duration",
     "short_elapsed",
     "status_text",
+    "waited_minutes",
     "when_text",
 ]
 
@@ -68,6 +70,9 @@ _WORDS: dict[JobState, str] = {
     JobState.UNKNOWN: "unknown",
     JobState.NOT_SENT: "not sent",
 }
+
+# States whose clock counts whole minutes (see :func:`waited_minutes`).
+_WAITING = frozenset({JobState.PENDING, JobState.QUEUED})
 
 # Line 2 of a finished job with no error and no message: what the state means for the user.
 _SETTLED: dict[JobState, str] = {
@@ -104,6 +109,20 @@ def short_elapsed(seconds: float) -> str:
         return f"{hours}h{seconds % 3600 // 60:02d}m" if hours < 10 else f"{hours}h"
     days = hours // 24
     return f"{days}d{hours % 24:02d}h" if days < 10 else f"{days}d"
+
+
+def waited_minutes(seconds: float) -> str:
+    """How long a job has waited, by the minute (``<1 min``, ``12 min``, ``3h12m``).
+
+    A queued job's seconds tell nothing: its line changes once a minute, so a screen full of
+    waiting jobs is not repainted every second.
+    """
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "<1 min"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return short_elapsed(seconds)
 
 
 def format_bytes(count: int) -> str:
@@ -175,7 +194,8 @@ def when_text(stamp: float, now: float) -> str:
 def status_text(event: JobEvent, *, since: float, now: float, estimate: float | None) -> str:
     """Line 2 of a card: the state and its time, then what matters about it; plain, sanitised.
 
-    ``done · 14:02 · 38 s``, ``running 0:12 · ~40% (estimate)``, ``cancelled · 14:05``,
+    ``done · 14:02 · 38 s``, ``running 0:12 · ~40% (estimate)``, ``queued 3 min · position 2``,
+    ``cancelled · 14:05``,
     ``failed · 14:03 · <the reason>``. ``since``: when the event arrived (the clock and
     countdowns of a job in flight run from it).
     """
@@ -185,7 +205,8 @@ def status_text(event: JobEvent, *, since: float, now: float, estimate: float | 
     parts: list[str] = []
     if state.is_active:
         elapsed = event.elapsed + max(0.0, now - since)
-        parts.append(f"{word} {short_elapsed(elapsed)}")
+        clock = waited_minutes if state in _WAITING else short_elapsed
+        parts.append(f"{word} {clock(elapsed)}")
         if state is JobState.PENDING:
             parts.append("for a submission slot")
         elif state is JobState.QUEUED and job.queue_position:
