@@ -161,7 +161,13 @@ class Settings:
 def _settings_model() -> type[BaseModel]:
     """The rules of :class:`Settings` as a pydantic model — built only for values the plain
     check in :func:`_checked_settings` doesn't accept, to give pydantic's exact answer."""
-    from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+    from pydantic import (
+        BaseModel,
+        ConfigDict,
+        Field,
+        SecretStr,  # noqa: F401  (names Token.value's type for pydantic)
+        field_validator,
+    )
 
     class SettingsModel(BaseModel):
         model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
