@@ -102,6 +102,18 @@ class CatalogClient:
         await self._channel.aclose()
 
 
+def load_catalog_request(base_url: str) -> None:
+    """Import what a catalog request needs — httpx, the answer's pydantic model — and build the
+    TLS context for ``base_url``. Blocking (~100 ms of imports the first time, nothing after):
+    the app runs it in a thread, so its screen never waits for these imports."""
+    import httpx  # noqa: F401
+
+    from . import catalog_entry  # noqa: F401
+    from .tls import context_for
+
+    context_for(base_url)
+
+
 def __getattr__(name: str) -> Any:
     """``CatalogEntry`` (a pydantic model) is built when first asked for, not at start-up."""
     if name == "CatalogEntry":

@@ -6,6 +6,7 @@ the front ends run them (the app in a worker) and show the result.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,16 @@ async def fetch_balance(services: Services) -> Balance:
 
 
 async def fetch_prices(services: Services) -> dict[Endpoint, Price]:
-    """The price of one image of each endpoint (unknown ones included; never raises)."""
+    """The price of one image of each endpoint (unknown ones included; never raises).
+
+    When one must be asked for, the HTTP stack and the answer model are imported in a thread
+    first: the caller's loop (the app's screen) never runs those imports.
+    """
+    prices = services.prices
+    if any(prices.known(endpoint) is None for endpoint in Endpoint):
+        from ..api.catalog import load_catalog_request
+
+        await asyncio.to_thread(load_catalog_request, prices.catalog.base_url)
     return {endpoint: await services.prices.price(endpoint) for endpoint in Endpoint}
 
 
