@@ -231,3 +231,99 @@ def test_default_locations_use_the_app_name() -> None:
         assert "gpt-image-tui" in str(path)
     with pytest.raises(AttributeError):
         where.config_dir = Path("/")  # type: ignore[misc]
+
+
+# -- the plain settings check gives the pydantic model's answer -----------------------------------
+
+ODD_VALUES: list[dict[str, object]] = [
+    {},
+    {"poll_interval": 0.5},
+    {"poll_interval": 3},
+    {"poll_interval": 3600},
+    {"poll_interval": 3600.5},
+    {"poll_interval": 0},
+    {"poll_interval": -1.0},
+    {"poll_interval": float("nan")},
+    {"poll_interval": float("inf")},
+    {"poll_interval": True},
+    {"poll_interval": "0.25"},
+    {"poll_interval": "soon"},
+    {"max_concurrent_submissions": 1},
+    {"max_concurrent_submissions": 64},
+    {"max_concurrent_submissions": 0},
+    {"max_concurrent_submissions": 65},
+    {"max_concurrent_submissions": 2.0},
+    {"max_concurrent_submissions": 2.5},
+    {"max_concurrent_submissions": "3"},
+    {"max_concurrent_submissions": False},
+    {"graphics": "kitty"},
+    {"graphics": "ascii"},
+    {"colors": "256"},
+    {"colors": "millions"},
+    {"offline": "yes"},
+    {"offline": 1},
+    {"download_outputs": None},
+    {"name_template": 7},
+    {"output_dir": "/tmp/pics"},
+    {"token": "rc_plain_string"},
+    {"api_base": "http://model-api.example.com/v1"},
+    {"api_base": "https://model-api.example.com/v1/"},
+    {"locations": "here"},
+    {"surprise": 1},
+]
+
+
+@pytest.mark.parametrize("odd", ODD_VALUES, ids=repr)
+def test_settings_are_checked_exactly_as_the_pydantic_model_checks_them(
+    odd: dict[str, object], tmp_path: Path
+) -> None:
+    """Settings is a plain dataclass (no pydantic at start-up); its check must accept, convert
+    and refuse exactly what the pydantic model accepted, converted and refused — with the same
+    messages."""
+    from pydantic import ValidationError
+
+    from tui.config import _checked_settings, _settings_model
+
+    base: dict[str, object] = {
+        "api_base": DEFAULT_API_BASE,
+        "serverless_base": "https://api.runcomfy.net/prod/v2",
+        "web_base": "https://www.runcomfy.com",
+        "output_dir": tmp_path / "out",
+        "locations": Locations.default({"GPT_IMAGE_TUI_HOME": str(tmp_path)}),
+    }
+    values = {**base, **odd}
+    try:
+        expected = _settings_model().model_validate(dict(values))
+    except ValidationError as exc:
+        with pytest.raises(ValueError) as caught:
+            _checked_settings(dict(values))
+        assert isinstance(caught.value, ValidationError)
+        assert caught.value.errors(include_context=False) == exc.errors(include_context=False)
+        assert caught.value.error_count() == exc.error_count()
+        return
+    settings = _checked_settings(dict(values))
+    for field in type(expected).model_fields:
+        got, value = getattr(settings, field), getattr(expected, field)
+        assert got == value or (got != got and value != value), field  # nan
+        assert type(got) is type(value), field
+
+
+def test_a_bad_setting_reads_as_before(tmp_path: Path) -> None:
+    env = {"GPT_IMAGE_TUI_HOME": str(tmp_path)}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env=env, offline=True, poll_interval=0)
+    assert str(caught.value) == "invalid settings: poll_interval: Input should be greater than 0"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env=env, offline=True, max_concurrent_submissions=65)
+    assert str(caught.value) == (
+        "invalid settings: max_concurrent_submissions: Input should be less than or equal to 64"
+    )
+
+
+def test_settings_copies_and_stays_frozen(tmp_path: Path) -> None:
+    import dataclasses
+
+    settings = load_settings(env={"GPT_IMAGE_TUI_HOME": str(tmp_path)}, offline=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.offline = False  # type: ignore[misc]
+    assert dataclasses.replace(settings, offline=False).offline is False and settings.offline

@@ -169,7 +169,7 @@ def count_opens(monkeypatch) -> list[Path]:
         opened.append(Path(fp))
         return real_open(fp, *args, **kwargs)
 
-    monkeypatch.setattr(imaging.Image, "open", counting_open)
+    monkeypatch.setattr(Image, "open", counting_open)  # imaging imports PIL.Image where it decodes
     return opened
 
 

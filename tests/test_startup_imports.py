@@ -337,3 +337,71 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+# -- the app's first frame ------------------------------------------------------------------------
+
+FIRST_FRAME_ABSENT = (
+    "pydantic", "PIL", "httpx", "aiohttp", "textual_image",
+    "tui.api.schemas", "tui.api.catalog_entry", "tui.api.balance", "tui.api.signin",
+    "tui.iterate.contact_sheet",
+    "tui.ui.screens.history", "tui.ui.screens.lineage", "tui.ui.screens.compare",
+    "tui.ui.screens.sweep", "tui.ui.screens.signin", "tui.ui.screens.help",
+    "tui.ui.screens.copy_menu", "tui.ui.screens.delete_job", "tui.ui.screens.open_recipe",
+)
+
+FIRST_FRAME_PROBE = """
+import json, sys
+import tui.ui.launch  # what the launch imports, in its order
+from tui.config import load_settings
+from tui.services.graph import open_services
+from tui.ui.app import GptImageApp
+
+WATCH = {watch!r}
+seen = {{}}
+
+def first_frame(app):
+    display = app._display
+
+    def probe(screen, renderable):
+        if renderable is not None and 'loaded' not in seen:
+            seen['loaded'] = sorted(m for m in WATCH if m in sys.modules)
+            seen['shown'] = sorted(type(s).__name__ for s in app.screen_stack)
+            app.exit()
+        display(screen, renderable)
+
+    app._display = probe  # Textual draws each frame through it (headless too)
+    return app
+
+settings = load_settings(offline={offline!r})
+if settings.token is None and not settings.offline:
+    import dataclasses
+    settings = dataclasses.replace(settings, offline=True)
+services = open_services(settings, offline_process=True)
+try:
+    first_frame(GptImageApp(services)).run(headless=True, size=(100, 30))
+finally:
+    services.history.close()
+    services.offline.stop()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("offline", [True, False], ids=["--offline", "no token"])
+def test_the_first_frame_loads_no_pydantic_pillow_or_unopened_screen(
+    offline: bool, env: dict[str, str]
+) -> None:
+    """Up to the app's first frame (Textual's first display of the main screen, headless): no
+    pydantic (settings are a dataclass, the answer models load with the first request), no
+    Pillow (images are decoded in workers), no HTTP stack, and none of the screens the first
+    frame doesn't show (each loads when first opened). bench.startup measures what this saves."""
+    environment = {k: v for k, v in env.items() if k != "RUNCOMFY_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE.format(watch=FIRST_FRAME_ABSENT, offline=offline)],
+        env=environment, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["shown"] == ["MainScreen"]  # it was the main screen's first frame
+    assert seen["loaded"] == []
+

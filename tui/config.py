@@ -10,13 +10,13 @@ config dir, holds settings worth keeping; only known keys are read, each checked
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import GptImageError, TokenError
 from .locations import Locations
@@ -24,6 +24,9 @@ from .storage.names import TemplateError, check_template
 from .storage.token_file import read_token_file, token_file_candidates
 from .trust.token import Token, UnsafeToken, check_token_text
 from .trust.urls import UnsafeUrl, normalise_base_url
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "API_BASE_ENV",
@@ -91,6 +94,8 @@ def find_token(env: Mapping[str, str] = os.environ, home: Path | None = None) ->
             value = check_token_text(raw.strip(), source=TOKEN_ENV)
         except UnsafeToken as exc:
             raise TokenError(str(exc)) from None
+        from pydantic import SecretStr  # only when there is a token: none to start without
+
         return Token(SecretStr(value), TOKEN_ENV)
     for path in token_file_candidates(env, home if home is not None else Path.home()):
         if path.is_file():
@@ -128,17 +133,21 @@ def _base_url(what: str, given: str | None, from_env: str | None, default: str) 
         raise ConfigError(f"{what}: {exc}") from None
 
 
-class Settings(BaseModel):
-    """Everything the app and the headless commands are configured with."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the app and the headless commands are configured with.
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    A plain frozen dataclass, so that starting the app loads no pydantic (issue 9); the values
+    are checked by :func:`load_settings` with exactly the rules (and messages) of the pydantic
+    model :func:`_settings_model` describes. ``dataclasses.replace`` makes a changed copy.
+    """
 
     api_base: str = DEFAULT_API_BASE
     token: Token | None = None
     offline: bool = False
     output_dir: Path
-    poll_interval: float = Field(default=2.0, gt=0, le=3600)
-    max_concurrent_submissions: int = Field(default=4, ge=1, le=64)
+    poll_interval: float = 2.0
+    max_concurrent_submissions: int = 4
     graphics: GraphicsMode = "auto"
     colors: ColorDepth = "auto"
     locations: Locations
@@ -147,10 +156,86 @@ class Settings(BaseModel):
     name_template: str | None = None  # output file names (None: today's names)
     download_outputs: bool = True  # False: `run --no-download`, the result's URLs only
 
-    @field_validator("api_base", "serverless_base", "web_base")
-    @classmethod
-    def _check_base(cls, value: str) -> str:
-        return normalise_base_url(value)
+
+@functools.cache
+def _settings_model() -> type[BaseModel]:
+    """The rules of :class:`Settings` as a pydantic model — built only for values the plain
+    check in :func:`_checked_settings` doesn't accept, to give pydantic's exact answer."""
+    from pydantic import (
+        BaseModel,
+        ConfigDict,
+        Field,
+        SecretStr,  # noqa: F401  (names Token.value's type for pydantic)
+        field_validator,
+    )
+
+    class SettingsModel(BaseModel):
+        model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+        api_base: str = DEFAULT_API_BASE
+        token: Token | None = None
+        offline: bool = False
+        output_dir: Path
+        poll_interval: float = Field(default=2.0, gt=0, le=3600)
+        max_concurrent_submissions: int = Field(default=4, ge=1, le=64)
+        graphics: GraphicsMode = "auto"
+        colors: ColorDepth = "auto"
+        locations: Locations
+        serverless_base: str = DEFAULT_SERVERLESS_BASE
+        web_base: str = DEFAULT_WEB_BASE
+        name_template: str | None = None
+        download_outputs: bool = True
+
+        @field_validator("api_base", "serverless_base", "web_base")
+        @classmethod
+        def _check_base(cls, value: str) -> str:
+            return normalise_base_url(value)
+
+    return SettingsModel
+
+
+def _plainly_valid(values: Mapping[str, object]) -> bool:
+    """True when every value is of its field's own type and within its bounds — what the
+    pydantic model accepts unchanged (apart from an int poll interval becoming a float)."""
+
+    def number(value: object, kind: tuple[type, ...]) -> bool:
+        return isinstance(value, kind) and not isinstance(value, bool)
+
+    poll = values.get("poll_interval", 2.0)
+    most = values.get("max_concurrent_submissions", 4)
+    template = values.get("name_template")
+    return (
+        all(isinstance(values.get(key), str) for key in ("api_base", "serverless_base", "web_base"))
+        and (values.get("token") is None or isinstance(values.get("token"), Token))
+        and isinstance(values.get("offline", False), bool)
+        and isinstance(values.get("output_dir"), Path)
+        and number(poll, (int, float)) and 0 < poll <= 3600  # type: ignore[operator]
+        and number(most, (int,)) and 1 <= most <= 64  # type: ignore[operator]
+        and values.get("graphics", "auto") in GRAPHICS_MODES
+        and values.get("colors", "auto") in COLOR_DEPTHS
+        and isinstance(values.get("locations"), Locations)
+        and (template is None or type(template) is str)
+        and isinstance(values.get("download_outputs", True), bool)
+        and set(values) <= {field.name for field in dataclasses.fields(Settings)}
+    )
+
+
+def _checked_settings(values: dict[str, object]) -> Settings:
+    """:class:`Settings` from ``values``, or the ``ValueError`` pydantic raises for them."""
+    if _plainly_valid(values):
+        plain = dict(values)
+        try:
+            for key in ("api_base", "serverless_base", "web_base"):
+                plain[key] = normalise_base_url(str(plain[key]))
+        except UnsafeUrl:
+            pass  # pydantic words it
+        else:
+            if "poll_interval" in plain:
+                plain["poll_interval"] = float(plain["poll_interval"])  # type: ignore[arg-type]
+            return Settings(**plain)  # type: ignore[arg-type]
+    model = _settings_model().model_validate(values)  # raises pydantic's ValidationError
+    return Settings(**{field.name: getattr(model, field.name)
+                       for field in dataclasses.fields(Settings)})
 
 
 def load_settings(
@@ -217,7 +302,7 @@ def load_settings(
     if colors is not None:
         values["colors"] = colors
     try:
-        return Settings.model_validate(values)
+        return _checked_settings(values)
     except ValueError as exc:  # pydantic.ValidationError is a ValueError
         errors = getattr(exc, "errors", None)
         detail = (

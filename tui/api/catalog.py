@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict
-
-from ..trust.sanitize import clean_text
 from .money import format_usd, parse_usd
-from .service import JsonChannel
+
+if TYPE_CHECKING:
+    from .catalog_entry import CatalogEntry
+    from .service import JsonChannel
 
 __all__ = [
     "CatalogClient",
@@ -78,26 +78,6 @@ def estimate(prices: list[Price]) -> Decimal | None:
     return total
 
 
-class CatalogEntry(BaseModel):
-    """A model's catalog entry; only the price fields are used. Odd shapes are tolerated."""
-
-    model_config = ConfigDict(extra="allow")
-
-    display_name: Any = None
-    base_price_usd: Any = None
-    price_unit: Any = None
-    offline: Any = None
-
-    def price(self) -> Price:
-        unit = self.price_unit
-        text = clean_text(unit, limit=30).strip() if isinstance(unit, str) else ""
-        return Price(
-            usd=parse_usd(self.base_price_usd),
-            unit=text or None,
-            offline=self.offline is True,
-        )
-
-
 class CatalogClient:
     """``GET {model base}/models/{model_id}`` with the bearer token, through :class:`JsonChannel`."""
 
@@ -110,6 +90,8 @@ class CatalogClient:
 
     async def entry(self, model_id: str) -> CatalogEntry:
         """The catalog entry of ``model_id`` (raises the :mod:`tui.api.errors` tree)."""
+        from .catalog_entry import CatalogEntry  # a pydantic model: built by the first call
+
         path = "/models/" + quote(model_id, safe="/")
         return await self._channel.get_json("catalog", path, CatalogEntry)
 
@@ -118,3 +100,24 @@ class CatalogClient:
 
     async def aclose(self) -> None:
         await self._channel.aclose()
+
+
+def load_catalog_request(base_url: str) -> None:
+    """Import what a catalog request needs — httpx, the answer's pydantic model — and build the
+    TLS context for ``base_url``. Blocking (~100 ms of imports the first time, nothing after):
+    the app runs it in a thread, so its screen never waits for these imports."""
+    import httpx  # noqa: F401
+
+    from . import catalog_entry  # noqa: F401
+    from .tls import context_for
+
+    context_for(base_url)
+
+
+def __getattr__(name: str) -> Any:
+    """``CatalogEntry`` (a pydantic model) is built when first asked for, not at start-up."""
+    if name == "CatalogEntry":
+        from .catalog_entry import CatalogEntry
+
+        return CatalogEntry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

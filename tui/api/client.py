@@ -31,8 +31,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import pydantic
-
 from .. import __version__
 from ..errors import TokenError
 from ..trust.sanitize import clean_text, shorten
@@ -53,19 +51,14 @@ from .errors import (
     SubmitOutcomeUnknown,
 )
 from .retry import RetryNotice, RetryPolicy, is_retryable, parse_retry_after, retry_delay
-from .schemas import (
-    CancelResponse,
-    ResultResponse,
-    StatusResponse,
-    SubmitResponse,
-    request_body,
-)
 from .tls import context_for
 
 if TYPE_CHECKING:
     import httpx  # imported by the first request (see ``_http``), not with this module
+    import pydantic  # the answers' models: loaded by the first call, not with this module
 
     from ..models import JobRequest
+    from .schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
 
 __all__ = [
     "KEEP_ALIVE",
@@ -83,7 +76,7 @@ POLLS_IN_FLIGHT = 16
 KEEP_ALIVE = 2 * POLLS_IN_FLIGHT
 # How long an idle poll connection is kept (httpx's default keep-alive expiry).
 POLL_KEEP_ALIVE_SECONDS = 5.0
-_AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
+_AnswerT = TypeVar("_AnswerT", bound="pydantic.BaseModel")
 
 
 class _AcceptedWithError(Exception):
@@ -148,6 +141,8 @@ def _untranslated_transport_error(exc: BaseException) -> bool:
 def _secret_of(token: Token | None) -> str | None:
     if token is None:
         return None
+    import pydantic  # a token is a pydantic SecretStr: loaded already
+
     value = token.value
     secret = value.get_secret_value() if isinstance(value, pydantic.SecretStr) else str(value)
     try:
@@ -287,6 +282,8 @@ class ModelApiClient:
         Any ambiguous failure (dropped after sending, timeout, 5xx, an unreadable answer) raises
         :class:`SubmitOutcomeUnknown`: the request may have run and been billed.
         """
+        from .schemas import SubmitResponse, request_body
+
         path = "/models/" + quote(request.endpoint.model_id, safe="/")
         body = request_body(request)
         try:
@@ -309,6 +306,8 @@ class ModelApiClient:
 
     async def status(self, request_id: str, *, on_retry: OnRetry | None = None) -> StatusResponse:
         """GET the request's status. Unknown status strings are returned, not raised."""
+        from .schemas import StatusResponse
+
         data = await self._call(
             "status", "GET", self._request_path(request_id, "status"), on_retry=on_retry,
             poll=True,
@@ -317,6 +316,8 @@ class ModelApiClient:
 
     async def result(self, request_id: str, *, on_retry: OnRetry | None = None) -> ResultResponse:
         """GET the request's result (outputs, or the error of a failed run)."""
+        from .schemas import ResultResponse
+
         data = await self._call(
             "result", "GET", self._request_path(request_id, "result"), on_retry=on_retry,
             poll=True,
@@ -325,6 +326,8 @@ class ModelApiClient:
 
     async def cancel(self, request_id: str, *, on_retry: OnRetry | None = None) -> CancelResponse:
         """POST cancel. ``accepted`` is False when the run goes on (``not_cancellable``)."""
+        from .schemas import CancelResponse
+
         data = await self._call(
             "cancel", "POST", self._request_path(request_id, "cancel"), on_retry=on_retry
         )
@@ -509,6 +512,8 @@ class ModelApiClient:
         return f"/requests/{quote(valid, safe='')}/{action}"
 
     def _parse(self, model: type[_AnswerT], data: Any, operation: str) -> _AnswerT:
+        import pydantic  # ``model`` is one: loaded already
+
         try:
             return model.model_validate(data)
         except pydantic.ValidationError as exc:

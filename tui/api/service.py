@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pydantic
-
 from ..trust.token import Token
 from . import answers
 from .client import ModelApiClient
 
 if TYPE_CHECKING:
     import httpx
+    import pydantic
 
 __all__ = ["JsonChannel"]
 
-_AnswerT = TypeVar("_AnswerT", bound=pydantic.BaseModel)
+_AnswerT = TypeVar("_AnswerT", bound="pydantic.BaseModel")
 
 
 class JsonChannel(ModelApiClient):

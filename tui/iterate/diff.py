@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 from ..models import SIZE_LABELS
 from ..trust.sanitize import clean_text, shorten
+from .patterns import LazyPattern, words
 from .vocab import KNOB_WORDS, find_quotes
 
 __all__ = [
@@ -281,10 +282,7 @@ def _char_span(tokens: Sequence[_Token], lo: int, hi: int) -> tuple[int, int]:
 
 # --- knob labels -------------------------------------------------------------------------------
 
-_KNOB_PATTERNS = tuple(
-    (name, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE))
-    for name, pattern in KNOB_WORDS
-)
+_KNOB_PATTERNS = tuple((name, words(pattern)) for name, pattern in KNOB_WORDS)
 _PRIMARY_KNOBS = tuple(k for k in _KNOB_PATTERNS if k[0] in {"lighting", "background", "pose"})
 _SECONDARY_KNOBS = tuple(k for k in _KNOB_PATTERNS if k not in _PRIMARY_KNOBS)
 _HEADLINE_WORDS = re.compile(
@@ -331,7 +329,7 @@ def _label(
     return clean_text(" ".join(words[:3])) or "punctuation"
 
 
-def _match_knob(text: str, knobs: Sequence[tuple[str, re.Pattern[str]]]) -> str | None:
+def _match_knob(text: str, knobs: Sequence[tuple[str, LazyPattern]]) -> str | None:
     for name, pattern in knobs:
         if pattern.search(text):
             return name

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..models import MAX_PROMPT_CHARS, Endpoint
 from ..trust.sanitize import clean_text
+from .patterns import LazyPattern, words
 from .vocab import SCRIPTS, QuotedSpan, find_quotes, find_style_anchors, scripts_in
 
 __all__ = [
@@ -81,8 +82,8 @@ def _rule(rule_id: str, title: str, description: str) -> Callable[[_Check], _Che
     return register
 
 
-def _words(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE)
+def _words(pattern: str) -> LazyPattern:
+    return words(pattern)
 
 
 def _excerpt(text: str, limit: int = 40) -> str:
@@ -293,7 +294,7 @@ _PRESERVE = _words(
     r"keep(?:s|ing)?|kept|preserv(?:e|es|ed|ing)|unchanged|unaltered|maintain(?:s|ed|ing)?"
     r"|retain(?:s|ed|ing)?|intact|untouched|as it is|as is"
 )
-_NUMBERED = re.compile(
+_NUMBERED = LazyPattern(
     r"(?<![\w-])(?:(?:images?|pictures?|photos?|refs?|references?|img)\s*#?\s*\d+"
     r"|(?:first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last|other)"
     r"\s+(?:image|picture|photo|reference|ref)s?)(?![\w-])",

@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .patterns import LazyPattern, words
+
 __all__ = [
     "KNOB_WORDS",
     "SCRIPTS",
@@ -111,9 +113,8 @@ STYLE_ANCHORS: dict[str, str] = {
     "brutalist": r"brutalis[tm]",
 }
 
-_STYLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE))
-    for name, pattern in STYLE_ANCHORS.items()
+_STYLE_PATTERNS: tuple[tuple[str, LazyPattern], ...] = tuple(
+    (name, words(pattern)) for name, pattern in STYLE_ANCHORS.items()
 )
 
 

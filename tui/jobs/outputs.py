@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from ..errors import GptImageError
 from ..trust.sanitize import clean_text
 
@@ -39,6 +37,8 @@ def adopt_existing_output(
         candidate = directory / f"{stem}{ext}"
         if not candidate.is_file():
             continue
+        from PIL import Image, UnidentifiedImageError  # only when there is a file to check
+
         try:
             with Image.open(candidate, formats=["PNG", "JPEG", "WEBP"]) as image:
                 image.verify()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..api.schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
 from ..models import Job, JobRequest
+
+if TYPE_CHECKING:  # the answers are pydantic models, loaded by the first call
+    from ..api.schemas import CancelResponse, ResultResponse, StatusResponse, SubmitResponse
 
 __all__ = ["ApiClient", "Downloads", "HistoryStore", "OutputNames", "ProgressCallback"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -265,7 +266,7 @@ def switch_to_api(current: Services, token: Token) -> Services:
     are: their engine goes on following the jobs it had (on the offline server, which lives
     until the app quits); the new engine takes every new job. Nothing is closed here.
     """
-    settings = current.settings.model_copy(update={"offline": False, "token": token})
+    settings = dataclasses.replace(current.settings, offline=False, token=token)
     return _assemble(
         settings,
         history=current.history,

@@ -16,8 +16,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:  # Pillow is loaded by the first image scaled, in its thread
+    from PIL import Image
 
 __all__ = ["fitted", "write_scaled"]
 
@@ -25,6 +27,8 @@ __all__ = ["fitted", "write_scaled"]
 def fitted(image: Image.Image, side: int) -> Image.Image:
     """A new image: ``image`` upright (its EXIF orientation applied), fitted into side×side
     (never enlarged), in RGB or RGBA."""
+    from PIL import Image, ImageOps
+
     picture = ImageOps.exif_transpose(image)
     if picture is image:  # some Pillow versions hand back the same image when nothing turns
         picture = image.copy()

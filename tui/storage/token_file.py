@@ -17,11 +17,13 @@ import secrets
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from ..errors import TokenError
 from ..trust.token import Token, UnsafeToken, check_token_text
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 __all__ = [
     "read_token_file",
@@ -79,6 +81,8 @@ def read_token_file(path: Path) -> Token:
         value = check_token_text(access.strip(), source=f"the token in {path}")
     except UnsafeToken as exc:
         raise TokenError(str(exc)) from None
+    from pydantic import SecretStr  # only when there is a token: no pydantic to start without
+
     return Token(SecretStr(value), str(path))
 
 

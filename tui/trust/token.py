@@ -8,8 +8,10 @@ path). :func:`check_token_text` refuses a token httpx would echo in an error mes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
+if TYPE_CHECKING:  # pydantic is loaded by whoever makes a token, not by this module
+    from pydantic import SecretStr
 
 __all__ = ["Token", "UnsafeToken", "check_token_text"]
 

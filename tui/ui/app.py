@@ -13,16 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from ..api.balance import Balance
 from ..config import signin_help
 from ..iterate.draft import ComposerDraft
 from ..services.account import Wallet, fetch_prices, sign_in_at
@@ -35,16 +33,15 @@ from .bridge import JobFeed
 from .commands.sheets import compare_plan, export_sheet, sweep_plan
 from .imaging import GraphicsChoice, ImageKit, PreviewCache
 from .messages import CompareRequested
-from .screens.compare import CompareScreen
 from .screens.confirm import ConfirmQuit, quit_question
-from .screens.help import HelpScreen, help_content
 from .screens.main import DRAFT_KEY, HINTS_KEY, MainScreen, Prefill
-from .screens.signin import SignInScreen
-from .screens.sweep import SweepCell, SweepGrid, SweepScreen
 from .terminal.driver import typed_events
 from .widgets.backend_bar import BackendBar, BackendInfo
-from .widgets.thumbs import Thumb
 from .workers import JobWorkers
+
+if TYPE_CHECKING:  # screens the first frame doesn't show are loaded when first opened
+    from .screens.signin import SignInScreen
+    from .screens.sweep import SweepGrid
 
 __all__ = ["GptImageApp", "Prefill"]
 
@@ -195,6 +192,9 @@ class GptImageApp(App[None]):
         its own CSS appears (~60 ms, and every node restyled); confirming a sweep must draw the
         grid within 100 ms of the key, so its CSS is in the stylesheet before then.
         """
+        from .screens.sweep import SweepCell, SweepScreen
+        from .widgets.thumbs import Thumb
+
         stylesheet = self.stylesheet
         grid = SweepScreen("", [], self.kit)
         for path in grid.css_path:
@@ -256,6 +256,8 @@ class GptImageApp(App[None]):
                 self.main_screen.call_later(self.main_screen.set_prices, prices)
         elif worker.group == "balance" and event.state == WorkerState.SUCCESS:
             balance = worker.result
+            from ..api.balance import Balance  # the worker loaded it
+
             if isinstance(balance, Balance) and self._announce_balance:
                 self._announce_balance = False
                 self.notify(f"balance: {balance.describe()}", markup=False)
@@ -291,6 +293,8 @@ class GptImageApp(App[None]):
             self.notify(f"already signed in ({clean_text(self.services.backend_label)})",
                         markup=False)
             return
+        from .screens.signin import SignInScreen
+
         settings = self.services.settings
         self.push_screen(SignInScreen(settings.web_base, partial(sign_in_at, settings)))
 
@@ -302,6 +306,8 @@ class GptImageApp(App[None]):
             write_token_file(path, message.token)
         except OSError as exc:
             saved = f"the token could not be saved to {path} ({exc.strerror}): this session only"
+        from pydantic import SecretStr  # signing in loaded it
+
         self.switch_to_api(Token(SecretStr(message.token.get_secret_value()), str(path)))
         message.screen.finish(True, f"Signed in; {saved}. New jobs go to the RunComfy API.")
 
@@ -330,6 +336,8 @@ class GptImageApp(App[None]):
     # ------------------------------------------------------------------ app-wide actions
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen, help_content
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
@@ -375,6 +383,9 @@ class GptImageApp(App[None]):
         self.exit()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from .screens.compare import CompareScreen
+        from .screens.sweep import SweepScreen
+
         yield from super().get_system_commands(screen)
         if isinstance(screen, MainScreen):
             yield from screen.system_commands()

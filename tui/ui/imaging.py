@@ -24,9 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..storage.previews import write_scaled
 from ..trust.sanitize import clean_text
@@ -41,6 +39,9 @@ from .terminal.decide import QueryPlan, TmuxInfo
 from .terminal.driver import SIXEL_CURSOR_RIGHT_ON
 from .terminal.probe import detect_terminal, probe_terminal, tmux_info
 from .terminal.sixel import dither, hoist_palette
+
+if TYPE_CHECKING:  # Pillow is loaded where images are decoded, in their threads
+    from PIL import Image
 
 __all__ = [
     "DEFAULT_CELL_SIZE",
@@ -325,6 +326,8 @@ class PreviewCache:
             return self._locks.setdefault(key, threading.Lock())
 
     def _render(self, source: Path, target: Path, side: int) -> None:
+        from PIL import Image, ImageOps, UnidentifiedImageError  # in the rendering thread
+
         return_large_buffers()
         name = clean_text(source.name, limit=80)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -473,6 +476,8 @@ def _bytes_of(image: Image.Image) -> int:
 
 def decode_fitted(copy: Path, side: int) -> Image.Image:
     """Decode the cached PNG ``copy`` and shrink it to fit ``side``×``side`` (blocking)."""
+    from PIL import Image  # in the decoding thread, not before the first frame
+
     return_large_buffers()
     with Image.open(copy, formats=("PNG",)) as opened:
         opened.load()

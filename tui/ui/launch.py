@@ -4,6 +4,7 @@ terminal), services."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -62,7 +63,7 @@ def launch_tui(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     if settings.token is None and not settings.offline:
-        settings = settings.model_copy(update={"offline": True})
+        settings = dataclasses.replace(settings, offline=True)
 
     # The terminal is asked now, while it is still ours to query: one round trip.
     from .imaging import detect_graphics

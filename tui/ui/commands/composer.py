@@ -14,8 +14,6 @@ from ...iterate.sweep import CONFIRM_THRESHOLD, Sweep, expand, has_sweep
 from ...models import DEFAULT_SIZE, Job, JobRequest, prepare_request
 from ...storage.history import History
 from ...trust.sanitize import clean_text
-from ..screens.open_recipe import OpenRecipeScreen
-from ..screens.sweep import SweepConfirmScreen, SweepScreen, balance_warning
 from ..widgets.composer import size_option_label
 from .base import Command, Workbench
 
@@ -80,6 +78,11 @@ def submit_sweep(bench: Workbench, prompt: str, size: str, images: list[str]) ->
     except InputError as exc:
         composer.show_problems(exc)
         return
+    from ..screens.sweep import (  # the screen's module is loaded when it is first opened
+        SweepConfirmScreen,
+        balance_warning,
+    )
+
     composer.clear_problems()
     price = composer.price()
     known = bench.wallet.last
@@ -102,6 +105,8 @@ def submit_sweep(bench: Workbench, prompt: str, size: str, images: list[str]) ->
 def _create_sweep(bench: Workbench, sweep: Sweep, size: str, images: list[str]) -> None:
     """Open the sweep's grid at once (its cells say "creating…"); the jobs are recorded in one
     transaction off the UI loop, then followed, put in the pool and handed to the grid."""
+    from ..screens.sweep import SweepScreen  # the screen's module is loaded when it is first opened
+
     parent_id = bench.composer.parent_id
     sweep_id = uuid.uuid4().hex[:12]
     variants = sweep.variants
@@ -178,6 +183,10 @@ class OpenRecipe(Command):
         def chosen(path: Path | None) -> None:
             if path is not None:
                 restore_recipe(bench, path)
+
+        from ..screens.open_recipe import (
+            OpenRecipeScreen,  # the screen's module is loaded when it is first opened
+        )
 
         bench.open(OpenRecipeScreen(), chosen)
 

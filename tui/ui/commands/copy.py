@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...iterate.recipe import Recipe, runcomfy_command
 from ...models import Job
 from ...trust.sanitize import clean_text
-from ..screens.copy_menu import CopyChoice
+
+if TYPE_CHECKING:
+    from ..screens.copy_menu import CopyChoice
 
 __all__ = [
     "command_text",
@@ -51,6 +54,8 @@ def command_text(job: Job, *, output_dir: Path | None = None) -> str:
 
 def copy_choices(job: Job, *, output_dir: Path | None = None) -> list[CopyChoice]:
     """Everything worth copying for ``job``, in menu order; absent values are left out."""
+    from ..screens.copy_menu import CopyChoice  # loaded when the menu is first opened
+
     entries = [
         ("path", "image path", image_path_text(job)),
         ("url", "output URL", output_url_text(job)),

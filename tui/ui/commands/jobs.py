@@ -3,16 +3,16 @@ history browser, copy, and moving to the job list."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...iterate.loads import edit_request_from, iterate_request_from, rerun_request_from
 from ...models import Job
 from ...storage.history import History
-from ..screens.compare import CompareScreen
-from ..screens.copy_menu import CopyMenu
-from ..screens.delete_job import DeleteJobScreen
-from ..screens.history import HistoryChoice, HistoryScreen
-from ..screens.lineage import LineageScreen
 from .base import Command, JobCommand, Workbench
 from .copy import copy_choices
+
+if TYPE_CHECKING:
+    from ..screens.history import HistoryChoice
 
 __all__ = [
     "CancelJob",
@@ -119,6 +119,10 @@ def default_partner(history: History, job: Job) -> Job | None:
 
 def compare(bench: Workbench, job: Job) -> None:
     """``c``: mark a job; ``c`` on another compares them; twice on one: its default partner."""
+    from ..screens.compare import (
+        CompareScreen,  # the screen's module is loaded when it is first opened
+    )
+
     marked_id, bench.compare_mark = bench.compare_mark, None
     marked = bench.known_job(marked_id) if marked_id is not None else None  # as it is now
     if marked is None:
@@ -166,6 +170,10 @@ def show_lineage(bench: Workbench, job_id: int) -> None:
         if picked is not None:
             bench.select_job(picked)
 
+    from ..screens.lineage import (
+        LineageScreen,  # the screen's module is loaded when it is first opened
+    )
+
     bench.open(LineageScreen(job_id, bench.history, bench.kit), chosen)
 
 
@@ -188,6 +196,10 @@ class HistoryBrowser(Command):
     footer = "History"
 
     def run(self, bench: Workbench) -> None:
+        from ..screens.history import (
+            HistoryScreen,  # the screen's module is loaded when it is first opened
+        )
+
         bench.open(HistoryScreen(bench.history, bench.kit), lambda choice: self._chosen(bench, choice))
 
     def _chosen(self, bench: Workbench, choice: HistoryChoice | None) -> None:
@@ -224,6 +236,10 @@ class Copy(JobCommand):
             bench.copy(text)
             bench.say(f"copied the {label} of #{job.id} (OSC 52 clipboard)")
 
+        from ..screens.copy_menu import (
+            CopyMenu,  # the screen's module is loaded when it is first opened
+        )
+
         bench.open(CopyMenu(choices, title=f"Copy from job #{job.id}"), chosen)
 
 
@@ -251,6 +267,10 @@ class DeleteJob(JobCommand):
         def answered(answer: tuple[bool, bool] | None) -> None:
             if answer and answer[0]:
                 bench.forget(job, delete_files=answer[1])
+
+        from ..screens.delete_job import (
+            DeleteJobScreen,  # the screen's module is loaded when it is first opened
+        )
 
         bench.open(DeleteJobScreen(job), answered)
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from ...models import Job
 from ...trust.sanitize import clean_text
-from ..screens.sweep import SweepScreen
 from .base import Command, JobCommand, Workbench
 
 __all__ = [
@@ -164,6 +163,10 @@ def open_sweep_grid(bench: Workbench, job: Job) -> None:
         if not jobs:
             bench.warn(f"the sweep of #{job.id} is no longer in the history")
             return
+        from ..screens.sweep import (
+            SweepScreen,  # the screen's module is loaded when it is first opened
+        )
+
         screen = SweepScreen(sweep_id, jobs, bench.kit, feed=bench.feed)
         bench.open(screen)
         bench.say(f"sweep grid of #{job.id} ({len(jobs)} jobs: {clean_text(sweep_id, limit=16)})")

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ...iterate.contact_sheet import SheetCell, save_contact_sheet
 from ...iterate.labels import difference_label, prompt_head
 from ...models import Job
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from .base import JobCommand, Workbench
+
+if TYPE_CHECKING:
+    from ...iterate.contact_sheet import SheetCell
 
 __all__ = [
     "ExportSheet",
@@ -42,6 +45,8 @@ class SheetPlan:
 def sheet_cells(plan: SheetPlan) -> list[SheetCell]:
     """One cell per job: its first saved image, its caption, ``#id · size · state`` and its
     recipe (prompt, size, references, request id)."""
+    from ...iterate.contact_sheet import SheetCell  # Pillow: loaded when a sheet is made
+
     cells: list[SheetCell] = []
     for job, caption in zip(plan.jobs, plan.captions, strict=True):
         request = job.request
@@ -92,6 +97,8 @@ def write_sheet(plan: SheetPlan, fallback_dir: Path) -> Path:
     Blocking: run it off the UI loop."""
     folders = [Path(job.files[0]).parent for job in plan.jobs if job.files]
     directory = folders[0] if folders else fallback_dir
+    from ...iterate.contact_sheet import save_contact_sheet
+
     return save_contact_sheet(sheet_cells(plan), directory, title=plan.title, stem=plan.stem)
 
 

@@ -11,8 +11,10 @@ which is what img2sixel and chafa emit (textual-image 0.14 already does, so ther
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from PIL import Image
+if TYPE_CHECKING:  # Pillow is loaded by the first image encoded
+    from PIL import Image
 
 __all__ = ["MAX_REGISTERS", "dither", "hoist_palette"]
 
@@ -32,6 +34,8 @@ def dither(
 
     Transparent parts are laid on ``background`` first (the widget's own background colour).
     """
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         base = Image.new("RGBA", rgba.size, (*background, 255))

@@ -12,9 +12,8 @@ and keeps its aspect ratio.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.events import Resize
 from textual.message import Message
@@ -23,6 +22,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:  # the images are decoded in workers, which load Pillow
+    from PIL import Image as PILImage
 
 from ...trust.sanitize import clean_text
 from ..imaging import (
