@@ -342,7 +342,7 @@ def _running(pid: int) -> bool:
 # -- the app's first frame ------------------------------------------------------------------------
 
 FIRST_FRAME_ABSENT = (
-    "pydantic", "PIL", "httpx", "aiohttp", "textual_image",
+    "pydantic", "PIL", "httpx", "aiohttp", "textual_image", "email.utils", "tomllib",
     "tui.api.schemas", "tui.api.catalog_entry", "tui.api.balance", "tui.api.signin",
     "tui.iterate.contact_sheet",
     "tui.ui.screens.history", "tui.ui.screens.lineage", "tui.ui.screens.compare",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 from .errors import (
     ApiError,
@@ -97,6 +96,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float) -> float | None
         return _finite_non_negative(float(raw))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # the rare HTTP-date form only
+
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError, OverflowError):
