@@ -7,6 +7,7 @@ the probe with bytes recorded from xterm (after a delay, like a slow SSH link), 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,15 +129,17 @@ def read_until(fd: int, needle: bytes, seconds: float, seen: bytes = b"") -> byt
     return seen
 
 
-@pytest.mark.slow
-def test_late_probe_answer_is_never_typed_into_the_prompt(tmp_path: Path) -> None:
-    master, slave = pty.openpty()
-    os.set_blocking(master, True)
-    env = app_env(tmp_path, SSH_CONNECTION="10.0.0.2 5000 10.0.0.1 22", COLUMNS="100", LINES="30")
+@contextlib.contextmanager
+def app_in_pty(home: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The app in a 100x30 pseudo-terminal over "SSH"; the test plays the terminal on ``master``.
+    Whatever happens, the app is killed and the terminal closed at the end."""
     import fcntl
     import struct
     import termios
 
+    master, slave = pty.openpty()
+    os.set_blocking(master, True)
+    env = app_env(home, SSH_CONNECTION="10.0.0.2 5000 10.0.0.1 22", COLUMNS="100", LINES="30")
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     process = subprocess.Popen(
         [*APP, "--offline"], env=env, stdin=slave, stdout=slave, stderr=slave,
@@ -143,6 +147,31 @@ def test_late_probe_answer_is_never_typed_into_the_prompt(tmp_path: Path) -> Non
     )
     os.close(slave)
     try:
+        yield master, process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        os.close(master)
+
+
+def quit_in_pty(master: int, process: subprocess.Popen[bytes]) -> None:
+    """ctrl+q, then read the app's output until it has ended (cleanly)."""
+    os.write(master, b"\x11")
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        read_available(master, 0.2)
+    assert process.returncode == 0
+
+
+def saved_draft(home: Path) -> str | None:
+    with History(home / "data" / "history.sqlite3") as history:
+        return history.load_draft(DRAFT_KEY)
+
+
+@pytest.mark.slow
+def test_late_probe_answer_is_never_typed_into_the_prompt(tmp_path: Path) -> None:
+    with app_in_pty(tmp_path) as (master, process):
         seen = read_until(master, b"\x1b[c", 60)  # the probe's last question
         asked = time.monotonic()
         seen = read_until(master, b"Prompt", 60, seen)  # the probe gave up; the app is up
@@ -151,18 +180,8 @@ def test_late_probe_answer_is_never_typed_into_the_prompt(tmp_path: Path) -> Non
         time.sleep(0.3)
         os.write(master, b"hi")
         time.sleep(1.0)
-        os.write(master, b"\x11")  # ctrl+q
-        deadline = time.monotonic() + 30
-        while process.poll() is None and time.monotonic() < deadline:
-            read_available(master, 0.2)
-        assert process.returncode == 0
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        os.close(master)
-    with History(tmp_path / "data" / "history.sqlite3") as history:
-        draft = history.load_draft(DRAFT_KEY)
+        quit_in_pty(master, process)
+    draft = saved_draft(tmp_path)
     assert ComposerDraft.from_text(draft).prompt == "hi"  # not "[?63;1;2;4;6;9;15;16;22;28chi"
 
 
@@ -200,20 +219,7 @@ def test_kitty_query_keeps_the_tmux_pane_title_when_tmux_is_out_of_sight(tmp_pat
 def test_keys_typed_while_the_app_starts_reach_the_prompt(tmp_path: Path) -> None:
     """Typed during the probe (read with its answers), then before the first screen is up:
     every key lands in the prompt, in order."""
-    master, slave = pty.openpty()
-    os.set_blocking(master, True)
-    env = app_env(tmp_path, SSH_CONNECTION="10.0.0.2 5000 10.0.0.1 22", COLUMNS="100", LINES="30")
-    import fcntl
-    import struct
-    import termios
-
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    process = subprocess.Popen(
-        [*APP, "--offline"], env=env, stdin=slave, stdout=slave, stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    try:
+    with app_in_pty(tmp_path) as (master, process):
         seen = read_until(master, b"\x1b[c", 60)  # the probe asked: keys typed now are read by it
         os.write(master, b"a red ")
         os.write(master, XTERM_ANSWER)  # the terminal answers after the keys
@@ -221,17 +227,6 @@ def test_keys_typed_while_the_app_starts_reach_the_prompt(tmp_path: Path) -> Non
         seen = read_until(master, b"Prompt", 60, seen)
         drawn = seen[seen.index(b"Prompt"):]  # not the terminal's echo before the app took over
         read_until(master, b"a red fox", 30, drawn)  # the prompt shows every key, in order
-        time.sleep(1.0)  # the draft is kept once typing pauses
-        os.write(master, b"\x11")  # ctrl+q
-        deadline = time.monotonic() + 30
-        while process.poll() is None and time.monotonic() < deadline:
-            read_available(master, 0.2)
-        assert process.returncode == 0
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        os.close(master)
-    with History(tmp_path / "data" / "history.sqlite3") as history:
-        draft = history.load_draft(DRAFT_KEY)
+        quit_in_pty(master, process)
+    draft = saved_draft(tmp_path)
     assert ComposerDraft.from_text(draft).prompt == "a red fox"
