@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .addresses import Addresses
+
 __all__ = ["EmbeddedServer", "main"]
 
 _STOP_TIMEOUT = 5.0
@@ -69,22 +71,26 @@ class EmbeddedServer:
         return self
 
     @property
-    def origin(self) -> str:
+    def addresses(self) -> Addresses:
         if not self.port:
             raise RuntimeError("the embedded server is not started")
-        return f"http://{self.host}:{self.port}"
+        return Addresses(self.host, self.port)
+
+    @property
+    def origin(self) -> str:
+        return self.addresses.origin
 
     @property
     def base_url(self) -> str:
-        return f"{self.origin}/v1"
+        return self.addresses.base_url
 
     @property
     def serverless_base(self) -> str:
-        return f"{self.origin}/prod/v2"
+        return self.addresses.serverless_base
 
     @property
     def web_base(self) -> str:
-        return self.origin
+        return self.addresses.web_base
 
     @property
     def pid(self) -> int | None:

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .addresses import Addresses
 from .desk import SignInDesk
 from .faults import Fault, FaultConfig, FaultPicker, Timing
 from .simulation import JobView, ServerStats, Simulation
@@ -114,26 +115,30 @@ class OfflineServer:
     # -- addresses ---------------------------------------------------------------------------
 
     @property
-    def origin(self) -> str:
+    def addresses(self) -> Addresses:
+        """Every URL of this server, known as soon as the socket is bound."""
         if not self._bound:
             raise RuntimeError("the offline server is not bound yet: call start() or bind()")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return Addresses(self.host, self.port)
+
+    @property
+    def origin(self) -> str:
+        return self.addresses.origin
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``, known as soon as the socket is bound."""
-        return f"{self.origin}/v1"
+        """``http://127.0.0.1:PORT/v1``."""
+        return self.addresses.base_url
 
     @property
     def serverless_base(self) -> str:
         """Where the balance lives: ``http://127.0.0.1:PORT/prod/v2`` (as api.runcomfy.net's)."""
-        return f"{self.origin}/prod/v2"
+        return self.addresses.serverless_base
 
     @property
     def web_base(self) -> str:
         """Where device-code sign-in lives (as www.runcomfy.com's ``/api/cli-auth/...``)."""
-        return self.origin
+        return self.addresses.web_base
 
     def bind(self) -> str:
         """Bind and listen (port 0 picks a free one); returns ``base_url``. Idempotent."""
