@@ -117,28 +117,30 @@ def test_edit_happy_path(server: OfflineServer, client: httpx.Client) -> None:
 
 
 def test_jobs_move_by_themselves_with_a_counting_queue() -> None:
-    timing = Timing(queue_seconds=0.4, run_seconds=0.2, queue_ahead=3)
+    # The server's clock is turned by hand, so what each poll sees depends on the elapsed time
+    # given, not on how fast this machine answers.
+    now = [0.0]
+    # Steps of 1/16 s are exact in binary floating point, so slot edges fall where written.
+    timing = Timing(queue_seconds=0.5, run_seconds=0.25, queue_ahead=3)
     with (
-        OfflineServer(timing=timing) as server,
+        OfflineServer(timing=timing, monotonic=lambda: now[0]) as server,
         httpx.Client(verify=TLS, base_url=server.base_url) as client,
     ):
         request_id = submit(client)
         seen: list[tuple[str, int | None]] = []
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        for _ in range(40):
             status = client.get(f"/requests/{request_id}/status").json()
             seen.append((status["status"], status.get("queue_position")))
             if status["status"] == "completed":
                 break
-            time.sleep(0.02)
+            now[0] += 0.0625
     states = [state for state, _ in seen]
     assert states[-1] == "completed"
     order = ["in_queue", "in_progress", "completed"]
     assert [order.index(state) for state in states] == sorted(order.index(s) for s in states)
-    assert "in_progress" in states
+    assert states.count("in_progress") == 4  # 0.25 s of running, seen every 1/16 s
     positions = [position for state, position in seen if state == "in_queue"]
-    assert positions[0] == 3 and positions == sorted(positions, reverse=True)
-    assert 0 in positions
+    assert positions == [3, 3, 2, 2, 1, 1, 0, 0]  # 0.5 s of queue in four equal slots
 
 
 def test_hold_freezes_and_release_resumes() -> None:

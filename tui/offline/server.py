@@ -13,6 +13,8 @@ import select
 import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +44,13 @@ class OfflineServer:
         faults: FaultConfig | None = None,
         require_token: str | None = None,
         journal: Path | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
         self.port = port
         self.require_token = require_token
         self.stats = ServerStats()
-        self._simulation = Simulation(timing or Timing(), journal=journal)
+        self._simulation = Simulation(timing or Timing(), journal=journal, monotonic=monotonic)
         self._picker = FaultPicker(faults or FaultConfig())
         # Account endpoints: device-code sign-in (knobs on ``signin``), a pretend wallet, and the
         # catalog entry every model answers with (None: the handlers' offline default, price 0).
