@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 from PIL import Image
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -386,34 +387,57 @@ async def test_a_preview_seen_before_is_shown_in_the_same_handler(tmp_path):
         assert app.shown == [first, second, first]
 
 
-async def test_a_new_preview_keeps_the_old_image_until_it_is_ready(tmp_path):
+@contextlib.asynccontextmanager
+async def preview_loading_slowly(tmp_path: Path) -> Any:
+    """A preview showing ``first``, then asked for ``second``, whose scaled copy is made only
+    when the test sets ``release``: yields (pilot, preview, second, release)."""
     first = make_png(tmp_path / "first.png", (300, 300), (255, 0, 0))
     second = make_png(tmp_path / "second.png", (300, 300), (0, 0, 255))
     release = threading.Event()
     app = PreviewApp(PreviewCache(tmp_path / "cache"))
     async with app.run_test(size=(60, 20)) as pilot:
         preview = app.query_one(ImagePreview)
-        placeholder = preview.query_one("#preview-placeholder")
         preview.show(first)
         await app.workers.wait_for_complete()
         await pilot.pause()
         real = preview.scaled_copy
 
         def slow(path: Path, side: int) -> Path:
-            release.wait(5)
+            release.wait(60)  # set by the test (or at the end, whatever happened)
             return real(path, side)
 
         preview.scaled_copy = slow  # type: ignore[method-assign]
+        try:
+            yield pilot, preview, second, release
+        finally:
+            release.set()
+
+
+async def test_a_new_preview_keeps_the_old_image_until_it_is_ready(tmp_path):
+    async with preview_loading_slowly(tmp_path) as (pilot, preview, second, release):
+        # The placeholder's moment never comes in this test, however slow the machine is.
+        preview.PLACEHOLDER_DELAY = 3600.0
         preview.show(second)
         await pilot.pause()
-        # Still loading: the previous image stays up, no placeholder yet.
+        await pilot.pause()
+        # Still loading: the previous image stays up, no placeholder.
         assert preview.has_class("-has-image") and preview.path is None
-        await pilot.pause(ImagePreview.PLACEHOLDER_DELAY + 0.1)
-        # Too slow: now the placeholder says so.
-        assert not preview.has_class("-has-image")
+        release.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert preview.has_class("-has-image") and preview.path == second
+
+
+async def test_a_slow_new_preview_says_so_after_a_moment(tmp_path):
+    async with preview_loading_slowly(tmp_path) as (pilot, preview, second, release):
+        placeholder = preview.query_one("#preview-placeholder")
+        preview.show(second)
+        assert preview.has_class("-has-image")  # not at once …
+        # … but once PLACEHOLDER_DELAY has passed (the timer is the app's, on the real clock).
+        await until(pilot, lambda: not preview.has_class("-has-image"))
         assert str(placeholder.render()) == ImagePreview.LOADING_TEXT
         release.set()
-        await app.workers.wait_for_complete()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert preview.has_class("-has-image") and preview.path == second
 
