@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -266,11 +265,11 @@ async def test_soak_100_concurrent_jobs_with_faults(offline_server: OfflineServe
     rig = Rig(offline_server, tmp_path, poll=0.05, max_concurrent_submissions=16)
     try:
         ids = [rig.job(f'poster number {n} that reads "N{n}"') for n in range(100)]
-        started = time.monotonic()
+        # A bound that only a hang reaches (a few seconds is usual), below pytest's own 120 s
+        # so that a hang says so here. How fast it goes is for bench/, not for a test.
         finals = await asyncio.wait_for(
-            asyncio.gather(*(rig.engine.follow(i) for i in ids)), timeout=120
+            asyncio.gather(*(rig.engine.follow(i) for i in ids)), timeout=100
         )
-        elapsed = time.monotonic() - started
     finally:
         await rig.aclose()
     states = {j.id: j.state for j in finals}
@@ -281,5 +280,10 @@ async def test_soak_100_concurrent_jobs_with_faults(offline_server: OfflineServe
     # Exactly one job created on the server per local job: 429s were refused, never duplicated.
     assert len(offline_server._simulation.request_ids()) == 100
     assert {j.request_id for j in finals} == set(offline_server._simulation.request_ids())
-    assert sum(offline_server.stats.faults_applied.values()) >= 50  # the faults really happened
-    assert elapsed < 60, f"soak took {elapsed:.1f} s"
+    # The faults really happened: about one request in eight is faulty (the rates above, ~4 %
+    # on submits); at least one in twenty must have been. (A count would depend on the
+    # machine: a slow one polls each job fewer times, so it makes fewer requests.)
+    stats = offline_server.stats
+    requests = stats.submits + stats.status_gets + stats.result_gets + stats.downloads
+    faults = sum(stats.faults_applied.values())
+    assert requests >= 400 and faults >= requests / 20, (faults, requests)
