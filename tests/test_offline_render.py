@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from PIL import Image
@@ -65,9 +64,3 @@ def test_hostile_and_huge_prompts_render() -> None:
     assert _open(render_image(hostile, "1024_1536")).size == (1024, 1536)
     assert _open(render_image("", "1024_1024")).size == (1024, 1024)
     assert _open(render_image('"' + "X" * 5000 + '"', "1024_1024")).size == (1024, 1024)
-
-
-def test_render_is_fast_enough_at_the_largest_size() -> None:
-    started = time.perf_counter()
-    render_image('a landscape with the words "FAST ENOUGH" on a billboard', "1536_1024")
-    assert time.perf_counter() - started < 1.5  # ~0.1 s on a laptop; generous for CI
