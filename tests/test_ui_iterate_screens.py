@@ -323,16 +323,14 @@ async def test_sweep_grid_updates_cells_and_cancels_the_focused_one(history, kit
 
         png = make_png(tmp_path / "out" / "noon.png", (250, 200, 0))
         grid.update_job(JobEvent(jobs[0].evolve(state=JobState.COMPLETED, files=(str(png),))))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
         first = grid.cell(jobs[0].id)
         assert first is not None and first.has_class("-completed")
-        assert first.query_one(".cell-thumb").has_class("-has-image")
+        # The thumbnail's worker starts after a refresh: wait for the picture, not the workers.
+        await until(pilot, lambda: first.query_one(".cell-thumb").has_class("-has-image"))
 
         cell.focus()
         await pilot.press("escape")
-        await pilot.pause()
-        assert app.cancelled == [jobs[1].id]
+        await until(pilot, lambda: app.cancelled == [jobs[1].id])
         first.focus()
         await pilot.press("escape")  # finished: nothing to cancel
         await pilot.press("right")
