@@ -118,6 +118,15 @@ def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def status_lines_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A status line clears itself after STATUS_SECONDS of real time: a test reading one must
+    not race that clock on a slow machine. The test about the clearing sets its own."""
+    from tui.ui.screens import main as main_screen
+
+    monkeypatch.setattr(main_screen, "STATUS_SECONDS", 3600.0)
+
+
 @pytest.fixture
 def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Config, data, cache and outputs under tmp_path; no real token reachable."""
