@@ -285,7 +285,7 @@ def test_offline_journal_round_trip(tmp_path: Path) -> None:
         request_id = answer.json()["request_id"]
     with OfflineServer(timing=Timing(0.01, 0.01, 0), journal=journal).start() as second:
         assert second.job_state(request_id) in {"in_queue", "in_progress", "completed"}
-        wait_until(lambda: second.job_state(request_id) == "completed", timeout=10)
+        wait_until(lambda: second.job_state(request_id) == "completed")
         result = httpx.get(f"{second.base_url}/requests/{request_id}/result").json()
         image = httpx.get(result["output"][0])
         assert image.status_code == 200 and image.content.startswith(b"\x89PNG")

@@ -304,13 +304,13 @@ async def test_cancelling_a_download_while_it_saves_leaves_no_temp_file(
         offline_server.advance(submitted.request_id, "completed")
         [url] = (await client.result(submitted.request_id)).output_urls
         saving = asyncio.ensure_future(downloader.download(url, out, "x.png", before_commit=slow_hook))
-        await asyncio.to_thread(started.wait, 10)
+        await asyncio.to_thread(started.wait, 60)
         assert [p.name for p in out.iterdir() if p.name.startswith(".")]  # the temp file
         saving.cancel()
         release.set()
         with pytest.raises(asyncio.CancelledError):
             await saving
-        async with asyncio.timeout(10):  # the saving thread finishes and cleans up on its own
+        async with asyncio.timeout(60):  # the saving thread finishes and cleans up on its own
             while any(p.name.startswith(".") for p in out.iterdir()):
                 await asyncio.sleep(0.01)
     finally:
