@@ -294,7 +294,7 @@ async def test_cancelling_a_download_while_it_saves_leaves_no_temp_file(
 
     def slow_hook(temp: Path) -> None:  # holds the saving thread until told
         started.set()
-        release.wait(10)
+        release.wait(60)
 
     offline_server.timing = SLOW
     client = ModelApiClient(offline_server.base_url, _token(), policy=RetryPolicy(max_attempts=1))
