@@ -183,9 +183,12 @@ async def test_dripping_answer_is_cut_by_the_call_deadline(server: OfflineServer
 
 
 async def test_dripping_submit_is_outcome_unknown(server: OfflineServer) -> None:
+    # The answer (over 300 bytes, one per 0.2 s) takes a minute: the deadline surely cuts
+    # it. The deadline is long enough for the POST to surely reach the server first (0.3 s was
+    # not, on a loaded machine: then nothing was sent and the test's premise did not hold).
     server.faults = FaultConfig(drip_seconds=0.2)
     server.force("submit", Fault.DRIP)
-    async with client_for(server, call_deadline=0.3) as client:
+    async with client_for(server, call_deadline=2.0) as client:
         with pytest.raises(SubmitOutcomeUnknown) as caught:
             await client.submit(T2I)
     assert isinstance(caught.value.cause, CallTimeout)
