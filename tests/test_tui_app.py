@@ -16,6 +16,7 @@ from tui.offline.faults import Fault
 from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
 from tui.ui.app import GptImageApp, Prefill
+from tui.ui.cursor_rest import CursorRest
 from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
@@ -415,3 +416,47 @@ async def test_prices_known_before_the_start_reach_the_composer(services: Servic
         await settle(pilot)
         assert app.main_screen.query_one(Composer).price() is not None
         assert label_text(app, "#price") == "Price offline · $0, nothing billed"
+
+
+async def test_the_cursor_stops_blinking_when_nobody_types_and_a_key_wakes_it(
+    services: Services,
+) -> None:
+    now = [0.0]  # the time since the last input is read from this hand-turned clock
+    app = app_for(services)
+    app.cursor_rest = CursorRest(app, 10.0, clock=lambda: now[0], check_every=0.02)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        assert app.focused is editor
+        await pilot.pause(0.2)  # many checks, but no time has passed on the clock
+        assert editor.cursor_blink and not app.cursor_rest.resting
+        now[0] = 10.5
+        await until(pilot, lambda: app.cursor_rest.resting)
+        assert editor.cursor_blink is False
+        assert editor._cursor_visible  # shown solid, not hidden mid-blink
+        await pilot.press("x")
+        assert editor.cursor_blink is True and not app.cursor_rest.resting
+        assert editor.text.endswith("x")  # the key that woke it was typed, not swallowed
+        # With nothing focused that has a cursor, resting stops the checks all the same, and
+        # the next input starts them again.
+        app.set_focus(None)
+        now[0] = 30.0
+        await until(pilot, lambda: app.cursor_rest.resting)
+        editor.focus()
+        await pilot.click(PromptEditor)
+        assert not app.cursor_rest.resting
+        now[0] = 50.0
+        await until(pilot, lambda: app.cursor_rest.resting)
+        assert editor.cursor_blink is False
+
+
+async def test_a_cursor_that_was_not_blinking_is_left_alone(services: Services) -> None:
+    now = [0.0]
+    app = app_for(services)
+    app.cursor_rest = CursorRest(app, 10.0, clock=lambda: now[0], check_every=0.02)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        editor.cursor_blink = False  # someone else's choice (a setting, a snapshot)
+        now[0] = 11.0
+        await until(pilot, lambda: app.cursor_rest.resting)
+        await pilot.press("y")
+        assert editor.cursor_blink is False  # not turned on by waking

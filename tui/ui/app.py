@@ -31,6 +31,7 @@ from ..trust.sanitize import clean_text
 from ..trust.token import Token
 from .bridge import JobFeed
 from .commands.sheets import compare_plan, export_sheet, sweep_plan
+from .cursor_rest import REST_SECONDS, CursorRest
 from .imaging import GraphicsChoice, ImageKit, PreviewCache
 from .messages import CompareRequested
 from .screens.confirm import ConfirmQuit, quit_question
@@ -94,7 +95,8 @@ class GptImageApp(App[None]):
     """gpt-image-tui, over ``services`` (built by :func:`tui.services.graph.open_services`).
 
     ``kit`` fixes how images are drawn (tests and snapshots pass a fixed image widget class);
-    ``clock`` is what the job cards measure time with.
+    ``clock`` is what the job cards measure time with; ``cursor_rest`` is how long without
+    input before the cursor stops blinking (0: it never does).
     """
 
     CSS_PATH = "app.tcss"
@@ -109,6 +111,7 @@ class GptImageApp(App[None]):
         graphics: GraphicsChoice | None = None,
         kit: ImageKit | None = None,
         clock: Callable[[], float] = time.time,
+        cursor_rest: float = REST_SECONDS,
     ) -> None:
         super().__init__()
         self.backends = Backends(services)
@@ -119,6 +122,7 @@ class GptImageApp(App[None]):
             graphics or DEFAULT_GRAPHICS, PreviewCache(services.settings.locations.preview_cache)
         )
         self.clock = clock
+        self.cursor_rest = CursorRest(self, cursor_rest)
         # Thumbnails and panel copies are made as each image is saved, from its decoded pixels.
         services.downloader.after_save = self.kit.cache.made_on_save
         self.prefill = prefill or Prefill()
@@ -163,6 +167,7 @@ class GptImageApp(App[None]):
         self._resume("resumed {count} job{s} from an earlier session")
         # Other processes (a second window, `resume`) change jobs too: show their changes.
         self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
+        self.cursor_rest.start()
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
@@ -170,6 +175,7 @@ class GptImageApp(App[None]):
         self.call_after_refresh(self._warm_styles)
 
     async def on_event(self, event: events.Event) -> None:
+        self.cursor_rest.saw(event)
         if self._early_keys is not None and isinstance(event, events.Key):
             self._early_keys.append(event)  # typed before the prompt was there to take it
             return
