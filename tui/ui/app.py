@@ -213,7 +213,9 @@ class GptImageApp(App[None]):
                     css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker,
                     scope=scope,
                 )
-        stylesheet.reparse()
+        # parse(), not reparse(): only the sources added here are parsed (the others are in
+        # the stylesheet's parse cache); reparse() would parse all of them again from scratch.
+        stylesheet.parse()
 
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database
