@@ -11,6 +11,7 @@ from textual.widgets import Label
 
 from tui.config import load_settings
 from tui.iterate.draft import ComposerDraft
+from tui.jobs.events import JobEvent
 from tui.models import JobRequest, JobState
 from tui.offline.faults import Fault
 from tui.offline.server import OfflineServer
@@ -21,6 +22,7 @@ from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
 from tui.ui.widgets.job_card import JobCard
+from tui.ui.widgets.job_pool import JobPool
 from tui.ui.widgets.references import ReferenceItem
 
 
@@ -460,3 +462,50 @@ async def test_a_cursor_that_was_not_blinking_is_left_alone(services: Services) 
         await until(pilot, lambda: app.cursor_rest.resting)
         await pilot.press("y")
         assert editor.cursor_blink is False  # not turned on by waking
+
+
+async def test_quick_start_draws_the_composer_first_and_loses_nothing_that_came_meanwhile(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> None:
+    """The launch's quick start: the first frame has the composer alone; the job list comes
+    right after, with the job resumed at start (its news came before the list did)."""
+    settings = load_settings(
+        api_base=offline_server.base_url, output_dir=tmp_path / "out", poll_interval=0.05
+    )
+    earlier = open_services(settings, offline_server=offline_server)
+    request = JobRequest("left behind", "1024_1024")
+    answer = await earlier.client.submit(request)
+    job = earlier.history.create_job(request)
+    earlier.history.update(job.id, state=JobState.SUBMITTING)
+    earlier.history.update(job.id, state=JobState.QUEUED, request_id=answer.request_id)
+    await earlier.aclose()
+
+    services = open_services(settings, offline_server=offline_server)
+    try:
+        app = app_for(services)
+        app.quick_start = True
+        first_frame: list[bool] = []  # was the job list there in the first frame?
+        display = app._display
+
+        def probe(screen: object, renderable: object) -> None:
+            if not first_frame and renderable is not None:
+                first_frame.append(bool(app.main_screen.query(JobPool)))
+                # news that only an event carries, sent before the job list is there
+                app.feed.publish(JobEvent(job=services.history.get(job.id),
+                                          unsaved_request_id="rid-kept-for-you"))
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        app._display = probe  # type: ignore[method-assign]
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: bool(first_frame) and app.main_screen.job_side_ready)
+            assert first_frame == [False]
+            await settle(pilot)
+            assert card(app, job.id).has_class("-resumed")  # resumed before the list existed
+            assert "rid-kept-for-you" in label_text(app, "#status")
+            await pilot.press(*"abc")
+            assert app.main_screen.query_one(PromptEditor).text.endswith("abc")
+            await until(pilot, lambda: job_state(services, job.id) is JobState.COMPLETED)
+            await until(pilot, lambda: "DONE" in str(card(app, job.id).query_one(".badge", Label).render()))
+        assert offline_server.stats.submits == 1
+    finally:
+        await services.aclose()

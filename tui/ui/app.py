@@ -96,7 +96,9 @@ class GptImageApp(App[None]):
 
     ``kit`` fixes how images are drawn (tests and snapshots pass a fixed image widget class);
     ``clock`` is what the job cards measure time with; ``cursor_rest`` is how long without
-    input before the cursor stops blinking (0: it never does).
+    input before the cursor stops blinking (0: it never does); ``quick_start``: the first frame
+    shows the composer alone, and the job list and details come right after it (the launch
+    asks for it: the prompt is there sooner; keys typed meanwhile are kept).
     """
 
     CSS_PATH = "app.tcss"
@@ -112,6 +114,7 @@ class GptImageApp(App[None]):
         kit: ImageKit | None = None,
         clock: Callable[[], float] = time.time,
         cursor_rest: float = REST_SECONDS,
+        quick_start: bool = False,
     ) -> None:
         super().__init__()
         self.backends = Backends(services)
@@ -123,6 +126,7 @@ class GptImageApp(App[None]):
         )
         self.clock = clock
         self.cursor_rest = CursorRest(self, cursor_rest)
+        self.quick_start = quick_start
         # Thumbnails and panel copies are made as each image is saved, from its decoded pixels.
         services.downloader.after_save = self.kit.cache.made_on_save
         self.prefill = prefill or Prefill()
@@ -159,6 +163,7 @@ class GptImageApp(App[None]):
             draft=self._draft,
             dismissed_hints=self._dismissed_hints,
             clock=self.clock,
+            quick_start=self.quick_start,
         )
         return self._main
 
@@ -171,8 +176,10 @@ class GptImageApp(App[None]):
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
-        self.call_after_refresh(self._listen)
-        self.call_after_refresh(self._warm_styles)
+        # Keys typed early go to the screen once all of it is there (with quick_start, the job
+        # list is built just after the first frame), then the sweep grid's styles are readied.
+        self.main_screen.when_ready(lambda: self.call_after_refresh(self._listen))
+        self.main_screen.when_ready(lambda: self.call_after_refresh(self._warm_styles))
 
     async def on_event(self, event: events.Event) -> None:
         self.cursor_rest.saw(event)
