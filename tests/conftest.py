@@ -79,9 +79,10 @@ class Rig:
         prepared = prepare_request(prompt, kw.get("size"), kw.get("images", ()))
         return self.engine.create(prepared.request, output_dir=kw.get("output_dir")).id
 
-    async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def until(self, predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         """Wait, engine event by engine event, until ``predicate`` holds (every write the
-        engine makes is followed by an event); bounded, so a hang fails instead of stalling."""
+        engine makes is followed by an event); bounded, so a hang fails instead of stalling
+        (generously: it ends as soon as the predicate holds, so a slow machine costs nothing)."""
         changed = asyncio.Event()
         stop = self.engine.subscribe(lambda _event: changed.set())
         try:
@@ -278,22 +279,32 @@ LONG_LIVED_GROUPS = frozenset({"jobs", "sign-in"})  # follow a job, wait for a s
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait for the workers that end by themselves (reads, previews, thumbnails, cancels) and
-    for what their results start, then for the screen to catch up."""
-    for _ in range(10):
+    for what their results start, then for the screen to catch up.
+
+    A worker may be started by a callback that runs only after the next refresh, and a pause
+    can return before a loaded machine got to it: so the app must be seen quiet (no such worker
+    pending) after two pauses in a row, not once. A condition that arrives from outside the app
+    (a server, another process, a job's progress) is waited for with :func:`until`."""
+    quiet = 0
+    for _ in range(20):
+        await pilot.pause()
         pending = [
             worker for worker in pilot.app.workers
             if worker.group not in LONG_LIVED_GROUPS and not worker.is_finished
         ]
-        if not pending:
-            break
-        await pilot.app.workers.wait_for_complete(pending)
-        await pilot.pause()
-    await pilot.pause()
+        if pending:
+            quiet = 0
+            await pilot.app.workers.wait_for_complete(pending)
+        else:
+            quiet += 1
+            if quiet == 2:
+                return
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 15.0) -> None:
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 30.0) -> None:
     """Let the app run until ``condition`` holds — for what arrives from outside it (a server,
-    another process, a job's progress); bounded, so a hang fails instead of stalling."""
+    another process, a job's progress); bounded, so a hang fails instead of stalling
+    (generously: it ends as soon as the condition holds, so a slow machine costs nothing)."""
     for _ in range(int(seconds / 0.05)):
         if condition():
             return

@@ -177,7 +177,8 @@ async def test_dripping_answer_is_cut_by_the_call_deadline(server: OfflineServer
                 server.base_url, None, policy=RetryPolicy(max_attempts=1, call_deadline=0.3)
             ) as impatient:
                 await impatient.status(submitted.request_id)
-        assert time.monotonic() - started < 2.0
+        # Not cut, it would wait 30 s for the second byte (the read timeout is 30 s too).
+        assert time.monotonic() - started < 15.0
         server.faults = FaultConfig()
 
 

@@ -520,7 +520,8 @@ async def test_overall_deadline_cuts_a_dripping_answer() -> None:
     async with api.client(policy=policy) as client:
         with pytest.raises(CallTimeout, match=r"no complete answer within 0\.25 s"):
             await client.status(RID)
-    assert time.monotonic() - started < 2.0
+    # Not cut, each of the two tries would drip for 20 s (the read timeout never fires).
+    assert time.monotonic() - started < 10.0
     assert len(api.requests) == 2  # a read retries after a timeout
 
     api = Recorder(lambda request: httpx.Response(200, content=drip()))

@@ -163,7 +163,7 @@ def test_ctrl_c_cancels_the_remote_request(
                  "--poll-interval", "0.05", env=env)
     wait_until(lambda: (job := first_job(app_home)) is not None and job.request_id is not None)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err
     assert offline_server.stats.cancels == 1
     assert first_job(app_home).state is JobState.CANCELLED

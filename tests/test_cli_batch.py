@@ -180,13 +180,22 @@ def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 60) -> None:
+def _wait(predicate: Callable[[], bool], timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached")
+
+
+def _two_sent(server: OfflineServer, home: Path) -> bool:
+    """Both lines in flight are sent and their request ids recorded (the server counting two
+    POSTs and some polls says nothing of whether the second answer was written yet)."""
+    if server.stats.submits != 2 or not (home / "data" / "history.sqlite3").exists():
+        return False
+    with history(home) as store:
+        return sum(1 for job in store.list_jobs() if job.state.value == "queued") == 2
 
 
 def test_ctrl_c_mid_batch_keeps_sent_lines_resumable_and_sends_the_rest_next_time(
@@ -199,9 +208,9 @@ def test_ctrl_c_mid_batch_keeps_sent_lines_resumable_and_sends_the_rest_next_tim
     proc = _spawn("batch", str(batch), "--concurrency", "2", "--api-base", priced.base_url,
                   "--poll-interval", "0.05", env=env)
     try:
-        _wait(lambda: priced.stats.submits == 2 and priced.stats.status_gets >= 2)
+        _wait(lambda: _two_sent(priced, app_home))
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -260,7 +269,7 @@ def test_a_killed_batch_run_again_follows_what_was_sent_and_sends_the_rest(
     proc = _spawn("batch", str(batch), "--concurrency", "2", "--api-base", priced.base_url,
                   "--poll-interval", "0.05", env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        _wait(lambda: priced.stats.submits == 2 and priced.stats.status_gets >= 2)
+        _wait(lambda: _two_sent(priced, app_home))
     finally:
         proc.kill()
         proc.communicate(timeout=30)

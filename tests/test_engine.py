@@ -168,7 +168,7 @@ async def test_cancel_while_queued(rig: Rig) -> None:
     await rig.until(lambda: rig.history.get(job_id).state is JobState.QUEUED
                    and rig.history.get(job_id).request_id is not None)
     assert await rig.engine.cancel(job_id) is CancelOutcome.CANCELLED
-    job = await asyncio.wait_for(follower, 10)
+    job = await asyncio.wait_for(follower, 60)
     assert job.state is JobState.CANCELLED
     assert rig.server.stats.cancels == 1
     assert rig.images() == []
@@ -186,7 +186,7 @@ async def test_cancel_running_is_not_cancellable_and_image_still_saved(rig: Rig)
     assert await rig.engine.cancel(job_id) is CancelOutcome.NOT_CANCELLABLE
     assert any("will finish and be billed" in m for m in rig.messages(job_id))
     rig.server.advance(request_id, "completed")
-    job = await asyncio.wait_for(follower, 10)
+    job = await asyncio.wait_for(follower, 60)
     assert job.state is JobState.COMPLETED and len(rig.images()) == 1
 
 
@@ -200,7 +200,7 @@ async def test_cancel_that_loses_the_race_still_saves(rig: Rig) -> None:
     rig.server.advance(request_id, "completed")  # finished before our cancel arrives
     outcome = await rig.engine.cancel(job_id)
     assert outcome in {CancelOutcome.NOT_CANCELLABLE, CancelOutcome.NOTHING_TO_CANCEL}
-    job = await asyncio.wait_for(follower, 10)
+    job = await asyncio.wait_for(follower, 60)
     assert job.state is JobState.COMPLETED and len(rig.images()) == 1
 
 

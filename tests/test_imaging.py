@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 from PIL import Image
 from textual.app import App, ComposeResult
 from textual.geometry import Region
-from textual.worker import WorkerFailed
 
 from tui.ui import imaging
 from tui.ui.imaging import GraphicsChoice, ImageKit, PreviewCache, PreviewError, detect_graphics
@@ -260,6 +260,14 @@ class PreviewApp(App[None]):
         self.shown.append(message.path)
 
 
+async def until_shown(pilot: Any, preview: ImagePreview, path: Path) -> None:
+    """Wait until ``preview`` shows ``path``, then for the layout. Its decoding worker starts
+    after a refresh, so waiting for the workers alone can look before it even began (a loaded
+    machine did)."""
+    await until(pilot, lambda: preview.path == path)
+    await pilot.pause()
+
+
 async def test_preview_mounts_halfcell_image(tmp_path):
     from textual_image.widget import HalfcellImage
 
@@ -270,8 +278,7 @@ async def test_preview_mounts_halfcell_image(tmp_path):
         assert str(preview.query_one("#preview-placeholder").render()) == "no image yet"
         assert preview.mode_label == "graphics: half-cell blocks (--graphics halfcell)"
         preview.show(source)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until_shown(pilot, preview, source)
         image = preview.query_one(HalfcellImage)
         assert preview.has_class("-has-image") and preview.path == source
         assert app.shown == [source]
@@ -291,10 +298,9 @@ async def test_preview_shows_sanitised_error(tmp_path):
     async with app.run_test(size=(60, 20)) as pilot:
         preview = app.query_one(ImagePreview)
         preview.show(bad)
-        with contextlib.suppress(WorkerFailed):
-            await app.workers.wait_for_complete()
-        await pilot.pause()
-        text = str(preview.query_one("#preview-placeholder").render())
+        placeholder = preview.query_one("#preview-placeholder")
+        await until(pilot, lambda: "not an image" in str(placeholder.render()))
+        text = str(placeholder.render())
         assert "not an image" in text and "[@click=app.quit]" in text
         assert "\x1b" not in text
         assert app.is_running
@@ -310,8 +316,7 @@ async def test_image_screen_opens_and_closes(tmp_path):
             await app.push_screen(ImageScreen(source, ImageKit(HALFCELL, app.cache)))
             screen = app.screen
             assert isinstance(screen, ImageScreen)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await until_shown(pilot, screen.query_one(ImagePreview), source)
             image = screen.query_one(HalfcellImage)
             assert image.size.height == 23  # fills the height above the caption
             caption = str(screen.query_one("#image-caption").render())
@@ -333,8 +338,7 @@ async def test_show_before_mount_is_honoured(tmp_path):
 
     app = EarlyApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until_shown(pilot, app.query_one(ImagePreview), source)
         image = app.query_one(HalfcellImage)
         assert image.region.width == 40 and image.region.height == 7  # 3:1 at 1:2 cells
 
@@ -369,9 +373,7 @@ async def test_a_preview_seen_before_is_shown_in_the_same_handler(tmp_path):
         preview = app.query_one(ImagePreview)
         for path in (first, second):
             preview.show(path)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            assert preview.path == path
+            await until_shown(pilot, preview, path)
         image = preview.query_one(HalfcellImage)
         drawn_second = image.image
         started: list[Any] = []
@@ -386,36 +388,56 @@ async def test_a_preview_seen_before_is_shown_in_the_same_handler(tmp_path):
         assert app.shown == [first, second, first]
 
 
-async def test_a_new_preview_keeps_the_old_image_until_it_is_ready(tmp_path):
+@contextlib.asynccontextmanager
+async def preview_loading_slowly(tmp_path: Path) -> Any:
+    """A preview showing ``first``, then asked for ``second``, whose scaled copy is made only
+    when the test sets ``release``: yields (pilot, preview, second, release)."""
     first = make_png(tmp_path / "first.png", (300, 300), (255, 0, 0))
     second = make_png(tmp_path / "second.png", (300, 300), (0, 0, 255))
     release = threading.Event()
     app = PreviewApp(PreviewCache(tmp_path / "cache"))
     async with app.run_test(size=(60, 20)) as pilot:
         preview = app.query_one(ImagePreview)
-        placeholder = preview.query_one("#preview-placeholder")
         preview.show(first)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until_shown(pilot, preview, first)
         real = preview.scaled_copy
 
         def slow(path: Path, side: int) -> Path:
-            release.wait(5)
+            release.wait(60)  # set by the test (or at the end, whatever happened)
             return real(path, side)
 
         preview.scaled_copy = slow  # type: ignore[method-assign]
+        try:
+            yield pilot, preview, second, release
+        finally:
+            release.set()
+
+
+async def test_a_new_preview_keeps_the_old_image_until_it_is_ready(tmp_path):
+    async with preview_loading_slowly(tmp_path) as (pilot, preview, second, release):
+        # The placeholder's moment never comes in this test, however slow the machine is.
+        preview.PLACEHOLDER_DELAY = 3600.0
         preview.show(second)
         await pilot.pause()
-        # Still loading: the previous image stays up, no placeholder yet.
+        await pilot.pause()
+        # Still loading: the previous image stays up, no placeholder.
         assert preview.has_class("-has-image") and preview.path is None
-        await pilot.pause(ImagePreview.PLACEHOLDER_DELAY + 0.1)
-        # Too slow: now the placeholder says so.
-        assert not preview.has_class("-has-image")
+        release.set()
+        await until_shown(pilot, preview, second)
+        assert preview.has_class("-has-image")
+
+
+async def test_a_slow_new_preview_says_so_after_a_moment(tmp_path):
+    async with preview_loading_slowly(tmp_path) as (pilot, preview, second, release):
+        placeholder = preview.query_one("#preview-placeholder")
+        preview.show(second)
+        assert preview.has_class("-has-image")  # not at once …
+        # … but once PLACEHOLDER_DELAY has passed (the timer is the app's, on the real clock).
+        await until(pilot, lambda: not preview.has_class("-has-image"))
         assert str(placeholder.render()) == ImagePreview.LOADING_TEXT
         release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert preview.has_class("-has-image") and preview.path == second
+        await until_shown(pilot, preview, second)
+        assert preview.has_class("-has-image")
 
 
 # --- Sixel: dithered, palette up front, no stale cells ----------------------------------------
@@ -521,8 +543,7 @@ async def test_sixel_redrawn_whole_after_a_modal_and_full_screen(tmp_path):
         assert [line.text for line in after] == [line.text for line in before]
         sixel = ImageKit(GraphicsChoice("sixel", "x", (6, 12)), PreviewCache(tmp_path / "c"))
         await app.push_screen(ImageScreen(source, sixel))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until_shown(pilot, app.screen.query_one(ImagePreview), source)
         await pilot.press("escape")
         await pilot.pause()
         assert [line.text for line in sixel_lines(app)[0]] == [line.text for line in before]

@@ -288,11 +288,16 @@ async def test_huge_retry_after_is_shown_with_its_date_and_the_give_up_holds(
 ) -> None:
     offline_server.faults = FaultConfig(retry_after=999_999)
     offline_server.force("status", *([Fault.RATE_LIMIT_429] * 50))
-    rig = Rig(offline_server, tmp_path, give_up_after=1.0)
+    # The engine's clock starts at a noon and runs at the real pace, so the day 999,999 s later
+    # is known here, whenever this runs (on the real clock, a run that crossed a midnight while
+    # the engine and this test each read it would see two different days).
+    noon, started = time.mktime((2026, 6, 15, 12, 0, 0, 0, 0, -1)), time.monotonic()
+    rig = Rig(offline_server, tmp_path, give_up_after=1.0,
+              clock=lambda: noon + (time.monotonic() - started))
     try:
         job = await asyncio.wait_for(rig.engine.follow(rig.job()), timeout=20)
         assert job.state is JobState.STALLED and job.request_id
-        until = time.strftime("%Y-%m-%d", time.localtime(time.time() + 999_999))
+        until = time.strftime("%Y-%m-%d", time.localtime(noon + 999_999))
         assert any(f"rate-limited until {until}" in m for m in rig.messages(job.id))
     finally:
         await rig.aclose()

@@ -144,22 +144,31 @@ def test_jobs_move_by_themselves_with_a_counting_queue() -> None:
 
 
 def test_hold_freezes_and_release_resumes() -> None:
-    timing = Timing(queue_seconds=0.1, run_seconds=0.1)
+    # The server's clock is turned by hand: nothing moves between two lines of this test
+    # however long the machine takes over them (a job submitted here used to leave the queue
+    # before it could be held, on a loaded machine).
+    now = [0.0]
+    timing = Timing(queue_seconds=0.125, run_seconds=0.125)
     with (
-        OfflineServer(timing=timing) as server,
+        OfflineServer(timing=timing, monotonic=lambda: now[0]) as server,
         httpx.Client(verify=TLS, base_url=server.base_url) as client,
     ):
         server.hold()
         request_id = submit(client)
-        time.sleep(0.3)
+        now[0] += 1.0
         assert server.job_state(request_id) == "in_queue"
         server.release()
-        time.sleep(0.3)
+        now[0] += 0.0625
+        assert server.job_state(request_id) == "in_queue"  # the held second is not counted
+        now[0] += 0.25
         assert server.job_state(request_id) == "completed"
         other = submit(client)
         server.hold(other)
-        time.sleep(0.3)
+        now[0] += 1.0
         assert server.job_state(other) == "in_queue"
+        server.release(other)
+        now[0] += 0.25
+        assert server.job_state(other) == "completed"
 
 
 # -- validation and unknown ids ---------------------------------------------------------------
@@ -325,14 +334,16 @@ def test_rate_limit_without_retry_after(server: OfflineServer, client: httpx.Cli
 def test_drip_outlives_a_read_timeout(server: OfflineServer, client: httpx.Client) -> None:
     request_id = submit(client)
     server.faults = FaultConfig(drip_seconds=0.03)
+    # Each byte comes 30 ms after the last: the read timeout is 16 times that, so only a server
+    # thread starved for half a second could make it fire; the whole answer takes longer.
     with httpx.Client(
-        verify=TLS, base_url=server.base_url, timeout=httpx.Timeout(5.0, read=0.2)
+        verify=TLS, base_url=server.base_url, timeout=httpx.Timeout(5.0, read=0.5)
     ) as slow:
         started = time.monotonic()
         response = slow.post(f"/requests/{request_id}/cancel")  # 23 bytes, one per 30 ms
         elapsed = time.monotonic() - started
     assert response.json() == {"outcome": "cancelled"}
-    assert elapsed > 0.6  # far beyond the 0.2 s read timeout, which never fired
+    assert elapsed > 0.6  # beyond the 0.5 s read timeout, which never fired
 
 
 def test_forced_drip_sends_one_byte_at_a_time(server: OfflineServer, client) -> None:
@@ -539,11 +550,15 @@ def test_stop_does_not_wait_for_a_drip() -> None:
 
     thread = threading.Thread(target=download)
     thread.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while server.stats.downloads < 1:  # the answer is dripping (a byte a second)
+        assert time.monotonic() < deadline, "the download never reached the server"
+        time.sleep(0.01)
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 3.0
-    thread.join(5)
+    # Waiting for the drip would take a minute, cut to 10 s by stop's join: well above this.
+    assert time.monotonic() - started < 8.0
+    thread.join(60)
     assert len(outcome) == 1 and isinstance(outcome[0], httpx.TransportError)
 
 
@@ -575,6 +590,9 @@ def test_run_standalone_starts_on_port_zero_and_stops_on_ctrl_c() -> None:
         [
             sys.executable,
             "-c",
+            # Ctrl-C as in a terminal, even when these tests run in the background (`pytest &`,
+            # nohup, some CI runners): a child started from there inherits SIGINT ignored.
+            "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
             "from tui.offline import run_standalone; run_standalone('127.0.0.1', 0)",
         ],
         cwd=root,
@@ -591,7 +609,7 @@ def test_run_standalone_starts_on_port_zero_and_stops_on_ctrl_c() -> None:
         response = fetch(f"{match.group(1)}/requests/nope/status", timeout=5)
         assert response.status_code == 404
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=60) == 0
         assert "stopped" in process.stderr.read()
     finally:
         if process.poll() is None:

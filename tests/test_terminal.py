@@ -269,6 +269,7 @@ class FakeTerminal:
         self.master, self.slave = pty.openpty()
         self.answer, self.delay = answer, delay
         self.asked = b""
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -278,31 +279,42 @@ class FakeTerminal:
                 self.asked += os.read(self.master, 4096)
             except OSError:
                 return
-        if self.answer is not None:
-            time.sleep(self.delay)
+        if self.answer is not None and not self._closing.wait(self.delay):
             os.write(self.master, self.answer)
 
     def close(self) -> None:
+        self._closing.set()  # a late answer that is still waiting is never written
         self._thread.join(timeout=5)
         os.close(self.master)
         os.close(self.slave)
 
 
+# The bounds below come from what a failure would look like, not from this machine's speed: a
+# probe that ignored an answer would wait out its whole timeout (PATIENT, far longer than any
+# scheduling delay); one that ignored its timeout would wait for the late answer (LATE), or for
+# ever. So a loaded machine cannot fail these, and a broken probe cannot pass them.
+PATIENT = 30.0
+LATE = 60.0
+
+
 @pytest.mark.parametrize(
-    "answer, delay, expect_answer",
-    [(XTERM_SIXEL, 0.0, True), (XTERM_SIXEL, 0.6, False), (None, 0.0, False)],
+    "answer, delay, timeout, expect_answer",
+    [(XTERM_SIXEL, 0.0, PATIENT, True), (XTERM_SIXEL, LATE, 0.3, False), (None, 0.0, 0.3, False)],
     ids=["prompt", "late", "missing"],
 )
-def test_probe_waits_for_da1_and_never_longer_than_its_timeout(answer, delay, expect_answer):
+def test_probe_waits_for_da1_and_never_longer_than_its_timeout(
+    answer, delay, timeout, expect_answer
+):
     terminal = FakeTerminal(answer, delay)
     try:
         started = time.monotonic()
-        raw = probe_terminal(terminal.slave, terminal.slave, QueryPlan(timeout=0.3))
+        raw = probe_terminal(terminal.slave, terminal.slave, QueryPlan(timeout=timeout))
         elapsed = time.monotonic() - started
-        assert elapsed < 0.3 + 0.25  # never hangs: at most the timeout (plus scheduling)
         assert (raw == XTERM_SIXEL) is expect_answer
         if expect_answer:
-            assert elapsed < 0.25  # the DA1 answer ended the wait, no timeout spent
+            assert elapsed < PATIENT / 2  # the DA1 answer ended the wait, not the timeout
+        else:
+            assert timeout <= elapsed < 10.0  # the timeout ended it, long before the answer
         assert terminal.asked.startswith(b"\x1b[22;0t\x1b_Gi=31,")
     finally:
         terminal.close()
@@ -311,9 +323,11 @@ def test_probe_waits_for_da1_and_never_longer_than_its_timeout(answer, delay, ex
 def test_probe_through_tmux_waits_for_both_answers():
     terminal = FakeTerminal(TMUX_PASSTHROUGH_KITTY_026)
     try:
-        plan = QueryPlan(kitty=False, passthrough=True, cell_size=False, timeout=0.5)
+        plan = QueryPlan(kitty=False, passthrough=True, cell_size=False, timeout=PATIENT)
+        started = time.monotonic()
         raw = probe_terminal(terminal.slave, terminal.slave, plan)
         assert parse_replies(raw).kitty_ok == {KITTY_TMUX_QUERY_ID}
+        assert time.monotonic() - started < PATIENT / 2  # the second DA1 ended the wait
     finally:
         terminal.close()
 

@@ -415,8 +415,11 @@ async def test_prices_known_before_the_start_reach_the_composer(services: Servic
     await fetch_prices(services)  # now every lookup answers at once
     app = app_for(services)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        assert app.main_screen.query_one(Composer).price() is not None
+        # The prices worker starts after the first refresh and its answer is handed to the
+        # screen through its queue: wait for the composer to have it (settle can return before
+        # that worker even started, on a loaded machine).
+        composer = app.main_screen.query_one(Composer)
+        await until(pilot, lambda: composer.price() is not None)
         assert label_text(app, "#price") == "Price offline · $0, nothing billed"
 
 
