@@ -18,6 +18,7 @@ from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
 from tui.ui.app import GptImageApp, Prefill
 from tui.ui.cursor_rest import CursorRest
+from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector
 from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
@@ -512,3 +513,45 @@ async def test_quick_start_draws_the_composer_first_and_loses_nothing_that_came_
         assert offline_server.stats.submits == 1
     finally:
         await services.aclose()
+
+
+async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_back(
+    services: Services,
+) -> None:
+    """The launch's idle collector: no automatic full collection while the app runs (what the
+    start built is frozen); one is made when input has been quiet for a second and ten seconds
+    have passed since the last, never while keys are coming; the collector's settings are put
+    back when the app stops."""
+    import gc
+
+    before = gc.get_threshold()
+    now = [0.0]
+    made: list[float] = []
+    app = app_for(services)
+    app.idle_gc = IdleCollector(
+        app, clock=lambda: now[0], collect=lambda: made.append(now[0]), check_every=0.02,
+        due_after=0,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.idle_gc is not None and app.idle_gc.running)
+        assert gc.get_threshold()[0] == YOUNG_THRESHOLD and gc.get_threshold()[2] > 100_000
+        assert gc.get_freeze_count() > 0
+        # The clock only moves where no check can land between the move and the key.
+        now[0] = 9.5
+        await pilot.press("a")  # a key: the quiet second starts again (not ten seconds yet)
+        now[0] = 10.2
+        await pilot.pause(0.2)
+        assert made == []  # ten seconds since the last, but a key 0.7 s ago
+        now[0] = 10.6
+        await until(pilot, lambda: made == [10.6])  # quiet for a second: collected
+        now[0] = 15.0
+        await pilot.pause(0.2)
+        assert made == [10.6]  # and not again for ten seconds
+        for moment in (30.0, 50.0, 70.0, 72.0):  # a key at every moment: never quiet ...
+            now[0] = moment
+            app.idle_gc.saw(events.Key("b", "b"))
+            await pilot.pause(0.1)
+        await until(pilot, lambda: len(made) > 1)
+        assert made[1:] == [72.0]  # ... yet one within 60 s of the last, and only then
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

@@ -32,6 +32,7 @@ from ..trust.token import Token
 from .bridge import JobFeed
 from .commands.sheets import compare_plan, export_sheet, sweep_plan
 from .cursor_rest import REST_SECONDS, CursorRest
+from .idle_gc import IdleCollector
 from .imaging import GraphicsChoice, ImageKit, PreviewCache
 from .messages import CompareRequested
 from .screens.confirm import ConfirmQuit, quit_question
@@ -98,7 +99,9 @@ class GptImageApp(App[None]):
     ``clock`` is what the job cards measure time with; ``cursor_rest`` is how long without
     input before the cursor stops blinking (0: it never does); ``quick_start``: the first frame
     shows the composer alone, and the job list and details come right after it (the launch
-    asks for it: the prompt is there sooner; keys typed meanwhile are kept).
+    asks for it: the prompt is there sooner; keys typed meanwhile are kept); ``idle_gc``: full
+    garbage collections only while input is quiet (:mod:`tui.ui.idle_gc`; the launch asks for
+    it — it changes the collector of the whole process).
     """
 
     CSS_PATH = "app.tcss"
@@ -115,6 +118,7 @@ class GptImageApp(App[None]):
         clock: Callable[[], float] = time.time,
         cursor_rest: float = REST_SECONDS,
         quick_start: bool = False,
+        idle_gc: bool = False,
     ) -> None:
         super().__init__()
         self.backends = Backends(services)
@@ -127,6 +131,7 @@ class GptImageApp(App[None]):
         self.clock = clock
         self.cursor_rest = CursorRest(self, cursor_rest)
         self.quick_start = quick_start
+        self.idle_gc = IdleCollector(self) if idle_gc else None
         # Thumbnails and panel copies are made as each image is saved, from its decoded pixels.
         services.downloader.after_save = self.kit.cache.made_on_save
         self.prefill = prefill or Prefill()
@@ -180,9 +185,14 @@ class GptImageApp(App[None]):
         # list is built just after the first frame), then the sweep grid's styles are readied.
         self.main_screen.when_ready(lambda: self.call_after_refresh(self._listen))
         self.main_screen.when_ready(lambda: self.call_after_refresh(self._warm_styles))
+        if self.idle_gc is not None:  # what the start built is frozen once all of it is there
+            idle_gc = self.idle_gc
+            self.main_screen.when_ready(lambda: self.call_after_refresh(idle_gc.start))
 
     async def on_event(self, event: events.Event) -> None:
         self.cursor_rest.saw(event)
+        if self.idle_gc is not None:
+            self.idle_gc.saw(event)
         if self._early_keys is not None and isinstance(event, events.Key):
             self._early_keys.append(event)  # typed before the prompt was there to take it
             return
@@ -228,6 +238,8 @@ class GptImageApp(App[None]):
         """Close the HTTP clients on this app's own loop, which they belong to. The database
         and the offline server stay with whoever built the services (launch, or a test)."""
         self.feed.close()
+        if self.idle_gc is not None:
+            self.idle_gc.stop()
         await self.backends.close_clients()
 
     def _resume(self, text: str) -> None:
