@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CpuWindow", "cpu_seconds", "rss_bytes", "sample_cpu"]
+__all__ = ["CpuWindow", "cpu_seconds", "family", "rss_bytes", "sample_cpu"]
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -18,6 +18,29 @@ def cpu_seconds(pid: int) -> float:
     fields = text[text.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
     return (utime + stime) / _TICK
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and its descendants (the app and, offline, its embedded backend), parents first."""
+    found = [pid]
+    for member in found:
+        for task in Path(f"/proc/{member}/task").iterdir():
+            try:
+                found.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue  # a thread or child that ended meanwhile
+    return found
+
+
+def family_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds used so far by every process of ``pids`` still alive."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
 
 
 def rss_bytes(pid: int) -> int:
@@ -40,8 +63,9 @@ class CpuWindow:
 
 
 def sample_cpu(pid: int, seconds: float) -> CpuWindow:
-    """CPU used by ``pid`` over the next ``seconds`` of wall time."""
-    start_cpu, start = cpu_seconds(pid), time.monotonic()
+    """CPU used by ``pid`` and its child processes over the next ``seconds`` of wall time."""
+    pids = family(pid)
+    start_cpu, start = family_cpu_seconds(pids), time.monotonic()
     time.sleep(seconds)
-    end_cpu, end = cpu_seconds(pid), time.monotonic()
+    end_cpu, end = family_cpu_seconds(pids), time.monotonic()
     return CpuWindow(end - start, end_cpu - start_cpu)

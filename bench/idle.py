@@ -3,12 +3,15 @@
     .venv/bin/python -m bench.idle [--windows 3 --seconds 10] [--jobs 50] [--only jobs|empty]
 
 Three apps, each in its own 100x30 tmux pane and private ``GPT_IMAGE_TUI_HOME``, one after
-another; each is left to settle after its first frame, then the CPU time of its process (all
-threads, from /proc) is read over ``--windows`` windows of ``--seconds`` s, nothing typed:
+another; each is left alone after its first frame for longer than the app's cursor takes to
+rest (``tui.ui.cursor_rest.REST_SECONDS``: idle means nobody at the keyboard, and then the
+cursor stops blinking, as GTK's does after 10 s), then the CPU time of its process and its child
+processes (all threads, from /proc) is read over ``--windows`` windows of ``--seconds`` s,
+nothing typed:
 
-* the minimal Textual app (Header, TextArea, Footer) — the baseline;
-* ``gpt-image-tui --offline`` with no jobs (the embedded offline backend runs in the app's own
-  process, so its cost is counted) — target ≤ 0.5 % of a core;
+* the minimal Textual app (Header, TextArea, Footer) — the baseline (its cursor always blinks);
+* ``gpt-image-tui --offline`` with no jobs (the embedded offline backend is a child process of
+  the app, and its cost is counted) — target ≤ 0.5 % of a core;
 * ``gpt-image-tui`` signed in to a stand-in API (the offline server in another process, its
   jobs never leaving the queue) with ``--jobs`` jobs queued, polled every 2 s (the default) —
   target ≤ 2 % of a core. The jobs are really submitted first (headless ``batch``, interrupted
@@ -28,10 +31,11 @@ from bench._proc import cpu_seconds, sample_cpu
 from bench._server import api_env, slow_api
 from bench._stats import spread, verdict
 from bench._tmux import Pane, Tmux
+from tui.ui.cursor_rest import REST_SECONDS
 
 TARGET_EMPTY = 0.5
 TARGET_JOBS = 2.0
-SETTLE_SECONDS = 5.0
+SETTLE_SECONDS = REST_SECONDS + 3.0  # past the cursor's rest (checked every REST_SECONDS / 4)
 
 
 def measure(pane: Pane, windows: int, seconds: float, settle: float = SETTLE_SECONDS

@@ -8,8 +8,9 @@ through ``tui.storage.history.History``). The app starts offline with half-cell 
 job until its preview is drawn: that fills the preview cache and records what each job's
 image looks like on screen (its rows of ``▀`` cells with their colours). Then ``--passes``
 passes go up and down again: every preview is cached now. For each arrow key the script
-follows every frame the app writes (tmux control mode: bursts of output less than 4 ms apart
-are one frame) until the job's own image is on screen, and reports:
+follows every frame the app writes (tmux control mode: bursts of output less than 8 ms apart
+are one frame; Textual draws at most 60 frames a second) until the job's own image is on
+screen, and reports:
 
 * key → first frame (the highlight moves), key → the right image on screen;
 * how many moves showed the image in that first frame, and how many drew the
@@ -30,7 +31,11 @@ from bench._common import private_home, quit_app, seed_finished_jobs, start_app
 from bench._stats import percentile
 from bench._tmux import Output, Pane, Tmux
 
-FRAME_GAP = 0.004  # bursts closer than this are one frame split by the terminal's reads
+# Bursts closer than this are one frame, split by the pseudo-terminal's reads (a half-cell image
+# is ~30 KB of output, read by tmux in pieces; on a busy machine the pieces come a few ms
+# apart). Textual draws on a 1/60 s timer (textual.screen.UPDATE_PERIOD): two frames are never
+# closer than ~16.7 ms, so half that still tells them apart.
+FRAME_GAP = 0.008
 PLACEHOLDER = b"rendering preview"
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 _DETAILS_HEAD = re.compile(r"#(\d+) · DONE · ")

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from tui.jobs.book import JobBook
-from tui.jobs.follower import POLL_ROUND_SECONDS, Follower, _settle, poll_due
+from tui.jobs.follower import (
+    POLL_ROUND_SECONDS,
+    POLLS_PER_ROUND,
+    Follower,
+    _settle,
+    phase_of,
+    poll_due,
+    round_step,
+)
 from tui.storage.history import History
 
 
@@ -48,6 +56,32 @@ def test_rounds_are_shared_and_never_in_the_past(now: float, seconds: float, gri
     assert due > now + seconds - grid - eps  # never more than a step early
     # pauses asked anywhere within one step of each other end together
     assert poll_due(now + grid * 0.3, seconds, grid) in {due, due + grid}
+
+
+def test_few_jobs_share_the_coarse_grid_and_many_get_more_rounds() -> None:
+    assert round_step(2.0, 1) == POLL_ROUND_SECONDS
+    assert round_step(2.0, 20) == POLL_ROUND_SECONDS  # 4 rounds of 5
+    assert round_step(0.25, 5) == 0.25  # never coarser than the interval
+    # a hundred jobs every 0.25 s: ten rounds per interval, not one round of a hundred polls
+    assert round_step(0.25, 100) == pytest.approx(0.025)
+    assert round_step(2.0, 200) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(("interval", "jobs"), [(2.0, 50), (2.0, 100), (0.25, 100), (0.25, 24)])
+def test_no_round_carries_many_more_polls_than_its_share(interval: float, jobs: int) -> None:
+    """Where consecutive jobs' first polls land (their phase, snapped to the grid) and hence
+    every later poll, each answered within a step: no round gets far more than its share."""
+    grid = round_step(interval, jobs)
+    start = 1000.0
+    rounds: dict[int, int] = {}
+    for job_id in range(17, 17 + jobs):
+        due = poll_due(start, interval * phase_of(job_id), grid, up=True)
+        slot = round((due - start) / grid) % max(1, round(interval / grid))
+        rounds[slot] = rounds.get(slot, 0) + 1
+    share = jobs / max(1, round(interval / grid))
+    assert max(rounds.values()) <= max(POLLS_PER_ROUND, share) * 1.5 + 1
+    # and the one-round-for-everyone schedule this replaces would have broken that bound
+    assert jobs <= POLLS_PER_ROUND * 1.5 + 1 or grid < interval
 
 
 async def test_a_pause_between_polls_ends_on_the_shared_grid(tmp_path: Path) -> None:

@@ -405,3 +405,12 @@ def test_the_first_frame_loads_no_pydantic_pillow_or_unopened_screen(
     assert seen["shown"] == ["MainScreen"]  # it was the main screen's first frame
     assert seen["loaded"] == []
 
+
+
+def test_the_sweep_grid_loads_no_pydantic(env: dict[str, str]) -> None:
+    """The grid's styles are made ready just after the first frame (GptImageApp._warm_styles),
+    so whatever its module loads is paid at every start: a Balance it shows is a dataclass;
+    pydantic comes with the first balance answer read."""
+    result = loaded_after("import tui.ui.app, tui.ui.screens.sweep\nresult = {}", env)
+    assert "textual" in result["loaded"]  # the probe sees what it checks
+    assert "pydantic" not in result["loaded"]

@@ -11,15 +11,19 @@ from textual.widgets import Label
 
 from tui.config import load_settings
 from tui.iterate.draft import ComposerDraft
+from tui.jobs.events import JobEvent
 from tui.models import JobRequest, JobState
 from tui.offline.faults import Fault
 from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
 from tui.ui.app import GptImageApp, Prefill
+from tui.ui.cursor_rest import CursorRest
+from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector
 from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
 from tui.ui.widgets.job_card import JobCard
+from tui.ui.widgets.job_pool import JobPool
 from tui.ui.widgets.references import ReferenceItem
 
 
@@ -418,3 +422,136 @@ async def test_prices_known_before_the_start_reach_the_composer(services: Servic
         composer = app.main_screen.query_one(Composer)
         await until(pilot, lambda: composer.price() is not None)
         assert label_text(app, "#price") == "Price offline · $0, nothing billed"
+
+
+async def test_the_cursor_stops_blinking_when_nobody_types_and_a_key_wakes_it(
+    services: Services,
+) -> None:
+    now = [0.0]  # the time since the last input is read from this hand-turned clock
+    app = app_for(services)
+    app.cursor_rest = CursorRest(app, 10.0, clock=lambda: now[0], check_every=0.02)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        assert app.focused is editor
+        await pilot.pause(0.2)  # many checks, but no time has passed on the clock
+        assert editor.cursor_blink and not app.cursor_rest.resting
+        now[0] = 10.5
+        await until(pilot, lambda: app.cursor_rest.resting)
+        assert editor.cursor_blink is False
+        assert editor._cursor_visible  # shown solid, not hidden mid-blink
+        await pilot.press("x")
+        assert editor.cursor_blink is True and not app.cursor_rest.resting
+        assert editor.text.endswith("x")  # the key that woke it was typed, not swallowed
+        # With nothing focused that has a cursor, resting stops the checks all the same, and
+        # the next input starts them again.
+        app.set_focus(None)
+        now[0] = 30.0
+        await until(pilot, lambda: app.cursor_rest.resting)
+        editor.focus()
+        await pilot.click(PromptEditor)
+        assert not app.cursor_rest.resting
+        now[0] = 50.0
+        await until(pilot, lambda: app.cursor_rest.resting)
+        assert editor.cursor_blink is False
+
+
+async def test_a_cursor_that_was_not_blinking_is_left_alone(services: Services) -> None:
+    now = [0.0]
+    app = app_for(services)
+    app.cursor_rest = CursorRest(app, 10.0, clock=lambda: now[0], check_every=0.02)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        editor.cursor_blink = False  # someone else's choice (a setting, a snapshot)
+        now[0] = 11.0
+        await until(pilot, lambda: app.cursor_rest.resting)
+        await pilot.press("y")
+        assert editor.cursor_blink is False  # not turned on by waking
+
+
+async def test_quick_start_draws_the_composer_first_and_loses_nothing_that_came_meanwhile(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> None:
+    """The launch's quick start: the first frame has the composer alone; the job list comes
+    right after, with the job resumed at start (its news came before the list did)."""
+    settings = load_settings(
+        api_base=offline_server.base_url, output_dir=tmp_path / "out", poll_interval=0.05
+    )
+    earlier = open_services(settings, offline_server=offline_server)
+    request = JobRequest("left behind", "1024_1024")
+    answer = await earlier.client.submit(request)
+    job = earlier.history.create_job(request)
+    earlier.history.update(job.id, state=JobState.SUBMITTING)
+    earlier.history.update(job.id, state=JobState.QUEUED, request_id=answer.request_id)
+    await earlier.aclose()
+
+    services = open_services(settings, offline_server=offline_server)
+    try:
+        app = app_for(services)
+        app.quick_start = True
+        first_frame: list[bool] = []  # was the job list there in the first frame?
+        display = app._display
+
+        def probe(screen: object, renderable: object) -> None:
+            if not first_frame and renderable is not None:
+                first_frame.append(bool(app.main_screen.query(JobPool)))
+                # news that only an event carries, sent before the job list is there
+                app.feed.publish(JobEvent(job=services.history.get(job.id),
+                                          unsaved_request_id="rid-kept-for-you"))
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        app._display = probe  # type: ignore[method-assign]
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: bool(first_frame) and app.main_screen.job_side_ready)
+            assert first_frame == [False]
+            await settle(pilot)
+            assert card(app, job.id).has_class("-resumed")  # resumed before the list existed
+            assert "rid-kept-for-you" in label_text(app, "#status")
+            await pilot.press(*"abc")
+            assert app.main_screen.query_one(PromptEditor).text.endswith("abc")
+            await until(pilot, lambda: job_state(services, job.id) is JobState.COMPLETED)
+            await until(pilot, lambda: "DONE" in str(card(app, job.id).query_one(".badge", Label).render()))
+        assert offline_server.stats.submits == 1
+    finally:
+        await services.aclose()
+
+
+async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_back(
+    services: Services,
+) -> None:
+    """The launch's idle collector: no automatic full collection while the app runs (what the
+    start built is frozen); one is made when input has been quiet for a second and ten seconds
+    have passed since the last, never while keys are coming; the collector's settings are put
+    back when the app stops."""
+    import gc
+
+    before = gc.get_threshold()
+    now = [0.0]
+    made: list[float] = []
+    app = app_for(services)
+    app.idle_gc = IdleCollector(
+        app, clock=lambda: now[0], collect=lambda: made.append(now[0]), check_every=0.02,
+        due_after=0,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.idle_gc is not None and app.idle_gc.running)
+        assert gc.get_threshold()[0] == YOUNG_THRESHOLD and gc.get_threshold()[2] > 100_000
+        assert gc.get_freeze_count() > 0
+        # The clock only moves where no check can land between the move and the key.
+        now[0] = 9.5
+        await pilot.press("a")  # a key: the quiet second starts again (not ten seconds yet)
+        now[0] = 10.2
+        await pilot.pause(0.2)
+        assert made == []  # ten seconds since the last, but a key 0.7 s ago
+        now[0] = 10.6
+        await until(pilot, lambda: made == [10.6])  # quiet for a second: collected
+        now[0] = 15.0
+        await pilot.pause(0.2)
+        assert made == [10.6]  # and not again for ten seconds
+        for moment in (30.0, 50.0, 70.0, 72.0):  # a key at every moment: never quiet ...
+            now[0] = moment
+            app.idle_gc.saw(events.Key("b", "b"))
+            await pilot.pause(0.1)
+        await until(pilot, lambda: len(made) > 1)
+        assert made[1:] == [72.0]  # ... yet one within 60 s of the last, and only then
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

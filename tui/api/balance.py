@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict
 
 from ..trust.sanitize import clean_text
 from .catalog import format_usd, parse_usd
@@ -34,14 +31,6 @@ class Balance:
         return f"{text} (offline backend: a pretend wallet)" if self.offline else text
 
 
-class _BalanceAnswer(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    balance_usd: Any = None
-    currency: Any = None
-    offline: Any = None
-
-
 class BalanceClient:
     """Reads the balance through :class:`JsonChannel` (deadlines, no redirects, token redacted)."""
 
@@ -53,7 +42,11 @@ class BalanceClient:
         return self._channel.base_url
 
     async def balance(self) -> Balance:
-        answer = await self._channel.get_json("balance", "/balance", _BalanceAnswer)
+        # pydantic is loaded by the first answer read, not by whoever only needs a Balance
+        # (the sweep grid shows one: imported with it, pydantic cost ~100 ms at start).
+        from .balance_answer import BalanceAnswer
+
+        answer = await self._channel.get_json("balance", "/balance", BalanceAnswer)
         amount = parse_usd(answer.balance_usd, allow_negative=True)
         if amount is None:
             raise ProtocolError("the balance answer carries no usable balance_usd")

@@ -48,12 +48,14 @@ __all__ = [
     "MAX_CONTRADICTIONS",
     "MAX_RECONNECT_DELAY",
     "MAX_UNKNOWN_POLLS",
+    "POLLS_PER_ROUND",
     "POLL_ROUND_SECONDS",
     "Follower",
     "StopFollowing",
     "format_until",
     "phase_of",
     "poll_due",
+    "round_step",
 ]
 
 # Reconnect backoff while waiting on a job grows with the outage, up to this.
@@ -85,8 +87,26 @@ def phase_of(job_id: int) -> float:
 POLL_ROUND_SECONDS = 0.5
 """Polls fall on a shared grid of this step (or of the poll interval, when shorter)."""
 
+POLLS_PER_ROUND = 10
+"""About how many polls one round may carry before the grid is made finer (:func:`round_step`)."""
 
-def poll_due(now: float, seconds: float, grid: float) -> float:
+
+def round_step(poll_interval: float, followed: int) -> float:
+    """The grid the polls of ``followed`` jobs share, each polled every ``poll_interval``.
+
+    Rounds save wake-ups, but a round is work the event loop does in one go, and a key pressed
+    meanwhile waits for all of it (a hundred jobs polled every 0.25 s in one round held keys
+    back by 60 ms four times a second). So a round carries about :data:`POLLS_PER_ROUND` polls:
+    with more jobs, the interval is cut into more rounds, and each job keeps its own (its
+    :func:`phase_of` picks it).
+    """
+    step = min(POLL_ROUND_SECONDS, poll_interval)
+    if followed > POLLS_PER_ROUND:
+        step = min(step, poll_interval * POLLS_PER_ROUND / followed)
+    return step
+
+
+def poll_due(now: float, seconds: float, grid: float, *, up: bool = False) -> float:
     """When a poll pause of ``seconds`` from ``now`` ends: on the grid shared by every job.
 
     Each wake-up of a program costs far more than its share of a request (measured: fifty jobs
@@ -95,10 +115,13 @@ def poll_due(now: float, seconds: float, grid: float) -> float:
     grid point before ``now + seconds`` — a poll answered within one step of its round is next
     asked exactly one interval after that round (polls of a job never come closer together
     than the interval, start to start) — or on the next grid point when that one is past.
+
+    ``up``: the first grid point at or after ``now + seconds`` instead — for a job's first
+    poll, so that phases spread evenly over the interval land evenly on its rounds.
     """
     if grid <= 0:
         return now + seconds
-    due = math.floor((now + seconds) / grid) * grid
+    due = (math.ceil if up else math.floor)((now + seconds) / grid) * grid
     return due if due > now else (math.floor(now / grid) + 1) * grid
 
 
@@ -135,6 +158,7 @@ class Follower:
         self.sleep = sleep
         self.give_up_after = give_up_after
         self.before_commit = before_commit
+        self.following = 0  # jobs being followed now (they share the poll rounds)
 
     @property
     def _max_retry_after(self) -> float:
@@ -146,6 +170,7 @@ class Follower:
     async def run(self, job: Job) -> Job:
         """Wait for the result, fetch it and save the images; the job's final (or STALLED) row."""
         self.book.live(job.id).last_contact = self.book.clock()
+        self.following += 1
         try:
             job = await self._wait_for_result(job)
             if job.state is JobState.DOWNLOADING:
@@ -154,6 +179,7 @@ class Follower:
         except StopFollowing:
             return await self.book.aget(job.id)
         finally:
+            self.following -= 1
             live = self.book.peek(job.id)
             if live is not None:
                 live.reconnecting = False
@@ -177,7 +203,9 @@ class Follower:
         unknown_in_a_row = 0
         job = await self.book.aget(job.id)
         if not (job.state.is_terminal or job.state is JobState.DOWNLOADING):
-            await self.pause(job.id, self.poll_interval * phase_of(job.id), rounds=True)
+            await self.pause(
+                job.id, self.poll_interval * phase_of(job.id), rounds=True, first=True
+            )
         while True:
             if job.state.is_terminal or job.state is JobState.DOWNLOADING:
                 return job
@@ -490,13 +518,16 @@ class Follower:
             if live.waiter is not None:
                 _settle(live.waiter)
 
-    async def pause(self, job_id: int, seconds: float, *, rounds: bool = False) -> bool:
+    async def pause(
+        self, job_id: int, seconds: float, *, rounds: bool = False, first: bool = False
+    ) -> bool:
         """Sleep, but wake early when something happens to this job (a cancel); True when
         woken that way.
 
         On the real clock this is one timer and one future (a pause per poll per job adds up);
         ``rounds``: a pause between polls, ending on the grid every job's polls share
-        (:func:`poll_due`), so the polls of many jobs go out together in one wake-up. An
+        (:func:`poll_due`; ``first``: rounded up, for a job's first poll), so the polls of many
+        jobs go out together in one wake-up. An
         injected ``sleep`` (tests) is raced against the wake-up instead.
         """
         live = self.book.live(job_id)
@@ -507,8 +538,8 @@ class Follower:
             loop = asyncio.get_running_loop()
             waiter = loop.create_future()
             now = loop.time()
-            grid = min(POLL_ROUND_SECONDS, self.poll_interval) if rounds else 0.0
-            timer = loop.call_at(poll_due(now, seconds, grid), _settle, waiter)
+            grid = round_step(self.poll_interval, self.following) if rounds else 0.0
+            timer = loop.call_at(poll_due(now, seconds, grid, up=first), _settle, waiter)
             live.waiter = waiter
             try:
                 await waiter

@@ -31,6 +31,8 @@ from ..trust.sanitize import clean_text
 from ..trust.token import Token
 from .bridge import JobFeed
 from .commands.sheets import compare_plan, export_sheet, sweep_plan
+from .cursor_rest import REST_SECONDS, CursorRest
+from .idle_gc import IdleCollector
 from .imaging import GraphicsChoice, ImageKit, PreviewCache
 from .messages import CompareRequested
 from .screens.confirm import ConfirmQuit, quit_question
@@ -94,7 +96,12 @@ class GptImageApp(App[None]):
     """gpt-image-tui, over ``services`` (built by :func:`tui.services.graph.open_services`).
 
     ``kit`` fixes how images are drawn (tests and snapshots pass a fixed image widget class);
-    ``clock`` is what the job cards measure time with.
+    ``clock`` is what the job cards measure time with; ``cursor_rest`` is how long without
+    input before the cursor stops blinking (0: it never does); ``quick_start``: the first frame
+    shows the composer alone, and the job list and details come right after it (the launch
+    asks for it: the prompt is there sooner; keys typed meanwhile are kept); ``idle_gc``: full
+    garbage collections only while input is quiet (:mod:`tui.ui.idle_gc`; the launch asks for
+    it — it changes the collector of the whole process).
     """
 
     CSS_PATH = "app.tcss"
@@ -109,6 +116,9 @@ class GptImageApp(App[None]):
         graphics: GraphicsChoice | None = None,
         kit: ImageKit | None = None,
         clock: Callable[[], float] = time.time,
+        cursor_rest: float = REST_SECONDS,
+        quick_start: bool = False,
+        idle_gc: bool = False,
     ) -> None:
         super().__init__()
         self.backends = Backends(services)
@@ -119,6 +129,9 @@ class GptImageApp(App[None]):
             graphics or DEFAULT_GRAPHICS, PreviewCache(services.settings.locations.preview_cache)
         )
         self.clock = clock
+        self.cursor_rest = CursorRest(self, cursor_rest)
+        self.quick_start = quick_start
+        self.idle_gc = IdleCollector(self) if idle_gc else None
         # Thumbnails and panel copies are made as each image is saved, from its decoded pixels.
         services.downloader.after_save = self.kit.cache.made_on_save
         self.prefill = prefill or Prefill()
@@ -155,6 +168,7 @@ class GptImageApp(App[None]):
             draft=self._draft,
             dismissed_hints=self._dismissed_hints,
             clock=self.clock,
+            quick_start=self.quick_start,
         )
         return self._main
 
@@ -163,13 +177,22 @@ class GptImageApp(App[None]):
         self._resume("resumed {count} job{s} from an earlier session")
         # Other processes (a second window, `resume`) change jobs too: show their changes.
         self.set_interval(EXTERNAL_SYNC_SECONDS, self._sync_external)
+        self.cursor_rest.start()
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
         self.call_after_refresh(self._load_prices)
-        self.call_after_refresh(self._listen)
-        self.call_after_refresh(self._warm_styles)
+        # Keys typed early go to the screen once all of it is there (with quick_start, the job
+        # list is built just after the first frame), then the sweep grid's styles are readied.
+        self.main_screen.when_ready(lambda: self.call_after_refresh(self._listen))
+        self.main_screen.when_ready(lambda: self.call_after_refresh(self._warm_styles))
+        if self.idle_gc is not None:  # what the start built is frozen once all of it is there
+            idle_gc = self.idle_gc
+            self.main_screen.when_ready(lambda: self.call_after_refresh(idle_gc.start))
 
     async def on_event(self, event: events.Event) -> None:
+        self.cursor_rest.saw(event)
+        if self.idle_gc is not None:
+            self.idle_gc.saw(event)
         if self._early_keys is not None and isinstance(event, events.Key):
             self._early_keys.append(event)  # typed before the prompt was there to take it
             return
@@ -207,12 +230,16 @@ class GptImageApp(App[None]):
                     css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker,
                     scope=scope,
                 )
-        stylesheet.reparse()
+        # parse(), not reparse(): only the sources added here are parsed (the others are in
+        # the stylesheet's parse cache); reparse() would parse all of them again from scratch.
+        stylesheet.parse()
 
     async def on_unmount(self) -> None:
         """Close the HTTP clients on this app's own loop, which they belong to. The database
         and the offline server stay with whoever built the services (launch, or a test)."""
         self.feed.close()
+        if self.idle_gc is not None:
+            self.idle_gc.stop()
         await self.backends.close_clients()
 
     def _resume(self, text: str) -> None:

@@ -95,6 +95,8 @@ def launch_tui(args: argparse.Namespace) -> int:
         services,
         prefill=Prefill(prompt=args.prompt, size=args.size, images=tuple(args.image or ())),
         graphics=graphics,
+        quick_start=True,
+        idle_gc=True,
     )
     driver = answer_filtering_driver()
     if driver is not None and not os.environ.get("TEXTUAL_DRIVER"):

@@ -73,6 +73,19 @@ class HistoryTable(DataTable[Any]):
         Binding("end,G", "scroll_bottom", "Bottom", show=False),
     ]
 
+    # DataTable keeps what it drew of rows and cells for tables it expects to be scrolled back
+    # and forth over (1,000 rows, 10,000 cells); paging once through 2,000 jobs filled them,
+    # which showed as memory growing all the way down. A few screens' worth is enough here: a
+    # row scrolled back to is drawn again from the row, which the table keeps anyway.
+    RENDER_CACHE_ROWS = 200
+
+    def on_mount(self) -> None:
+        rows = self.RENDER_CACHE_ROWS
+        self._row_render_cache.maxsize = rows
+        self._row_renderable_cache.maxsize = rows
+        self._line_cache.maxsize = rows
+        self._cell_render_cache.maxsize = rows * 6  # five columns, and a spare
+
 
 def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))

@@ -9,7 +9,7 @@ Widgets are only told what to show.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Label, ListView
 from textual.worker import Worker, WorkerState
 
@@ -139,6 +140,7 @@ class MainScreen(TypingSafeScreen[None]):
         draft: ComposerDraft | None = None,
         dismissed_hints: tuple[str, ...] = (),
         clock: Callable[[], float],
+        quick_start: bool = False,
     ) -> None:
         super().__init__()
         self.history = history
@@ -162,6 +164,12 @@ class MainScreen(TypingSafeScreen[None]):
             self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
         )
         self._stop_reading: Callable[[], None] = lambda: None
+        # quick_start: the first frame is the composer alone, ready for typing; the job list
+        # and the details are built just after it (see _build_job_side).
+        self._quick_start = quick_start
+        self.job_side_ready = False
+        self._early_news: list[JobEvent] = []  # engine news that came before the job list
+        self._when_ready: list[Callable[[], object]] = []
 
     # ------------------------------------------------------------------ layout
 
@@ -178,12 +186,39 @@ class MainScreen(TypingSafeScreen[None]):
                 id="composer",
             )
             with Vertical(id="jobs-side"):
-                yield JobPool(id="pool")
-                yield JobDetails(
-                    preview_factory=lambda: ImagePreview(self.kit, id="preview"), id="details"
-                )
+                if not self._quick_start:
+                    yield from self._job_side()
         yield Label("", id="status", markup=False)
         yield Footer()
+
+    def _job_side(self) -> Iterable[Widget]:
+        yield JobPool(id="pool")
+        yield JobDetails(
+            preview_factory=lambda: ImagePreview(self.kit, id="preview"), id="details"
+        )
+
+    async def _build_job_side(self) -> None:
+        """(quick start, after the first frame) The job list and the details."""
+        await self.query_one("#jobs-side", Vertical).mount_all(self._job_side())
+        self._job_side_built()
+
+    def _job_side_built(self) -> None:
+        self.job_side_ready = True
+        self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
+        self.watch(self.query_one(JobList), "index", self._highlight_moved, init=False)
+        early, self._early_news = self._early_news, []
+        if early:
+            self._apply_news(early)
+        waiting, self._when_ready = self._when_ready, []
+        for callback in waiting:
+            callback()
+
+    def when_ready(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the whole screen is built (at once, when it is)."""
+        if self.job_side_ready:
+            callback()
+        else:
+            self._when_ready.append(callback)
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         self._mark_focused_pane()
@@ -212,13 +247,15 @@ class MainScreen(TypingSafeScreen[None]):
         editor = self.query_one(PromptEditor)
         editor.move_cursor(editor.document.end)
         editor.focus()
-        self.read_then(lambda: _first_rows(self.history), self._show_first_rows)
-        self.watch(self.query_one(JobList), "index", self._highlight_moved, init=False)
         parent_id = self._starting_draft().parent_id
         if parent_id is not None:  # the draft was a child of this job: diff against it again
             self.read_then(lambda: self._job_or_none(parent_id), self._restore_parent)
         # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
         self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
+        if self._quick_start:
+            self.call_after_refresh(self._build_job_side)
+        else:
+            self._job_side_built()
 
     def _restore_parent(self, parent: Job | None) -> None:
         composer = self.composer
@@ -294,24 +331,30 @@ class MainScreen(TypingSafeScreen[None]):
     # ------------------------------------------------------------------ engine → UI
 
     def on_jobs_updated(self, message: JobsUpdated) -> None:
+        if self.job_side_ready:
+            self._apply_news(message.events)
+        else:  # kept for the job list, built just after the first frame
+            self._early_news.extend(message.events)
+
+    def _apply_news(self, events: Sequence[JobEvent]) -> None:
         """A frame's engine news: the cards (new ones mounted together), then what changed
         state, then the details of the selected job."""
         pool = self.query_one(JobPool)
         changed: list[JobEvent] = []
-        for event in message.events:
+        for event in events:
             before = pool.event_for(event.job.id)
             if before is None or event.job.state is not before.job.state:
                 changed.append(event)
-        pool.apply_many(message.events, now=self.clock())
+        pool.apply_many(events, now=self.clock())
         bar = self.query_one(BackendBar)
         for event in changed:
             self._on_state_change(event)
             bar.count_spend(event.job)
         details = self.query_one(JobDetails)
-        for event in message.events:
+        for event in events:
             if details.job_id == event.job.id:
                 details.show(event)
-        if any(event.job.state.is_active for event in message.events):
+        if any(event.job.state.is_active for event in events):
             self._ticker.resume()
 
     def _on_state_change(self, event: JobEvent) -> None:

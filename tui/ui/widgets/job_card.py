@@ -19,6 +19,7 @@ import time
 
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.style import Style
 from textual.widgets import Label, ListItem
 
 from ...iterate.labels import prompt_head
@@ -255,6 +256,22 @@ def _after_word(text: str, word: str) -> str:
     return text
 
 
+# The colour of a card's state word and bar (the colours themselves are in app.tcss).
+_BADGE_TONES: dict[JobState, str] = {
+    JobState.PENDING: "job-card--badge-waiting",
+    JobState.SUBMITTING: "job-card--badge-waiting",
+    JobState.QUEUED: "job-card--badge-waiting",
+    JobState.RUNNING: "job-card--badge-working",
+    JobState.DOWNLOADING: "job-card--badge-working",
+    JobState.COMPLETED: "job-card--badge-done",
+    JobState.FAILED: "job-card--badge-error",
+    JobState.UNKNOWN: "job-card--badge-error",
+    JobState.CANCELLED: "job-card--badge-stopped",
+    JobState.NOT_SENT: "job-card--badge-stopped",
+    JobState.STALLED: "job-card--badge-stopped",
+}
+
+
 class JobCard(ListItem):
     """A job row of two fixed-size labels, each two lines tall.
 
@@ -274,6 +291,7 @@ class JobCard(ListItem):
         "job-card--done",
         "job-card--warning",
         "job-card--error",
+        *_BADGE_TONES.values(),
     }
 
     def __init__(
@@ -285,7 +303,7 @@ class JobCard(ListItem):
         label: str | None = None,
         note: str | None = None,
     ) -> None:
-        super().__init__(id=f"job-{event.job.id}", classes=_state_class(event.job.state))
+        super().__init__(id=f"job-{event.job.id}")
         self.event = event
         self.received = received
         self.label = label or prompt_head(event.job.request.prompt)
@@ -299,7 +317,6 @@ class JobCard(ListItem):
         """True when the card holds news it has not drawn yet (it was out of view)."""
         self._shown: dict[str, tuple[object, ...]] = {}
         self._labels: dict[str, Label] = {}
-        self._state = event.job.state
         self._resumed = event.job.resumed
         self.set_class(self._resumed, "-resumed")
 
@@ -408,12 +425,13 @@ class JobCard(ListItem):
 
     # ------------------------------------------------------------------ drawing
 
+    def watch_highlighted(self, value: bool) -> None:
+        super().watch_highlighted(value)
+        if self.is_mounted and not self.stale:
+            self._draw_badge()  # the cursor's colours, not the state's
+
     def _draw(self) -> None:
         job = self.event.job
-        if job.state is not self._state:
-            self.remove_class(_state_class(self._state))
-            self.add_class(_state_class(job.state))
-            self._state = job.state
         if job.resumed is not self._resumed:
             self._resumed = job.resumed
             self.set_class(job.resumed, "-resumed")
@@ -421,12 +439,21 @@ class JobCard(ListItem):
         self._draw_text()
 
     def _draw_badge(self) -> None:
-        word = badge_text(self.event.job.state)
+        """The state word and bar, in the state's colour (a style of the text: a card whose
+        state changes is repainted, never restyled — a class swap restyles the card and its
+        labels, which a sweep's two dozen cards changing at once made felt in the prompt)."""
+        state = self.event.job.state
+        word = badge_text(state)
         bar = self._bar()
-        if self._shown.get("badge") == (word, bar):
+        tone = None if self.highlighted else _BADGE_TONES.get(state)
+        if self._shown.get("badge") == (word, bar, tone):
             return
-        self._shown["badge"] = (word, bar)
-        content = Content.assemble((f" {word:^{BADGE_WIDTH}} ", "bold reverse"), "\n ", bar)
+        self._shown["badge"] = (word, bar, tone)
+        colour = self.get_visual_style(tone, partial=True) if tone else Style()
+        content = Content.assemble(
+            (f" {word:^{BADGE_WIDTH}} ", colour + Style(bold=True, reverse=True)),
+            ("\n " + bar, colour),
+        )
         self._labels["badge"].update(content, layout=False)
 
     def _draw_text(self) -> None:
@@ -470,6 +497,3 @@ _TONES: dict[JobState, str] = {
     JobState.NOT_SENT: "job-card--warning",
 }
 
-
-def _state_class(state: JobState) -> str:
-    return f"-state-{state.value}"
