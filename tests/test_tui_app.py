@@ -494,7 +494,10 @@ async def test_quick_start_draws_the_composer_first_and_loses_nothing_that_came_
         def probe(screen: object, renderable: object) -> None:
             if not first_frame and renderable is not None:
                 first_frame.append(bool(app.main_screen.query(JobPool)))
-                # news that only an event carries, sent before the job list is there
+                # news that only an event carries, sent before the job list is there; kept
+                # with the job's live numbers, as the engine keeps it, so the job's later news
+                # carries it too (a newer event replaces an older one waiting in the feed)
+                services.engine.book.live(job.id).unsaved_request_id = "rid-kept-for-you"
                 app.feed.publish(JobEvent(job=services.history.get(job.id),
                                           unsaved_request_id="rid-kept-for-you"))
             display(screen, renderable)  # type: ignore[arg-type]

@@ -343,7 +343,16 @@ class MainScreen(TypingSafeScreen[None]):
         changed: list[JobEvent] = []
         for event in events:
             before = pool.event_for(event.job.id)
-            if before is None or event.job.state is not before.job.state:
+            if (
+                before is None
+                or event.job.state is not before.job.state
+                # a request id that history refused is told as soon as it is news, whatever
+                # the state (the same state may have reached the list first)
+                or (
+                    event.unsaved_request_id is not None
+                    and event.unsaved_request_id != before.unsaved_request_id
+                )
+            ):
                 changed.append(event)
         pool.apply_many(events, now=self.clock())
         bar = self.query_one(BackendBar)
