@@ -408,6 +408,29 @@ class PoolApp(App[None]):
         self.query_one(JobPool).load(self.events, now=T0, durations=self.durations)
 
 
+class LatePoolApp(App[None]):
+    """The pool alone, its jobs read only when the test says (the list focused before)."""
+
+    CSS_PATH = PoolApp.CSS_PATH
+
+    def compose(self) -> ComposeResult:
+        yield JobPool(id="pool")
+
+
+async def test_a_list_focused_before_its_jobs_were_read_highlights_the_newest() -> None:
+    events = [JobEvent(_job(n, JobState.COMPLETED, files=("x.png",))) for n in range(3, 0, -1)]
+    app = LatePoolApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        pool = app.query_one(JobPool)
+        view = pool.query_one(JobList)
+        pool.focus_list()  # f3 at start: the list has no jobs yet (only its "more" row)
+        await pilot.pause()
+        assert view.index is None and view.has_focus
+        pool.load(events, now=T0)
+        await until(pilot, lambda: pool.selected_job_id == 3)  # the newest, as if focused now
+        assert view.has_focus
+
+
 def _job(number: int, state: JobState, **fields: Any) -> Job:
     return Job(number, JobRequest(f"job {number}", "1024_1024"), state, T0 - 60, T0, **fields)
 

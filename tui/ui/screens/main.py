@@ -638,10 +638,7 @@ class MainScreen(TypingSafeScreen[None]):
         self.query_one(PromptEditor).focus()
 
     def focus_jobs(self) -> None:
-        job_list = self.query_one(JobList)
-        if job_list.index is None and len(job_list):
-            job_list.index = 0  # the keys on the list act on a job: have one highlighted
-        job_list.focus()
+        self.query_one(JobPool).focus_list()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if self._reads.finished(event):

@@ -278,6 +278,21 @@ class JobPool(Vertical):
         self._recount()
         if self._select_when_loaded is not None:
             self.select(self._select_when_loaded)
+        elif self.query_one(JobList).has_focus:
+            # Moved to before the jobs were read (f3 right at start): highlight the newest
+            # once its card is mounted, as focusing a filled list does.
+            self.call_after_refresh(self._highlight_newest)
+
+    def focus_list(self) -> None:
+        """Move to the list with a job highlighted (the keys there act on one); before the
+        jobs are read, the newest is highlighted when they are (see :meth:`load`)."""
+        self._highlight_newest()
+        self.query_one(JobList).focus()
+
+    def _highlight_newest(self) -> None:
+        view = self.query_one(JobList)
+        if view.index is None and self._cards:  # never the "more jobs" row alone
+            view.index = 0
 
     def apply(self, event: JobEvent, *, now: float) -> None:
         """Update the one card this event is about, or add the job (at the top when it is new)."""
