@@ -20,6 +20,7 @@ import pytest
 from conftest import cli, history_of
 
 from tui.models import JobRequest
+from tui.offline.embedded import NICENESS
 from tui.trust.urls import UnsafeUrl, _checked_base, _is_plain_base, normalise_base_url
 
 HEAVY = ("httpx", "httpcore", "pydantic", "textual", "rich", "PIL", "aiohttp", "asyncio",
@@ -281,9 +282,12 @@ def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tm
         "        await services.close_clients()\n"
         "price = asyncio.run(ask())\n"
         "alive = os.waitpid(child, os.WNOHANG) == (0, 0)  # still running, not a zombie\n"
+        "own = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "nicer_by = os.getpriority(os.PRIO_PROCESS, child) - own\n"
         "services.history.close(); services.offline.stop()\n"
         "result = {'offline_price': price.offline, 'child_was_alive': alive, "
-        "'in_app': sorted(m for m in ('aiohttp', 'PIL.ImageDraw') if m in sys.modules)}\n"
+        "'in_app': sorted(m for m in ('aiohttp', 'PIL.ImageDraw') if m in sys.modules), "
+        "'nicer_by': nicer_by, 'room': 19 - own}\n"
         "try:\n"
         "    os.kill(child, 0)\n"
         "    result['child_after_stop'] = 'alive'\n"
@@ -293,6 +297,8 @@ def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tm
     result = loaded_after(code, env)
     assert result["offline_price"] is True and result["child_was_alive"]
     assert result["in_app"] == [] and result["child_after_stop"] == "gone"
+    # it draws images at a lower CPU priority than the app: keys never wait for a render
+    assert result["nicer_by"] == min(NICENESS, result["room"])  # type: ignore[call-overload]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states in /proc")
