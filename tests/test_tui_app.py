@@ -9,10 +9,10 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Label
 
-from tui.config import load_settings
+from tui.config import Settings, load_settings
 from tui.iterate.draft import ComposerDraft
 from tui.jobs.events import JobEvent
-from tui.models import JobRequest, JobState
+from tui.models import Job, JobRequest, JobState
 from tui.offline.faults import Fault
 from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
@@ -194,11 +194,11 @@ async def test_escape_on_a_running_job_says_it_will_be_billed_and_still_saves(
         assert Path(services.history.get(job_id).files[0]).is_file()
 
 
-async def test_jobs_from_an_earlier_session_are_resumed_and_marked(
-    app_home: Path, tmp_path: Path, offline_server: OfflineServer
-) -> None:
-    # Offline-backend jobs die with their server, so this session talks to the loopback server
-    # as if it were the real API (plain http is allowed for loopback bases).
+async def left_behind(tmp_path: Path, offline_server: OfflineServer) -> tuple[Settings, Job]:
+    """A job an earlier session submitted and left queued; the settings to resume it with.
+
+    Offline-backend jobs die with their server, so these settings talk to the loopback server
+    as if it were the real API (plain http is allowed for loopback bases)."""
     settings = load_settings(
         api_base=offline_server.base_url, output_dir=tmp_path / "out", poll_interval=0.05
     )
@@ -209,7 +209,13 @@ async def test_jobs_from_an_earlier_session_are_resumed_and_marked(
     earlier.history.update(job.id, state=JobState.SUBMITTING)
     earlier.history.update(job.id, state=JobState.QUEUED, request_id=answer.request_id)
     await earlier.aclose()
+    return settings, job
 
+
+async def test_jobs_from_an_earlier_session_are_resumed_and_marked(
+    app_home: Path, tmp_path: Path, offline_server: OfflineServer
+) -> None:
+    settings, job = await left_behind(tmp_path, offline_server)
     services = open_services(settings, offline_server=offline_server)
     try:
         app = app_for(services)
@@ -473,17 +479,7 @@ async def test_quick_start_draws_the_composer_first_and_loses_nothing_that_came_
 ) -> None:
     """The launch's quick start: the first frame has the composer alone; the job list comes
     right after, with the job resumed at start (its news came before the list did)."""
-    settings = load_settings(
-        api_base=offline_server.base_url, output_dir=tmp_path / "out", poll_interval=0.05
-    )
-    earlier = open_services(settings, offline_server=offline_server)
-    request = JobRequest("left behind", "1024_1024")
-    answer = await earlier.client.submit(request)
-    job = earlier.history.create_job(request)
-    earlier.history.update(job.id, state=JobState.SUBMITTING)
-    earlier.history.update(job.id, state=JobState.QUEUED, request_id=answer.request_id)
-    await earlier.aclose()
-
+    settings, job = await left_behind(tmp_path, offline_server)
     services = open_services(settings, offline_server=offline_server)
     try:
         app = app_for(services)
