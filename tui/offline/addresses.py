@@ -5,7 +5,9 @@ app's child-process server."""
 
 from __future__ import annotations
 
-__all__ = ["Addresses"]
+import abc
+
+__all__ = ["Addressed", "Addresses"]
 
 
 class Addresses:
@@ -17,3 +19,31 @@ class Addresses:
         self.base_url = f"{self.origin}/v1"
         self.serverless_base = f"{self.origin}/prod/v2"
         self.web_base = self.origin
+
+
+class Addressed(abc.ABC):
+    """A stand-in server known by its :class:`Addresses`; each URL is read from them."""
+
+    @property
+    @abc.abstractmethod
+    def addresses(self) -> Addresses:
+        """Every URL of this server (an error before it listens)."""
+
+    @property
+    def origin(self) -> str:
+        return self.addresses.origin
+
+    @property
+    def base_url(self) -> str:
+        """The Model API: ``http://127.0.0.1:PORT/v1``."""
+        return self.addresses.base_url
+
+    @property
+    def serverless_base(self) -> str:
+        """Where the balance lives: ``http://127.0.0.1:PORT/prod/v2`` (as api.runcomfy.net's)."""
+        return self.addresses.serverless_base
+
+    @property
+    def web_base(self) -> str:
+        """Where device-code sign-in lives (as www.runcomfy.com's ``/api/cli-auth/...``)."""
+        return self.addresses.web_base

@@ -26,14 +26,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .addresses import Addresses
+from .addresses import Addressed, Addresses
 
 __all__ = ["EmbeddedServer", "main"]
 
 _STOP_TIMEOUT = 5.0
 
 
-class EmbeddedServer:
+class EmbeddedServer(Addressed):
     """The offline Model API on ``127.0.0.1``, served by a child process (see the module).
 
     POSIX only: the socket is handed over as a file descriptor."""
@@ -75,22 +75,6 @@ class EmbeddedServer:
         if not self.port:
             raise RuntimeError("the embedded server is not started")
         return Addresses(self.host, self.port)
-
-    @property
-    def origin(self) -> str:
-        return self.addresses.origin
-
-    @property
-    def base_url(self) -> str:
-        return self.addresses.base_url
-
-    @property
-    def serverless_base(self) -> str:
-        return self.addresses.serverless_base
-
-    @property
-    def web_base(self) -> str:
-        return self.addresses.web_base
 
     @property
     def pid(self) -> int | None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .addresses import Addresses
+from .addresses import Addressed, Addresses
 from .desk import SignInDesk
 from .faults import Fault, FaultConfig, FaultPicker, Timing
 from .simulation import JobView, ServerStats, Simulation
@@ -28,7 +28,7 @@ __all__ = ["OfflineServer", "ServerStats", "run_standalone"]
 _START_TIMEOUT = 10.0
 
 
-class OfflineServer:
+class OfflineServer(Addressed):
     """The Model API on ``127.0.0.1``: ``start()`` in a background thread, or ``await serve()``.
 
     Thread-safe: tests drive it (``force``, ``advance``, ``hold``, ``faults = ...``) from their
@@ -123,25 +123,6 @@ class OfflineServer:
         if not self._bound:
             raise RuntimeError("the offline server is not bound yet: call start() or bind()")
         return Addresses(self.host, self.port)
-
-    @property
-    def origin(self) -> str:
-        return self.addresses.origin
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``."""
-        return self.addresses.base_url
-
-    @property
-    def serverless_base(self) -> str:
-        """Where the balance lives: ``http://127.0.0.1:PORT/prod/v2`` (as api.runcomfy.net's)."""
-        return self.addresses.serverless_base
-
-    @property
-    def web_base(self) -> str:
-        """Where device-code sign-in lives (as www.runcomfy.com's ``/api/cli-auth/...``)."""
-        return self.addresses.web_base
 
     def bind(self) -> str:
         """Bind and listen (port 0 picks a free one); returns ``base_url``. Idempotent."""
