@@ -8,10 +8,11 @@ real process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,18 @@ def pool_of(app: GptImageApp) -> JobPool:
     return app.main_screen.query_one(JobPool)
 
 
+@contextlib.asynccontextmanager
+async def frozen_app(
+    frozen_services: Any, *, count: int, size: tuple[int, int] = (140, 40)
+) -> AsyncIterator[tuple[GptImageApp, Pilot[Any]]]:
+    """The app on a frozen clock (``T0``), animations off, its first ``count`` cards mounted."""
+    services: Services = frozen_services(T0)
+    app = app_for(services, clock=lambda: T0, animations=False)
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot, count=count)
+        yield app, pilot
+
+
 def shown_ids(app: GptImageApp) -> list[int]:
     """The jobs whose cards the list shows (mounted and not filtered out), top to bottom."""
     view = app.main_screen.query_one(JobList)
@@ -122,10 +135,8 @@ def family(app_home: Path) -> dict[str, int]:
 async def test_cards_say_how_each_job_differs_and_when_it_ran(
     frozen_services: Any, family: dict[str, int]
 ) -> None:
-    services: Services = frozen_services(T0)
-    app = app_for(services, clock=lambda: T0, animations=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot, count=6)
+    async with frozen_app(frozen_services, count=6) as (app, pilot):
+        services = app.services
         root = services.history.get(family["root"])
         child = services.history.get(family["child"])
         expected = difference_label(child, root)
@@ -181,10 +192,8 @@ def test_state_lines_of_jobs_in_flight_and_settled() -> None:
 async def test_s_stars_the_selected_job_and_star_filter_shows_only_starred(
     frozen_services: Any, family: dict[str, int]
 ) -> None:
-    services: Services = frozen_services(T0)
-    app = app_for(services, clock=lambda: T0, animations=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot, count=6)
+    async with frozen_app(frozen_services, count=6) as (app, pilot):
+        services = app.services
         await pilot.press("f3")
         pool_of(app).select(family["child"])
         await pilot.pause()
@@ -265,10 +274,8 @@ async def test_history_browser_stars_and_filters_by_star(tmp_path: Path) -> None
 async def test_slash_filters_the_list_and_escape_clears_it(
     frozen_services: Any, family: dict[str, int]
 ) -> None:
-    services: Services = frozen_services(T0)
-    app = app_for(services, clock=lambda: T0, animations=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot, count=6)
+    async with frozen_app(frozen_services, count=6) as (app, pilot):
+        services = app.services
         await pilot.press("f3", "slash")
         field = app.main_screen.query_one(ListFilterInput)
         assert app.focused is field
@@ -296,10 +303,7 @@ async def test_lineage_and_sweep_filters_and_the_grid_of_an_older_sweep(
         for n in range(40):
             done(history, history.create_job(JobRequest(f"later {n}", "1024_1024")).id,
                  took=5, at=T0 - 10)
-    services: Services = frozen_services(T0)
-    app = app_for(services, clock=lambda: T0, animations=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot, count=46)
+    async with frozen_app(frozen_services, count=46) as (app, pilot):
         pool = pool_of(app)
         assert pool.card_for(family["cell1"]) is None  # not mounted yet: an older page
 
@@ -338,10 +342,7 @@ async def test_list_keys_move_and_keep_the_selection_on_screen(
         for n in range(80):
             done(history, history.create_job(JobRequest(f"job {n}", "1024_1024")).id,
                  took=5, at=T0 - 10)
-    services: Services = frozen_services(T0)
-    app = app_for(services, clock=lambda: T0, animations=False)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ready(pilot, count=80)
+    async with frozen_app(frozen_services, count=80, size=(100, 30)) as (app, pilot):
         view = app.main_screen.query_one(JobList)
         pool = pool_of(app)
         assert pool.mounted_count == PAGE  # far fewer cards than jobs
@@ -374,10 +375,7 @@ async def test_list_keys_move_and_keep_the_selection_on_screen(
 async def test_ctrl_t_detaches_the_composer_from_its_parent(
     frozen_services: Any, family: dict[str, int]
 ) -> None:
-    services: Services = frozen_services(T0)
-    app = app_for(services, clock=lambda: T0, animations=False)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot, count=6)
+    async with frozen_app(frozen_services, count=6) as (app, pilot):
         await pilot.press("f3")
         pool_of(app).select(family["root"])
         await pilot.pause()
