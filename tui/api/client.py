@@ -197,18 +197,12 @@ class ModelApiClient:
                 raise RuntimeError("the client has been closed")
             import httpx
 
-            policy = self._policy
             self._client = httpx.AsyncClient(
                 headers=self._headers,
                 transport=self._transport,
                 verify=context_for(self._base),
                 follow_redirects=False,
-                timeout=httpx.Timeout(
-                    connect=policy.connect_timeout,
-                    read=policy.read_timeout,
-                    write=policy.write_timeout,
-                    pool=policy.pool_timeout,
-                ),
+                timeout=self._timeout(),
                 limits=httpx.Limits(
                     max_connections=None,  # polls are bounded above; a submit never waits
                     max_keepalive_connections=max(KEEP_ALIVE, 2 * self._polls_in_flight),
@@ -233,19 +227,25 @@ class ModelApiClient:
             if self._poller is None:  # another first poll may have won the race
                 import httpx
 
-                policy = self._policy
                 self._poller = httpx.AsyncClient(
                     headers=self._headers,
                     transport=transport,
                     follow_redirects=False,
-                    timeout=httpx.Timeout(
-                        connect=policy.connect_timeout,
-                        read=policy.read_timeout,
-                        write=policy.write_timeout,
-                        pool=policy.pool_timeout,
-                    ),
+                    timeout=self._timeout(),
                 )
         return self._poller
+
+    def _timeout(self) -> httpx.Timeout:
+        """Each phase of a call bounded as the retry policy says (both clients)."""
+        import httpx
+
+        policy = self._policy
+        return httpx.Timeout(
+            connect=policy.connect_timeout,
+            read=policy.read_timeout,
+            write=policy.write_timeout,
+            pool=policy.pool_timeout,
+        )
 
     @property
     def base_url(self) -> str:
