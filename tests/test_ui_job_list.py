@@ -497,7 +497,10 @@ async def test_only_cards_intersecting_the_viewport_are_drawn_and_pages_mount_on
         await until(pilot, lambda: not below.stale)
         assert "running" in str(below.query_one(".card-status", Label).render())
 
-        # Reaching the end of the mounted cards mounts the next page; nothing is lost.
+        # Reaching the end of the mounted cards mounts the next page; nothing is lost. (The
+        # scroll above may have reached the end and mounted a page already: once the list is
+        # laid out again, the end is further down.)
+        await settle(pilot)
         mounted = pool.mounted_count
         view.scroll_end(animate=False)
         await until(pilot, lambda: pool.mounted_count == mounted + PAGE)
