@@ -164,8 +164,8 @@ class MainScreen(TypingSafeScreen[None]):
             self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
         )
         self._stop_reading: Callable[[], None] = lambda: None
-        # quick_start: the first frame is the composer alone, ready for typing; the job list
-        # and the details are built just after it (see _build_job_side).
+        # quick_start: the first frame is the prompt editor alone, ready for typing; the rest of
+        # the composer, the job list and the details are built just after it (_build_job_side).
         self._quick_start = quick_start
         self.job_side_ready = False
         self._early_news: list[JobEvent] = []  # engine news that came before the job list
@@ -183,6 +183,7 @@ class MainScreen(TypingSafeScreen[None]):
                 prefill.size or draft.size,
                 list(prefill.images or draft.images),
                 dismissed_hints=self._dismissed_hints,
+                quick=self._quick_start,
                 id="composer",
             )
             with Vertical(id="jobs-side"):
@@ -198,7 +199,9 @@ class MainScreen(TypingSafeScreen[None]):
         )
 
     async def _build_job_side(self) -> None:
-        """(quick start, after the first frame) The job list and the details."""
+        """(quick start, after the first frame) The rest of the composer, the job list and the
+        details."""
+        await self.composer.build_rest()
         await self.query_one("#jobs-side", Vertical).mount_all(self._job_side())
         self._job_side_built()
 
@@ -249,7 +252,8 @@ class MainScreen(TypingSafeScreen[None]):
         editor.focus()
         parent_id = self._starting_draft().parent_id
         if parent_id is not None:  # the draft was a child of this job: diff against it again
-            self.read_then(lambda: self._job_or_none(parent_id), self._restore_parent)
+            self.read_then(lambda: self._job_or_none(parent_id),
+                           lambda parent: self.when_ready(lambda: self._restore_parent(parent)))
         # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
         self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
         if self._quick_start:

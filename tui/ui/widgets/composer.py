@@ -6,9 +6,12 @@ next submission records that parent. Sweep groups (``{a|b|c}``) are counted live
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Label, Select, TextArea
 
 from ...api.catalog import Price
@@ -167,6 +170,10 @@ class Composer(Vertical):
 
     A load (:meth:`load_request`) that replaces a draft keeps it: ctrl+z in the prompt before
     anything else is typed brings it back (:meth:`undo_load`).
+
+    ``quick``: compose only the prompt bar and the editor (the first frame shows them sooner);
+    :meth:`build_rest` adds the rest (diff, hints, size, price, references) just after. Until
+    then :meth:`values` reads the sizes and references it was given.
     """
 
     def __init__(
@@ -176,9 +183,11 @@ class Composer(Vertical):
         images: list[str] | None = None,
         *,
         dismissed_hints: tuple[str, ...] = (),
+        quick: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.built = not quick  # everything below the editor is there
         self._initial_prompt = prompt
         self._initial_images = list(images or [])
         self._initial_size = size or (DEFAULT_EDIT_SIZE if self._initial_images else DEFAULT_SIZE)
@@ -197,6 +206,10 @@ class Composer(Vertical):
             yield Label("", id="char-count")
             yield Label(endpoint_text(len(self._initial_images)), id="endpoint", markup=False)
         yield PromptEditor(self._initial_prompt, id="prompt")
+        if self.built:
+            yield from self._rest()
+
+    def _rest(self) -> Iterable[Widget]:
         yield Label("", id="prompt-error", classes="field-error", markup=False)
         yield Label("", id="sweep-count", markup=False)
         yield Label("", id="parent-line", markup=False)
@@ -210,12 +223,23 @@ class Composer(Vertical):
 
     def on_mount(self) -> None:
         self.set_class(bool(self._initial_images), "-edit")
-        self._prompt_changed(self._initial_prompt)
+        self._prompt_changed(self.prompt)
+
+    async def build_rest(self) -> None:
+        """(``quick``) Add everything below the editor, as :meth:`compose` would have."""
+        if self.built:
+            return
+        await self.mount_all(self._rest(), after=self.query_one(PromptEditor))
+        self.built = True
+        self._refresh_price()
+        self._prompt_changed(self.prompt)
 
     # ------------------------------------------------------------------ reading
 
     def values(self) -> tuple[str, str, list[str]]:
         """(prompt, size, references) as the user has them now."""
+        if not self.built:
+            return self.prompt, self._initial_size, list(self._initial_images)
         return (
             self.query_one(PromptEditor).text,
             self.query_one(SizePicker).value,
@@ -242,7 +266,7 @@ class Composer(Vertical):
 
     @property
     def endpoint(self) -> Endpoint:
-        return Endpoint.EDIT if self.query_one(ReferenceList).urls else Endpoint.TEXT_TO_IMAGE
+        return Endpoint.EDIT if self.values()[2] else Endpoint.TEXT_TO_IMAGE
 
     def price(self, endpoint: Endpoint | None = None) -> Price | None:
         """The catalog price of one image (of the current endpoint); None before it is known."""
@@ -251,10 +275,13 @@ class Composer(Vertical):
     def set_prices(self, prices: dict[Endpoint, Price]) -> None:
         """Show what one image (and a sweep) costs, from now on."""
         self._prices = dict(prices)
-        self._refresh_price()
-        self._refresh_sweep(self.prompt)
+        if self.built:
+            self._refresh_price()
+            self._refresh_sweep(self.prompt)
 
     def _refresh_price(self) -> None:
+        if not self.built:
+            return  # build_rest shows it
         price = self.price()
         label = self.query_one("#price", Label)
         label.update(price_text(price))
@@ -377,7 +404,8 @@ class Composer(Vertical):
         event.stop()
         text = event.text_area.text
         self._prompt_changed(text)
-        self._field_error("#prompt-error", [])
+        if self.built:
+            self._field_error("#prompt-error", [])
         self.post_message(DraftChanged(text))
 
     def on_reference_list_changed(self, event: ReferenceList.Changed) -> None:
@@ -423,6 +451,8 @@ class Composer(Vertical):
         label = self.query_one("#char-count", Label)
         label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}", layout=False)
         label.set_class(len(text) > MAX_PROMPT_CHARS, "-over")
+        if not self.built:
+            return  # build_rest brings the rest up to date
         self._refresh_sweep(text)
         self._refresh_hints()
         self._refresh_diff()
