@@ -18,7 +18,7 @@ from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
 from tui.ui.app import GptImageApp, Prefill
 from tui.ui.cursor_rest import CursorRest
-from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector
+from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector, pause_for_start
 from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
@@ -568,8 +568,11 @@ async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_
         app, clock=lambda: now[0], collect=lambda: made.append(now[0]), check_every=0.02,
         due_after=0,
     )
+    pause_for_start()  # as the launch does: no collections at all until the collector starts
+    assert not gc.isenabled()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.idle_gc is not None and app.idle_gc.running)
+        assert gc.isenabled()  # young collections run again once the start is over
         assert gc.get_threshold()[0] == YOUNG_THRESHOLD and gc.get_threshold()[2] > 100_000
         assert gc.get_freeze_count() > 0
         # The clock only moves where no check can land between the move and the key.
@@ -591,3 +594,4 @@ async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_
         assert made[1:] == [72.0]  # ... yet one within 60 s of the last, and only then
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
