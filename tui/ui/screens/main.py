@@ -24,7 +24,7 @@ from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Label, ListView
+from textual.widgets import Label, ListView
 from textual.worker import Worker, WorkerState
 
 from ...api.catalog import Price
@@ -48,6 +48,7 @@ from ..outside import edit_text, editor_command, open_in_viewer, viewer_command
 from ..reads import ThreadReads
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
+from ..widgets.footer import SteadyFooter
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails, no_image_reason
 from ..widgets.job_pool import JobList, JobPool, ListFilterInput, card_labels
@@ -190,7 +191,7 @@ class MainScreen(TypingSafeScreen[None]):
                 if not self._quick_start:
                     yield from self._job_side()
         yield Label("", id="status", markup=False)
-        yield Footer()
+        yield SteadyFooter()
 
     def _job_side(self) -> Iterable[Widget]:
         yield JobPool(id="pool")
