@@ -185,6 +185,8 @@ class GptImageApp(App[None]):
         # list is built just after the first frame), then the sweep grid's styles are readied.
         self.main_screen.when_ready(lambda: self.call_after_refresh(self._listen))
         self.main_screen.when_ready(lambda: self.call_after_refresh(self._warm_styles))
+        # The image widgets' module is imported now rather than when the first image is shown.
+        self.main_screen.when_ready(lambda: self.call_after_refresh(self.kit.image_widget))
         if self.idle_gc is not None:  # what the start built is frozen once all of it is there
             idle_gc = self.idle_gc
             self.main_screen.when_ready(lambda: self.call_after_refresh(idle_gc.start))

@@ -194,6 +194,7 @@ class Composer(Vertical):
         self._dismissed_hints = dismissed_hints
         self.parent_job: Job | None = None
         self._sweep_line = ""
+        self._errors_shown: dict[str, str] = {}  # the field errors on screen, by selector
         self._prices: dict[Endpoint, Price] = {}
         self._replaced: tuple[ComposerDraft, Job | None] | None = None  # what the last load replaced
         self._loaded_prompt = ""  # the prompt that load put in
@@ -394,8 +395,12 @@ class Composer(Vertical):
         label.set_class(bool(text), "-shown")
 
     def _field_error(self, selector: str, messages: list[str]) -> None:
+        text = clean_text("; ".join(messages))
+        if self._errors_shown.get(selector, "") == text:
+            return  # cleared on every keystroke: an update lays the whole screen out again
+        self._errors_shown[selector] = text
         label = self.query_one(selector, Label)
-        label.update(clean_text("; ".join(messages)))
+        label.update(text)
         label.set_class(bool(messages), "-shown")
 
     # ------------------------------------------------------------------ reacting
