@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from time import monotonic
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
@@ -52,9 +52,11 @@ from ..widgets.footer import SteadyFooter
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails, no_image_reason
 from ..widgets.job_pool import JobList, JobPool, ListFilterInput, card_labels
-from ..widgets.lint_hints import LintHints
 from ..widgets.preview import ImagePreview
 from ..workers import JobWorkers
+
+if TYPE_CHECKING:
+    from ..widgets.lint_hints import LintHints
 from .image import ImageScreen
 
 __all__ = ["DRAFT_KEY", "HINTS_KEY", "NARROW_BELOW", "MainScreen", "Prefill"]
@@ -676,6 +678,8 @@ class MainScreen(TypingSafeScreen[None]):
         restore_recipe(self, message.path)
 
     def on_lint_hints_dismissed(self, message: LintHints.Dismissed) -> None:
+        from ..widgets.lint_hints import LintHints  # loaded with the rest of the composer
+
         dismissed = sorted(self.query_one(LintHints).dismissed | {message.rule})
         try:
             self.history.save_draft(HINTS_KEY, ",".join(dismissed))

@@ -7,6 +7,7 @@ next submission records that parent. Sweep groups (``{a|b|c}``) are counted live
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -31,8 +32,10 @@ from ...models import (
 )
 from ...trust.sanitize import clean_text
 from ..messages import DraftChanged
-from .lint_hints import LintHints
-from .prompt_diff import PromptDiff
+
+if TYPE_CHECKING:  # loaded with the rest of the composer, after the first frame
+    from .lint_hints import LintHints
+    from .prompt_diff import PromptDiff
 from .references import ReferenceList
 
 __all__ = [
@@ -211,6 +214,9 @@ class Composer(Vertical):
             yield from self._rest()
 
     def _rest(self) -> Iterable[Widget]:
+        from .lint_hints import LintHints
+        from .prompt_diff import PromptDiff
+
         yield Label("", id="prompt-error", classes="field-error", markup=False)
         yield Label("", id="sweep-count", markup=False)
         yield Label("", id="parent-line", markup=False)
@@ -369,7 +375,7 @@ class Composer(Vertical):
         line.tooltip = clean_text(parent.request.prompt, limit=600) if parent else None
         line.set_class(parent is not None, "-shown")
         self.set_class(parent is not None, "-iterating")
-        self.query_one(PromptDiff).set_parent(parent.request if parent else None)
+        self._diff.set_parent(parent.request if parent else None)
         self._refresh_diff()
         self.post_message(DraftChanged(self.prompt))
 
@@ -473,10 +479,15 @@ class Composer(Vertical):
     def _refresh_hints(self) -> None:
         prompt, _, images = self.values()
         endpoint = Endpoint.EDIT if images else Endpoint.TEXT_TO_IMAGE
-        self.query_one(LintHints).update_hints(prompt, endpoint, len(images))
+        hints: LintHints = self.query_one("#hints")  # type: ignore[assignment]
+        hints.update_hints(prompt, endpoint, len(images))
+
+    @property
+    def _diff(self) -> PromptDiff:
+        return self.query_one("#diff")  # type: ignore[return-value]
 
     def _refresh_diff(self) -> None:
-        diff = self.query_one(PromptDiff)
+        diff = self._diff
         diff.update_current(self.current_request() if self.parent_job is not None else None)
 
 
