@@ -25,7 +25,7 @@ from tui.services.graph import Services
 from tui.storage.history import History
 from tui.storage.owners import owner_for
 from tui.ui.app import GptImageApp
-from tui.ui.screens.main import STYLESHEETS
+from tui.ui.styles import STYLESHEETS
 from tui.ui.widgets.composer import Composer, PromptEditor
 from tui.ui.widgets.job_card import JobCard
 from tui.ui.widgets.job_pool import JobPool

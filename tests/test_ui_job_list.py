@@ -30,8 +30,8 @@ from tui.storage.history import History
 from tui.storage.owners import owner_for
 from tui.ui.app import GptImageApp
 from tui.ui.screens.history import HistoryScreen
-from tui.ui.screens.main import STYLESHEETS
 from tui.ui.screens.sweep import SweepCell, SweepScreen
+from tui.ui.styles import STYLESHEETS
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.job_card import JobCard, status_text
 from tui.ui.widgets.job_pool import PAGE, JobList, JobPool, ListFilterInput, MoreJobs

@@ -46,6 +46,7 @@ from ..keys import TypingSafeScreen, types_text
 from ..messages import DraftChanged, JobSelected, JobsUpdated, OpenRecipe
 from ..outside import edit_text, editor_command, open_in_viewer, viewer_command
 from ..reads import ThreadReads
+from ..styles import JOBS_CSS, read_styles
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
 from ..widgets.footer import SteadyFooter
@@ -110,11 +111,6 @@ def _first_rows(history: History) -> _Rows:
     ids = {job.id for job in jobs}
     parents = history.get_many({job.parent_id for job in jobs if job.parent_id} - ids)
     return _Rows(jobs, durations, card_labels(jobs, parents))
-
-
-JOBS_CSS = Path(__file__).parent.parent / "jobs.tcss"
-# The whole stylesheet: the app's (CSS_PATH) and the job side's, read once the first frame is out.
-STYLESHEETS = (Path(__file__).parent.parent / "app.tcss", JOBS_CSS)
 
 
 class MainScreen(TypingSafeScreen[None]):
@@ -196,7 +192,7 @@ class MainScreen(TypingSafeScreen[None]):
             )
             with Vertical(id="jobs-side"):
                 if not self._quick_start:
-                    self._read_job_styles()
+                    read_styles(self.app, JOBS_CSS)
                     yield from self._job_side()
         yield Label("", id="status", markup=False)
         yield SteadyFooter()
@@ -211,18 +207,9 @@ class MainScreen(TypingSafeScreen[None]):
         """(quick start, after the first frame) The rest of the composer, the job list and the
         details."""
         await self.composer.build_rest()
-        self._read_job_styles()
+        read_styles(self.app, JOBS_CSS)
         await self.query_one("#jobs-side", Vertical).mount_all(self._job_side())
         self._job_side_built()
-
-    def _read_job_styles(self) -> None:
-        """Add the job list's and the details' styles (``jobs.tcss``) to the app's stylesheet,
-        before they are mounted: the first frame is styled without them (fewer rules to parse,
-        and to match against every node drawn)."""
-        stylesheet = self.app.stylesheet
-        if not stylesheet.has_source(str(JOBS_CSS)):
-            stylesheet.read(JOBS_CSS)
-            stylesheet.parse()  # only what is new: the rest is in its parse cache
 
     def _job_side_built(self) -> None:
         self.job_side_ready = True

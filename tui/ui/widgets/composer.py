@@ -32,6 +32,7 @@ from ...models import (
 )
 from ...trust.sanitize import clean_text
 from ..messages import DraftChanged
+from ..styles import COMPOSER_CSS, read_styles
 
 if TYPE_CHECKING:  # loaded with the rest of the composer, after the first frame
     from .lint_hints import LintHints
@@ -211,6 +212,7 @@ class Composer(Vertical):
             yield Label(endpoint_text(len(self._initial_images)), id="endpoint", markup=False)
         yield PromptEditor(self._initial_prompt, id="prompt")
         if self.built:
+            read_styles(self.app, COMPOSER_CSS)
             yield from self._rest()
 
     def _rest(self) -> Iterable[Widget]:
@@ -236,6 +238,7 @@ class Composer(Vertical):
         """(``quick``) Add everything below the editor, as :meth:`compose` would have."""
         if self.built:
             return
+        read_styles(self.app, COMPOSER_CSS)
         await self.mount_all(self._rest(), after=self.query_one(PromptEditor))
         self.built = True
         self._refresh_price()
