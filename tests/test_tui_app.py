@@ -18,7 +18,7 @@ from tui.offline.server import OfflineServer
 from tui.services.graph import Services, open_services
 from tui.ui.app import GptImageApp, Prefill
 from tui.ui.cursor_rest import CursorRest
-from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector, pause_for_start
+from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector
 from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
@@ -568,7 +568,7 @@ async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_
         app, clock=lambda: now[0], collect=lambda: made.append(now[0]), check_every=0.02,
         due_after=0,
     )
-    pause_for_start()  # as the launch does: no collections at all until the collector starts
+    gc.disable()  # as the entry point does: no collections at all until the collector starts
     assert not gc.isenabled()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.idle_gc is not None and app.idle_gc.running)

@@ -8,10 +8,9 @@ key. Young collections (generations 0 and 1) stay as they are: they take a milli
 
 :class:`IdleCollector` (asked for by the launch; the app owns it):
 
-* has no collections at all while the app starts (:func:`pause_for_start`, called by the
-  launch before its imports): the start builds a few hundred thousand objects and no garbage
-  worth a pause, yet CPython made about a hundred collections of it, one of them full, 60–70 ms
-  in all before the first frame;
+* turns collections back on: the entry point (:mod:`tui.__main__`) turns them off for the
+  start, which builds a few hundred thousand objects and no garbage worth a pause (CPython
+  made about a hundred collections of it, one of them full, 60–70 ms before the first frame);
 * freezes what the start built (``gc.freeze``: modules, classes, the first screen — it lives
   as long as the app), so later full collections don't scan it again;
 * collects the youngest generation every :data:`YOUNG_THRESHOLD` allocations instead of 700
@@ -42,7 +41,6 @@ __all__ = [
     "QUIET_SECONDS",
     "YOUNG_THRESHOLD",
     "IdleCollector",
-    "pause_for_start",
 ]
 
 QUIET_SECONDS = 1.0  # no input for this long: a full collection can't be in anyone's way
@@ -50,12 +48,6 @@ EVERY_SECONDS = 10.0  # not more often than this
 AT_MOST_SECONDS = 60.0  # nor less often, however busy the keyboard
 YOUNG_THRESHOLD = 2000  # allocations between young collections (CPython: 700)
 _NO_AUTOMATIC_FULL = 1_000_000  # a generation-2 threshold never reached
-
-
-def pause_for_start() -> None:
-    """No automatic collections until an :class:`IdleCollector` starts (or the app ends:
-    the launch turns them back on either way)."""
-    gc.disable()
 
 
 class IdleCollector:
@@ -98,7 +90,7 @@ class IdleCollector:
         _young, middle, full = self._saved
         self._due_after = full if self._due_after_given is None else self._due_after_given
         gc.set_threshold(YOUNG_THRESHOLD, middle, _NO_AUTOMATIC_FULL)
-        gc.enable()  # if the launch paused it (pause_for_start)
+        gc.enable()  # off while the app started (tui.__main__)
         self._last_full = self._clock()
         self._timer = self._app.set_interval(self._check_every, self._check, name="idle gc")
 

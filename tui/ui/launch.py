@@ -68,13 +68,10 @@ def launch_tui(args: argparse.Namespace) -> int:
     try:
         return _run_app(args, settings)
     finally:
-        gc.enable()  # paused for the start (the app's idle collector turns it on once started)
+        gc.enable()  # off for the start (tui.__main__); the idle collector turns it on when up
 
 
 def _run_app(args: argparse.Namespace, settings: Settings) -> int:
-    from .idle_gc import pause_for_start
-
-    pause_for_start()  # before the imports and the first frame: nothing to collect yet
 
     # The terminal is asked now, while it is still ours to query: one round trip.
     from .imaging import detect_graphics
