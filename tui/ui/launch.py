@@ -8,11 +8,16 @@ import dataclasses
 import gc
 import os
 import sys
+import threading
 from collections.abc import Mapping
-from typing import TextIO
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, TextIO
 
 from ..config import Settings, load_settings
 from ..errors import GptImageError, TokenError
+
+if TYPE_CHECKING:
+    from .terminal.choice import GraphicsChoice
 
 __all__ = ["EXIT_NO_TERMINAL", "launch_tui", "no_terminal_reason"]
 
@@ -72,19 +77,17 @@ def launch_tui(args: argparse.Namespace) -> int:
 
 
 def _run_app(args: argparse.Namespace, settings: Settings) -> int:
-
-    # The terminal is asked now, while it is still ours to query: one round trip.
-    from .imaging import detect_graphics
-
-    graphics = detect_graphics(settings.graphics, colors=settings.colors)
-
-    from .terminal.driver import answer_filtering_driver, use_color_system
-
-    if graphics.colors is not None:
-        use_color_system(graphics.colors)
+    # The terminal is asked now, while it is still ours to query (one round trip, and a local
+    # tmux about passthrough), from a thread: its waits overlap the loading of the app.
+    asking = _ask_terminal(settings)
 
     from ..services.graph import open_services
     from .app import GptImageApp, Prefill
+    from .terminal.driver import answer_filtering_driver, use_color_system
+
+    graphics = asking.result()
+    if graphics.colors is not None:
+        use_color_system(graphics.colors)
 
     try:
         services = open_services(settings, offline_process=True)
@@ -117,3 +120,19 @@ def _run_app(args: argparse.Namespace, settings: Settings) -> int:
         if services.offline is not None:
             services.offline.stop()
     return app.return_code or 0
+
+
+def _ask_terminal(settings: Settings) -> Future[GraphicsChoice]:
+    """:func:`~tui.ui.imaging.detect_graphics` in a thread of its own; its answer (or error)."""
+    answer: Future[GraphicsChoice] = Future()
+
+    def ask() -> None:
+        try:
+            from .imaging import detect_graphics
+
+            answer.set_result(detect_graphics(settings.graphics, colors=settings.colors))
+        except BaseException as exc:  # handed to the caller, raised where it waits
+            answer.set_exception(exc)
+
+    threading.Thread(target=ask, name="ask the terminal", daemon=True).start()
+    return answer
