@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from ..models import Job
 from ..trust.sanitize import clean_text
-from .diff import summarise_change
 
 __all__ = ["difference_label", "prompt_head"]
 
@@ -31,6 +30,8 @@ def difference_label(job: Job, parent: Job | None = None) -> str:
     if job.sweep_id and job.sweep_label:
         return clean_text(job.sweep_label, limit=_HEAD_CHARS)
     if parent is not None:
+        from .diff import summarise_change  # the word differ loads with the first child shown
+
         summary = summarise_change(parent.request, job.request)
         # A rewrite reads best as its own words; a refinement as what it changed.
         return prompt_head(job.request.prompt) if summary.rewrite else summary.step_label
