@@ -18,7 +18,6 @@ from conftest import app_for, settle, until
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-import tui
 from tui.jobs.events import JobEvent
 from tui.models import Job, JobRequest, JobState
 from tui.offline.render import render_image
@@ -26,6 +25,7 @@ from tui.services.graph import Services
 from tui.storage.history import History
 from tui.storage.owners import owner_for
 from tui.ui.app import GptImageApp
+from tui.ui.styles import STYLESHEETS
 from tui.ui.widgets.composer import Composer, PromptEditor
 from tui.ui.widgets.job_card import JobCard
 from tui.ui.widgets.job_pool import JobPool
@@ -174,7 +174,7 @@ def test_selected_job_with_image(snap_compare: Any, app_home: Path, frozen_servi
 class PoolApp(App[None]):
     """Just the job pool, styled by the app's stylesheet, fed hand-made events."""
 
-    CSS_PATH = str(Path(tui.__file__).parent / "ui" / "app.tcss")
+    CSS_PATH = [str(path) for path in STYLESHEETS]
 
     def __init__(self, events: list[JobEvent]) -> None:
         super().__init__()

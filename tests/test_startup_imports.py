@@ -266,7 +266,9 @@ def test_settings_and_offline_services_load_no_http_stack(env: dict[str, str], t
 
 def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tmp_path: Path) -> None:
     """The app's services (``offline_process=True``): the server answers from a child process,
-    so neither aiohttp nor the renderer is ever loaded in the app's; stopping ends the child."""
+    so neither aiohttp nor the renderer is ever loaded in the app's; the child starts when the
+    app says (once its first frame is out), a call made before waits for it and is answered;
+    stopping ends the child."""
     code = (
         "import asyncio, os\n"
         "from tui.config import load_settings\n"
@@ -274,18 +276,24 @@ def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tm
         "from tui.services.graph import open_services\n"
         f"settings = load_settings(offline=True, env={{'GPT_IMAGE_TUI_HOME': {str(tmp_path)!r}}})\n"
         "services = open_services(settings, offline_process=True)\n"
-        "child = services.offline.pid\n"
+        "before_serve = services.offline.pid  # the child starts when the app says so\n"
         "async def ask():\n"
         "    try:\n"
-        "        return await services.prices.price(Endpoint.TEXT_TO_IMAGE)\n"
+        "        call = asyncio.create_task(services.prices.price(Endpoint.TEXT_TO_IMAGE))\n"
+        "        await asyncio.sleep(0.3)\n"
+        "        waited = not call.done()  # connected, in the socket's backlog\n"
+        "        services.offline.start_serving()\n"
+        "        return waited, await call\n"
         "    finally:\n"
         "        await services.close_clients()\n"
-        "price = asyncio.run(ask())\n"
+        "waited, price = asyncio.run(ask())\n"
+        "child = services.offline.pid\n"
         "alive = os.waitpid(child, os.WNOHANG) == (0, 0)  # still running, not a zombie\n"
         "own = os.getpriority(os.PRIO_PROCESS, 0)\n"
         "nicer_by = os.getpriority(os.PRIO_PROCESS, child) - own\n"
         "services.history.close(); services.offline.stop()\n"
         "result = {'offline_price': price.offline, 'child_was_alive': alive, "
+        "'before_serve': before_serve, 'waited': waited, "
         "'in_app': sorted(m for m in ('aiohttp', 'PIL.ImageDraw') if m in sys.modules), "
         "'nicer_by': nicer_by, 'room': 19 - own}\n"
         "try:\n"
@@ -295,6 +303,7 @@ def test_the_apps_offline_server_runs_in_a_child_process(env: dict[str, str], tm
         "    result['child_after_stop'] = 'gone'"
     )
     result = loaded_after(code, env)
+    assert result["before_serve"] is None and result["waited"]  # a call made before, answered
     assert result["offline_price"] is True and result["child_was_alive"]
     assert result["in_app"] == [] and result["child_after_stop"] == "gone"
     # it draws images at a lower CPU priority than the app: keys never wait for a render

@@ -514,6 +514,43 @@ async def test_quick_start_draws_the_composer_first_and_loses_nothing_that_came_
         await services.aclose()
 
 
+async def test_quick_start_shows_the_prompt_first_then_the_whole_composer_as_it_was_left(
+    services: Services,
+) -> None:
+    """The quick start's first frame is the prompt editor alone; what was left in the composer
+    (the size, the references, the parent being iterated on) and the price are all there once
+    the rest of it is built, and the first frame's values were those too."""
+    parent = services.history.create_job(JobRequest("a fox at dawn", "1024_1024"))
+    draft = ComposerDraft("a fox at dusk", "auto", ("https://example.com/fox.png",), parent.id)
+    services.history.save_draft("composer", draft.to_json())
+    app = app_for(services)
+    app.quick_start = True
+    first_frame: list[tuple[bool, tuple[str, str, list[str]]]] = []
+    display = app._display
+
+    def probe(screen: object, renderable: object) -> None:
+        if not first_frame and renderable is not None:
+            composer = app.main_screen.composer
+            first_frame.append((bool(app.main_screen.query(SizePicker)), composer.values()))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = probe  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: bool(first_frame) and app.main_screen.job_side_ready)
+        await settle(pilot)
+        assert first_frame == [
+            (False, ("a fox at dusk", "auto", ["https://example.com/fox.png"]))
+        ]
+        screen = app.main_screen
+        assert screen.composer.values() == ("a fox at dusk", "auto", ["https://example.com/fox.png"])
+        assert screen.composer.parent_id == parent.id
+        assert f"child of #{parent.id}" in label_text(app, "#parent-line")
+        await until(pilot, lambda: "$" in label_text(app, "#price"))  # the catalog's price
+        assert label_text(app, "#char-count") == "13/12,000"
+        await pilot.press("!")
+        assert screen.composer.values()[0] == "a fox at dusk!"
+
+
 async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_back(
     services: Services,
 ) -> None:
@@ -531,8 +568,11 @@ async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_
         app, clock=lambda: now[0], collect=lambda: made.append(now[0]), check_every=0.02,
         due_after=0,
     )
+    gc.disable()  # as the entry point does: no collections at all until the collector starts
+    assert not gc.isenabled()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.idle_gc is not None and app.idle_gc.running)
+        assert gc.isenabled()  # young collections run again once the start is over
         assert gc.get_threshold()[0] == YOUNG_THRESHOLD and gc.get_threshold()[2] > 100_000
         assert gc.get_freeze_count() > 0
         # The clock only moves where no check can land between the move and the key.
@@ -554,3 +594,4 @@ async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_
         assert made[1:] == [72.0]  # ... yet one within 60 s of the last, and only then
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+    assert gc.isenabled()

@@ -373,3 +373,30 @@ async def test_status_lines_clear_themselves(
         await until(pilot, lambda: any("created" in line for line in given))
         await until(pilot, lambda: status(app) == "")  # cleared by itself …
         assert given[-1] == "" and any("created" in line for line in given[:-1])  # … after it
+
+
+async def test_typing_in_the_prompt_lays_nothing_out_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key typed in the prompt redraws what it changed (the text, the count), never the
+    layout of the whole screen: a field error cleared on every keystroke used to. A prompt
+    error, once shown, still goes with the next key."""
+    layouts: list[str] = []
+    lay_out = main_screen.MainScreen._refresh_layout
+
+    def counted(screen: Any, *args: Any, **kwargs: Any) -> None:
+        layouts.append(type(screen).__name__)
+        lay_out(screen, *args, **kwargs)
+
+    monkeypatch.setattr(main_screen.MainScreen, "_refresh_layout", counted)
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        layouts.clear()
+        await pilot.press(*"a fox in fog")
+        await settle(pilot)
+        assert layouts == []
+        await pilot.press("ctrl+a", "ctrl+k", "ctrl+j")  # an empty prompt: its error shows
+        await until(pilot, lambda: "prompt" in str(app.main_screen.query_one("#prompt-error", Label).render()).lower())
+        await pilot.press("x")
+        await until(pilot, lambda: str(app.main_screen.query_one("#prompt-error", Label).render()) == "")

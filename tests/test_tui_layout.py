@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import halfcell_kit, settle
+from conftest import app_for, halfcell_kit, settle
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.text import Text
 from test_snapshots import T0, _steady, build_app, seed
 from textual.pilot import Pilot
-from textual.widgets import Label
+from textual.widgets import Footer, Label
+from textual.widgets._footer import FooterKey
 
 import tui
 from tui.models import JobState
@@ -185,3 +186,32 @@ async def test_space_goes_to_the_editor_and_the_list(
         )
         if width >= 100:
             assert job_list.region.height >= details.region.height
+
+
+async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change(
+    services: Services,
+) -> None:
+    """Back on the main screen from another (help here; the sweep grid in use), the footer's
+    keys are the ones it had: they stay as they are, not rebuilt — a rebuild lays out and draws
+    the whole screen again, just when the next key is typed. Keys that do change still show."""
+    app = app_for(services)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        footer = app.main_screen.query_one(Footer)
+        keys = list(footer.query(FooterKey))
+        in_composer = [key.description for key in keys]
+        assert "To jobs" in in_composer
+        await pilot.press("f1")
+        await settle(pilot)
+        assert app.screen is not app.main_screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.main_screen
+        assert list(footer.query(FooterKey)) == keys  # the very same widgets
+        app.main_screen.query_one(JobList).focus()  # the job list: its letter keys show too
+        await settle(pilot)
+        on_the_list = [key.description for key in footer.query(FooterKey)]
+        assert on_the_list != in_composer
+        app.main_screen.query_one(PromptEditor).focus()
+        await settle(pilot)
+        assert [key.description for key in footer.query(FooterKey)] == in_composer

@@ -31,6 +31,7 @@ from tui.storage.owners import owner_for
 from tui.ui.app import GptImageApp
 from tui.ui.screens.history import HistoryScreen
 from tui.ui.screens.sweep import SweepCell, SweepScreen
+from tui.ui.styles import STYLESHEETS
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.job_card import JobCard, status_text
 from tui.ui.widgets.job_pool import PAGE, JobList, JobPool, ListFilterInput, MoreJobs
@@ -392,7 +393,7 @@ async def test_ctrl_t_detaches_the_composer_from_its_parent(
 class PoolApp(App[None]):
     """The pool alone, styled by the app's stylesheet."""
 
-    CSS_PATH = str(Path(__file__).parent.parent / "tui" / "ui" / "app.tcss")
+    CSS_PATH = [str(path) for path in STYLESHEETS]
 
     def __init__(self, events: list[JobEvent], durations: list[float]) -> None:
         super().__init__()

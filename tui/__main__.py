@@ -10,6 +10,7 @@ what the chosen path needs is imported.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -160,11 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # No garbage collections while the app starts: its imports and first screen make a few
+    # hundred thousand objects and no garbage worth a pause, yet CPython collected about a
+    # hundred times, once fully, before the first frame. The app's idle collector
+    # (tui.ui.idle_gc) turns collections back on once it is up; a headless command at once.
+    gc.disable()
+    try:
+        args = build_parser().parse_args(argv)
+    except BaseException:  # usage, --help, --version: on again for whoever called
+        gc.enable()
+        raise
     if args.command is None:
         from .ui.launch import launch_tui
 
         return launch_tui(args)
+    gc.enable()
     from .cli import run
 
     return run(args)

@@ -43,17 +43,35 @@ class EmbeddedServer(Addressed):
         self.journal = journal
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
+        self._listener: socket.socket | None = None  # bound, not yet handed to a child
 
-    def start(self) -> EmbeddedServer:
-        """Bind, listen and start the child; returns at once (``base_url`` is known)."""
-        if self._process is not None:
+    def start(self, *, serving: bool = True) -> EmbeddedServer:
+        """Bind and listen, and (``serving``) start the child; returns at once: ``base_url`` is
+        known and connections queue in the backlog. Otherwise the child starts at
+        :meth:`start_serving` (the app's, once its first frame is out: the child's own start
+        then doesn't compete with the app's for the CPU); until then connections wait."""
+        if self._process is not None or self._listener is not None:
             return self
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind((self.host, 0))
             listener.listen(128)
-            self.port = listener.getsockname()[1]
+        except BaseException:
+            listener.close()
+            raise
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        if serving:
+            self.start_serving()
+        return self
+
+    def start_serving(self) -> None:
+        """Start the child that serves the socket (idempotent)."""
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        try:
             fd = listener.fileno()
             command = [sys.executable, "-P", "-m", "tui.offline.embedded", "--fd", str(fd)]
             if self.journal is not None:
@@ -68,7 +86,6 @@ class EmbeddedServer(Addressed):
             )
         finally:
             listener.close()  # the child holds it now (or, if it never started, nobody does)
-        return self
 
     @property
     def addresses(self) -> Addresses:
@@ -82,6 +99,9 @@ class EmbeddedServer(Addressed):
 
     def stop(self) -> None:
         """End the child (idempotent): its stdin closes, it stops serving and exits."""
+        listener, self._listener = self._listener, None
+        if listener is not None:  # never served: nobody else holds the socket
+            listener.close()
         process, self._process = self._process, None
         if process is None:
             return

@@ -155,6 +155,9 @@ class OfflineServer(Addressed):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def start_serving(self) -> None:
+        """Nothing more to do: :meth:`start` serves (or, ``lazy``, wakes on the first call)."""
+
     def start(self, *, wait: bool = True, lazy: bool = False) -> OfflineServer:
         """Serve from a daemon thread with its own event loop; returns once serving.
 

@@ -61,6 +61,8 @@ class OfflineBackend(Protocol):
     @property
     def serverless_base(self) -> str: ...
 
+    def start_serving(self) -> None: ...
+
     def stop(self) -> None: ...
 
 
@@ -153,8 +155,9 @@ def open_services(
     passed in is used, and left to its owner to stop) and the client talks to it through the
     same code path as the real API. It is bound at once and loads aiohttp only when first
     called; ``offline_process`` (the app) serves it from a child process, so its imports, its
-    renders and its memory stay out of the caller's process; otherwise (headless commands, tests)
-    from a thread. ``clock`` and ``sleep`` reach the history and the engine (tests freeze them).
+    renders and its memory stay out of the caller's process — started when the caller says
+    ``services.offline.start_serving()`` (the app: once its first frame is out; calls made before wait in
+    the socket's backlog); otherwise (headless commands, tests) from a thread. ``clock`` and ``sleep`` reach the history and the engine (tests freeze them).
     """
     offline: OfflineBackend | None = None
     api_base = settings.api_base
@@ -170,7 +173,7 @@ def open_services(
         elif offline_process and os.name == "posix":  # a socket is handed over as a descriptor
             from ..offline.embedded import EmbeddedServer
 
-            offline = EmbeddedServer(journal=journal).start()
+            offline = EmbeddedServer(journal=journal).start(serving=False)
         else:
             from ..offline.server import OfflineServer  # aiohttp: only on the first connection
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +62,8 @@ def write_scaled(image: Image.Image, targets: Mapping[int, Path]) -> list[Path]:
 
 def _save_png(picture: Image.Image, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import secrets  # loaded with the first preview, not with the app
+
     temp = target.with_name(f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         picture.save(temp, "PNG", compress_level=3)

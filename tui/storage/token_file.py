@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -110,6 +109,8 @@ def write_token_file(path: Path, token: SecretStr) -> None:
     )
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_NOFOLLOW", 0)
+    import secrets  # (loaded on a sign-in only: it brings OpenSSL's hashes)
+
     temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     fd = os.open(temp, flags, 0o600)
     try:

@@ -180,11 +180,17 @@ class GptImageApp(App[None]):
         self.cursor_rest.start()
         # After the first frame: the first request builds the HTTP client (and, offline, wakes
         # the embedded server, which only then loads aiohttp) — none of that delays the screen.
+        # The offline backend's child starts once the first frame is out (calls made before,
+        # like resumed jobs', wait in its socket's backlog), then the prices are asked for.
+        if self.services.offline is not None:
+            self.call_after_refresh(self.services.offline.start_serving)
         self.call_after_refresh(self._load_prices)
         # Keys typed early go to the screen once all of it is there (with quick_start, the job
         # list is built just after the first frame), then the sweep grid's styles are readied.
         self.main_screen.when_ready(lambda: self.call_after_refresh(self._listen))
         self.main_screen.when_ready(lambda: self.call_after_refresh(self._warm_styles))
+        # The image widgets' module is imported now rather than when the first image is shown.
+        self.main_screen.when_ready(lambda: self.call_after_refresh(self.kit.image_widget))
         if self.idle_gc is not None:  # what the start built is frozen once all of it is there
             idle_gc = self.idle_gc
             self.main_screen.when_ready(lambda: self.call_after_refresh(idle_gc.start))

@@ -8,6 +8,9 @@ key. Young collections (generations 0 and 1) stay as they are: they take a milli
 
 :class:`IdleCollector` (asked for by the launch; the app owns it):
 
+* turns collections back on: the entry point (:mod:`tui.__main__`) turns them off for the
+  start, which builds a few hundred thousand objects and no garbage worth a pause (CPython
+  made about a hundred collections of it, one of them full, 60–70 ms before the first frame);
 * freezes what the start built (``gc.freeze``: modules, classes, the first screen — it lives
   as long as the app), so later full collections don't scan it again;
 * collects the youngest generation every :data:`YOUNG_THRESHOLD` allocations instead of 700
@@ -32,7 +35,13 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
-__all__ = ["AT_MOST_SECONDS", "EVERY_SECONDS", "QUIET_SECONDS", "YOUNG_THRESHOLD", "IdleCollector"]
+__all__ = [
+    "AT_MOST_SECONDS",
+    "EVERY_SECONDS",
+    "QUIET_SECONDS",
+    "YOUNG_THRESHOLD",
+    "IdleCollector",
+]
 
 QUIET_SECONDS = 1.0  # no input for this long: a full collection can't be in anyone's way
 EVERY_SECONDS = 10.0  # not more often than this
@@ -81,6 +90,7 @@ class IdleCollector:
         _young, middle, full = self._saved
         self._due_after = full if self._due_after_given is None else self._due_after_given
         gc.set_threshold(YOUNG_THRESHOLD, middle, _NO_AUTOMATIC_FULL)
+        gc.enable()  # off while the app started (tui.__main__)
         self._last_full = self._clock()
         self._timer = self._app.set_interval(self._check_every, self._check, name="idle gc")
 
@@ -93,6 +103,7 @@ class IdleCollector:
             gc.set_threshold(*self._saved)
             self._saved = None
             gc.unfreeze()
+        gc.enable()
 
     def saw(self, event: events.Event) -> None:
         """Every event the app sees passes here; input postpones the next collection."""

@@ -12,12 +12,9 @@ previews.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
-import hashlib
 import importlib
 import os
-import secrets
 import sys
 import threading
 from collections import OrderedDict
@@ -244,6 +241,8 @@ def return_large_buffers() -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # these three modules load when first needed, not with the app
+
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
@@ -299,6 +298,8 @@ class PreviewCache:
         source = Path(path).absolute()
         info = source.stat()
         raw = f"{self.VERSION}\0{source}\0{info.st_mtime_ns}\0{info.st_size}\0{side}"
+        import hashlib
+
         return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
     def scaled(self, path: Path, side: int) -> Path:
@@ -331,6 +332,8 @@ class PreviewCache:
         return_large_buffers()
         name = clean_text(source.name, limit=80)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        import secrets
+
         temp = self.directory / f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             with Image.open(source, formats=self.FORMATS) as image:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from ..config import load_settings
+from ..config import Settings, load_settings
 from ..errors import GptImageError, TokenError
 
 __all__ = ["EXIT_NO_TERMINAL", "launch_tui", "no_terminal_reason"]
@@ -64,6 +65,13 @@ def launch_tui(args: argparse.Namespace) -> int:
         return exc.exit_code
     if settings.token is None and not settings.offline:
         settings = dataclasses.replace(settings, offline=True)
+    try:
+        return _run_app(args, settings)
+    finally:
+        gc.enable()  # off for the start (tui.__main__); the idle collector turns it on when up
+
+
+def _run_app(args: argparse.Namespace, settings: Settings) -> int:
 
     # The terminal is asked now, while it is still ours to query: one round trip.
     from .imaging import detect_graphics

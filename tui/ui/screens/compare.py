@@ -15,11 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...models import Job
 from ...trust.sanitize import clean_text
 from ..imaging import ImageKit
+from ..widgets.footer import SteadyFooter
 from ..widgets.preview import ImagePreview
 from ..widgets.prompt_diff import PromptDiff
 
@@ -64,7 +65,7 @@ class CompareScreen(Screen[None]):
         diff = PromptDiff(self.left.request, fold=True, id="compare-diff")
         diff.update_current(self.right.request)
         yield diff
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         for side, job in (("left", self.left), ("right", self.right)):

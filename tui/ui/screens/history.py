@@ -32,7 +32,7 @@ from textual.cache import CacheKey, CacheValue, LRUCache
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 from textual.widgets.data_table import CursorType
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -42,6 +42,7 @@ from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..imaging import ImageKit, PreviewError
 from ..keys import TypingSafeScreen
+from ..widgets.footer import SteadyFooter
 from ..widgets.thumbs import Thumb
 from .delete_job import DeleteJobScreen
 
@@ -249,7 +250,7 @@ class HistoryScreen(TypingSafeScreen[HistoryChoice | None]):
                 yield Thumb(self.kit, id="history-thumb")
                 yield Static(id="history-detail")
         yield Static(id="history-count")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ListItem, ListView, Static
+from textual.widgets import ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
 from ...iterate.diff import summarise_change
@@ -25,6 +25,7 @@ from ...models import Job
 from ...storage.history import History
 from ...trust.sanitize import clean_text
 from ..imaging import ImageKit
+from ..widgets.footer import SteadyFooter
 from ..widgets.thumbs import Thumb
 
 __all__ = ["LineageScreen", "Step", "StepItem", "lineage_steps"]
@@ -145,7 +146,7 @@ class LineageScreen(Screen[int | None]):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"lineage of #{self.job_id} · reading…"), id="lineage-title")
         yield ListView(id="lineage-steps")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ListView).focus()

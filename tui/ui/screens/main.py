@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from time import monotonic
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
@@ -24,7 +24,7 @@ from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Label, ListView
+from textual.widgets import Label, ListView
 from textual.worker import Worker, WorkerState
 
 from ...api.catalog import Price
@@ -46,14 +46,18 @@ from ..keys import TypingSafeScreen, types_text
 from ..messages import DraftChanged, JobSelected, JobsUpdated, OpenRecipe
 from ..outside import edit_text, editor_command, open_in_viewer, viewer_command
 from ..reads import ThreadReads
+from ..styles import JOBS_CSS, read_styles
 from ..widgets.backend_bar import BackendBar, BackendInfo
 from ..widgets.composer import Composer, PromptEditor
+from ..widgets.footer import SteadyFooter
 from ..widgets.job_card import JobCard
 from ..widgets.job_details import JobDetails, no_image_reason
 from ..widgets.job_pool import JobList, JobPool, ListFilterInput, card_labels
-from ..widgets.lint_hints import LintHints
 from ..widgets.preview import ImagePreview
 from ..workers import JobWorkers
+
+if TYPE_CHECKING:
+    from ..widgets.lint_hints import LintHints
 from .image import ImageScreen
 
 __all__ = ["DRAFT_KEY", "HINTS_KEY", "NARROW_BELOW", "MainScreen", "Prefill"]
@@ -164,8 +168,8 @@ class MainScreen(TypingSafeScreen[None]):
             self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
         )
         self._stop_reading: Callable[[], None] = lambda: None
-        # quick_start: the first frame is the composer alone, ready for typing; the job list
-        # and the details are built just after it (see _build_job_side).
+        # quick_start: the first frame is the prompt editor alone, ready for typing; the rest of
+        # the composer, the job list and the details are built just after it (_build_job_side).
         self._quick_start = quick_start
         self.job_side_ready = False
         self._early_news: list[JobEvent] = []  # engine news that came before the job list
@@ -183,13 +187,15 @@ class MainScreen(TypingSafeScreen[None]):
                 prefill.size or draft.size,
                 list(prefill.images or draft.images),
                 dismissed_hints=self._dismissed_hints,
+                quick=self._quick_start,
                 id="composer",
             )
             with Vertical(id="jobs-side"):
                 if not self._quick_start:
+                    read_styles(self.app, JOBS_CSS)
                     yield from self._job_side()
         yield Label("", id="status", markup=False)
-        yield Footer()
+        yield SteadyFooter()
 
     def _job_side(self) -> Iterable[Widget]:
         yield JobPool(id="pool")
@@ -198,7 +204,10 @@ class MainScreen(TypingSafeScreen[None]):
         )
 
     async def _build_job_side(self) -> None:
-        """(quick start, after the first frame) The job list and the details."""
+        """(quick start, after the first frame) The rest of the composer, the job list and the
+        details."""
+        await self.composer.build_rest()
+        read_styles(self.app, JOBS_CSS)
         await self.query_one("#jobs-side", Vertical).mount_all(self._job_side())
         self._job_side_built()
 
@@ -249,7 +258,8 @@ class MainScreen(TypingSafeScreen[None]):
         editor.focus()
         parent_id = self._starting_draft().parent_id
         if parent_id is not None:  # the draft was a child of this job: diff against it again
-            self.read_then(lambda: self._job_or_none(parent_id), self._restore_parent)
+            self.read_then(lambda: self._job_or_none(parent_id),
+                           lambda parent: self.when_ready(lambda: self._restore_parent(parent)))
         # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
         self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
         if self._quick_start:
@@ -671,6 +681,8 @@ class MainScreen(TypingSafeScreen[None]):
         restore_recipe(self, message.path)
 
     def on_lint_hints_dismissed(self, message: LintHints.Dismissed) -> None:
+        from ..widgets.lint_hints import LintHints  # loaded with the rest of the composer
+
         dismissed = sorted(self.query_one(LintHints).dismissed | {message.rule})
         try:
             self.history.save_draft(HINTS_KEY, ",".join(dismissed))

@@ -20,12 +20,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ...api.signin import DeviceCode, SignInResult, SignInStatus
 from ...services.browser import open_in_browser
 from ...trust.sanitize import clean_text
+from ..widgets.footer import SteadyFooter
 
 __all__ = ["SignInFlow", "SignInScreen"]
 
@@ -109,7 +110,7 @@ class SignInScreen(ModalScreen[bool]):
                      "c copies the URL (OSC 52) · o opens it here · esc cancels."),
                 id="signin-help",
             )
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.run_worker(

@@ -16,7 +16,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
 from ...api.balance import Balance
@@ -30,6 +30,7 @@ from ...trust.sanitize import clean_text
 from ..bridge import JobFeed
 from ..imaging import ImageKit
 from ..messages import CompareRequested, JobsUpdated
+from ..widgets.footer import SteadyFooter
 from ..widgets.thumbs import Thumb
 
 __all__ = [
@@ -409,7 +410,7 @@ class SweepScreen(Screen[None]):
         )
         with VerticalScroll():
             yield self.grid
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         if self.feed is not None:

@@ -6,9 +6,13 @@ next submission records that parent. Sweep groups (``{a|b|c}``) are counted live
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Label, Select, TextArea
 
 from ...api.catalog import Price
@@ -28,8 +32,11 @@ from ...models import (
 )
 from ...trust.sanitize import clean_text
 from ..messages import DraftChanged
-from .lint_hints import LintHints
-from .prompt_diff import PromptDiff
+from ..styles import COMPOSER_CSS, read_styles
+
+if TYPE_CHECKING:  # loaded with the rest of the composer, after the first frame
+    from .lint_hints import LintHints
+    from .prompt_diff import PromptDiff
 from .references import ReferenceList
 
 __all__ = [
@@ -167,6 +174,10 @@ class Composer(Vertical):
 
     A load (:meth:`load_request`) that replaces a draft keeps it: ctrl+z in the prompt before
     anything else is typed brings it back (:meth:`undo_load`).
+
+    ``quick``: compose only the prompt bar and the editor (the first frame shows them sooner);
+    :meth:`build_rest` adds the rest (diff, hints, size, price, references) just after. Until
+    then :meth:`values` reads the sizes and references it was given.
     """
 
     def __init__(
@@ -176,15 +187,18 @@ class Composer(Vertical):
         images: list[str] | None = None,
         *,
         dismissed_hints: tuple[str, ...] = (),
+        quick: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.built = not quick  # everything below the editor is there
         self._initial_prompt = prompt
         self._initial_images = list(images or [])
         self._initial_size = size or (DEFAULT_EDIT_SIZE if self._initial_images else DEFAULT_SIZE)
         self._dismissed_hints = dismissed_hints
         self.parent_job: Job | None = None
         self._sweep_line = ""
+        self._errors_shown: dict[str, str] = {}  # the field errors on screen, by selector
         self._prices: dict[Endpoint, Price] = {}
         self._replaced: tuple[ComposerDraft, Job | None] | None = None  # what the last load replaced
         self._loaded_prompt = ""  # the prompt that load put in
@@ -197,6 +211,14 @@ class Composer(Vertical):
             yield Label("", id="char-count")
             yield Label(endpoint_text(len(self._initial_images)), id="endpoint", markup=False)
         yield PromptEditor(self._initial_prompt, id="prompt")
+        if self.built:
+            read_styles(self.app, COMPOSER_CSS)
+            yield from self._rest()
+
+    def _rest(self) -> Iterable[Widget]:
+        from .lint_hints import LintHints
+        from .prompt_diff import PromptDiff
+
         yield Label("", id="prompt-error", classes="field-error", markup=False)
         yield Label("", id="sweep-count", markup=False)
         yield Label("", id="parent-line", markup=False)
@@ -210,12 +232,24 @@ class Composer(Vertical):
 
     def on_mount(self) -> None:
         self.set_class(bool(self._initial_images), "-edit")
-        self._prompt_changed(self._initial_prompt)
+        self._prompt_changed(self.prompt)
+
+    async def build_rest(self) -> None:
+        """(``quick``) Add everything below the editor, as :meth:`compose` would have."""
+        if self.built:
+            return
+        read_styles(self.app, COMPOSER_CSS)
+        await self.mount_all(self._rest(), after=self.query_one(PromptEditor))
+        self.built = True
+        self._refresh_price()
+        self._prompt_changed(self.prompt)
 
     # ------------------------------------------------------------------ reading
 
     def values(self) -> tuple[str, str, list[str]]:
         """(prompt, size, references) as the user has them now."""
+        if not self.built:
+            return self.prompt, self._initial_size, list(self._initial_images)
         return (
             self.query_one(PromptEditor).text,
             self.query_one(SizePicker).value,
@@ -242,7 +276,7 @@ class Composer(Vertical):
 
     @property
     def endpoint(self) -> Endpoint:
-        return Endpoint.EDIT if self.query_one(ReferenceList).urls else Endpoint.TEXT_TO_IMAGE
+        return Endpoint.EDIT if self.values()[2] else Endpoint.TEXT_TO_IMAGE
 
     def price(self, endpoint: Endpoint | None = None) -> Price | None:
         """The catalog price of one image (of the current endpoint); None before it is known."""
@@ -251,10 +285,13 @@ class Composer(Vertical):
     def set_prices(self, prices: dict[Endpoint, Price]) -> None:
         """Show what one image (and a sweep) costs, from now on."""
         self._prices = dict(prices)
-        self._refresh_price()
-        self._refresh_sweep(self.prompt)
+        if self.built:
+            self._refresh_price()
+            self._refresh_sweep(self.prompt)
 
     def _refresh_price(self) -> None:
+        if not self.built:
+            return  # build_rest shows it
         price = self.price()
         label = self.query_one("#price", Label)
         label.update(price_text(price))
@@ -341,7 +378,7 @@ class Composer(Vertical):
         line.tooltip = clean_text(parent.request.prompt, limit=600) if parent else None
         line.set_class(parent is not None, "-shown")
         self.set_class(parent is not None, "-iterating")
-        self.query_one(PromptDiff).set_parent(parent.request if parent else None)
+        self._diff.set_parent(parent.request if parent else None)
         self._refresh_diff()
         self.post_message(DraftChanged(self.prompt))
 
@@ -367,8 +404,12 @@ class Composer(Vertical):
         label.set_class(bool(text), "-shown")
 
     def _field_error(self, selector: str, messages: list[str]) -> None:
+        text = clean_text("; ".join(messages))
+        if self._errors_shown.get(selector, "") == text:
+            return  # cleared on every keystroke: an update lays the whole screen out again
+        self._errors_shown[selector] = text
         label = self.query_one(selector, Label)
-        label.update(clean_text("; ".join(messages)))
+        label.update(text)
         label.set_class(bool(messages), "-shown")
 
     # ------------------------------------------------------------------ reacting
@@ -377,7 +418,8 @@ class Composer(Vertical):
         event.stop()
         text = event.text_area.text
         self._prompt_changed(text)
-        self._field_error("#prompt-error", [])
+        if self.built:
+            self._field_error("#prompt-error", [])
         self.post_message(DraftChanged(text))
 
     def on_reference_list_changed(self, event: ReferenceList.Changed) -> None:
@@ -423,6 +465,8 @@ class Composer(Vertical):
         label = self.query_one("#char-count", Label)
         label.update(f"{len(text):,}/{MAX_PROMPT_CHARS:,}", layout=False)
         label.set_class(len(text) > MAX_PROMPT_CHARS, "-over")
+        if not self.built:
+            return  # build_rest brings the rest up to date
         self._refresh_sweep(text)
         self._refresh_hints()
         self._refresh_diff()
@@ -438,10 +482,15 @@ class Composer(Vertical):
     def _refresh_hints(self) -> None:
         prompt, _, images = self.values()
         endpoint = Endpoint.EDIT if images else Endpoint.TEXT_TO_IMAGE
-        self.query_one(LintHints).update_hints(prompt, endpoint, len(images))
+        hints: LintHints = self.query_one("#hints")  # type: ignore[assignment]
+        hints.update_hints(prompt, endpoint, len(images))
+
+    @property
+    def _diff(self) -> PromptDiff:
+        return self.query_one("#diff")  # type: ignore[return-value]
 
     def _refresh_diff(self) -> None:
-        diff = self.query_one(PromptDiff)
+        diff = self._diff
         diff.update_current(self.current_request() if self.parent_job is not None else None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -17,6 +18,9 @@ from ...models import SIZE_LABELS, Job, JobState
 from ...trust.sanitize import clean_text
 from .job_card import badge_text, format_elapsed
 from .preview import ImagePreview
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
 
 __all__ = ["JobDetails", "describe_job", "no_image_reason"]
 
@@ -121,6 +125,7 @@ class JobDetails(Vertical):
         self._preview_factory = preview_factory
         self.job_id: int | None = None
         self._label: str | None = None
+        self._text: Content | None = None  # what the text shows
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-scroll"):
@@ -131,19 +136,38 @@ class JobDetails(Vertical):
     def show(self, event: JobEvent | None, *, label: str | None = None) -> None:
         """Show ``event``'s job (None: nothing selected); ``label``: how it differs, as its card
         says it (kept while the same job is shown again without one)."""
-        text = self.query_one("#details-text", Static)
         if event is None:
             self.job_id = None
-            text.update(Content("Select a job to see its details."))
+            self._put_text(Content("Select a job to see its details."))
             self._show_image(None)
             return
         if label is not None or event.job.id != self.job_id:
             self._label = label
         self.job_id = event.job.id
-        text.update(describe_job(event, self._label))
+        self._put_text(describe_job(event, self._label))
         files = [Path(name) for name in event.job.files if Path(name).is_file()]
         self._show_image(files[0] if event.job.state is JobState.COMPLETED and files else None)
         self.set_class(bool(files), "-has-image")
+
+    def _put_text(self, content: Content) -> None:
+        """Show ``content``; lay the screen out again only if it takes another number of lines.
+
+        The job pool shows the selected job again with each of its news (its elapsed time
+        ticks in the first line): a layout of the whole screen each time, 20–60 ms with a sweep
+        in the list, for text that mostly fills the lines it filled.
+        """
+        if self._text is not None and content == self._text:
+            return
+        text = self.query_one("#details-text", Static)
+        width = text.content_region.width
+        rules = cast("RulesMap", text.styles)  # what Widget.get_content_height passes too
+        same_height = (
+            self._text is not None
+            and width > 0
+            and content.get_height(rules, width) == self._text.get_height(rules, width)
+        )
+        self._text = content
+        text.update(content, layout=not same_height)
 
     def _show_image(self, path: Path | None) -> None:
         for preview in self.query(ImagePreview):
