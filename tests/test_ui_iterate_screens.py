@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from conftest import halfcell_kit, settle, until
 from PIL import Image
 from textual.app import App, ComposeResult
+from textual.cache import LRUCache
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import get_current_worker
@@ -23,7 +26,7 @@ from tui.storage.history import History
 from tui.ui.imaging import ImageKit
 from tui.ui.screens.compare import CompareScreen
 from tui.ui.screens.delete_job import DeleteJobScreen
-from tui.ui.screens.history import HistoryScreen
+from tui.ui.screens.history import HistoryScreen, UnlinkingCache
 from tui.ui.screens.lineage import LineageScreen
 from tui.ui.screens.sweep import SweepCell, SweepConfirmScreen, SweepGrid
 
@@ -144,12 +147,24 @@ async def test_history_pages_searches_filters_and_stays_bounded(big_history, kit
         assert screen.loaded[0].id == 2000  # newest first
         assert len(screen.prefetched) <= 30  # thumbnails only for rows in view
 
-        # scrolling to the end of what is loaded fetches the next page, and only that
-        await pilot.press("end")
-        await until(pilot, lambda: table.row_count >= 200)
+        # scrolling to the end of the window reads the next page, and only that
         table.scroll_end(animate=False)
-        await until(pilot, lambda: table.row_count >= 300)
-        assert table.row_count < 400 < screen.total  # never all 2,000
+        await until(pilot, lambda: table.row_count >= 200)
+        await settle(pilot)
+        assert table.row_count == 200 and screen.start == 0
+
+        # End goes to the oldest job, reading only the window there; Home back to the newest
+        await pilot.press("end")
+        await until(pilot, lambda: screen.position == 2000)
+        await settle(pilot)
+        assert screen.selected is not None and screen.selected.id == 1
+        assert table.row_count <= screen.window < screen.total  # never all 2,000
+        assert count_line(screen).startswith("2000 of 2000 jobs")
+        await pilot.press("home")
+        await until(pilot, lambda: screen.position == 1)
+        await settle(pilot)
+        assert screen.selected is not None and screen.selected.id == 2000
+        assert screen.start == 0 and table.row_count <= screen.window
 
         # search narrows (debounced Input)
         screen.query_one(Input).focus()
@@ -157,6 +172,7 @@ async def test_history_pages_searches_filters_and_stays_bounded(big_history, kit
         await until(pilot, lambda: screen.search == "zebra")
         await settle(pilot)
         assert screen.total == 5 and table.row_count == 5
+        assert count_line(screen).startswith("1 of 5 jobs matching “zebra”")
         assert all("zebra" in job.request.prompt for job in screen.loaded)
 
         # state filter, combined with an empty search
@@ -175,6 +191,80 @@ async def test_history_pages_searches_filters_and_stays_bounded(big_history, kit
         await pilot.press("down", "i")
         await until(pilot, lambda: bool(app.results))
         assert app.results == [("iterate", screen.loaded[1])]
+
+
+def count_line(screen: HistoryScreen) -> str:
+    return str(screen.query_one("#history-count", Static).render())
+
+
+async def test_history_window_follows_pagedown_and_pageup_through_every_job(
+    history: History, kit: ImageKit
+) -> None:
+    for index in range(400):
+        history.create_job(JobRequest(f"prompt {index}", "1024_1024"))
+    app = Host(lambda: HistoryScreen(history, kit, page_size=50))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await settle(pilot)
+        screen: HistoryScreen = app.screen  # type: ignore[assignment]
+        table = screen.query_one(DataTable)
+        assert screen.total == 400 and screen.window == 150 and table.row_count <= 100
+
+        def on_its_job() -> int:
+            """The cursor is on the job at its place (newest first), in view, and counted."""
+            job, place = screen.selected, screen.position
+            assert job is not None and job.id == 401 - place
+            assert str(table.get_row_at(table.cursor_row)[0]).strip() == str(job.id)
+            assert table.scroll_y <= table.cursor_row < table.scroll_y + table.size.height - 1
+            assert table.row_count <= screen.window
+            assert count_line(screen).startswith(f"{place} of 400 jobs")
+            return place
+
+        places = [on_its_job()]
+        while places[-1] < 400 and len(places) < 40:
+            await pilot.press("pagedown")
+            await settle(pilot)
+            places.append(on_its_job())
+        assert places[-1] == 400 and screen.start == 400 - screen.window
+        steps = {later - earlier for earlier, later in itertools.pairwise(places[:-1])}
+        assert len(steps) == 1 and steps.pop() > 10  # every PageDown a whole page, window moves too
+
+        while places[-1] > 1 and len(places) < 80:
+            await pilot.press("pageup")
+            await settle(pilot)
+            places.append(on_its_job())
+        assert places[-1] == 1 and screen.start == 0
+
+        await pilot.press("G")  # the last job, beyond the window: read there
+        await until(pilot, lambda: screen.position == 400)
+        await settle(pilot)
+        on_its_job()
+        await pilot.press("g")
+        await until(pilot, lambda: screen.position == 1)
+        await settle(pilot)
+        assert on_its_job() == 1 and table.scroll_y == 0
+
+
+def test_history_table_caches_free_what_they_drop_without_the_collector() -> None:
+    class Drawn:
+        pass
+
+    def kept_after_clear(cache: LRUCache[int, Drawn]) -> int:
+        values = [Drawn() for _ in range(8)]
+        refs = [weakref.ref(value) for value in values]
+        for key, value in enumerate(values):
+            cache.set(key, value)
+        del values, value
+        cache.clear()
+        return sum(ref() is not None for ref in refs)
+
+    gc.disable()  # only reference counting frees anything in here
+    try:
+        assert kept_after_clear(LRUCache(8)) == 8  # Textual's: the ring waits for the collector
+        assert kept_after_clear(UnlinkingCache(8)) == 0
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 async def test_history_delete_keeps_file_unless_ticked(history, kit, tmp_path) -> None:
