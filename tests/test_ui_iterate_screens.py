@@ -200,32 +200,32 @@ def count_line(screen: HistoryScreen) -> str:
 async def test_history_window_follows_pagedown_and_pageup_through_every_job(
     history: History, kit: ImageKit
 ) -> None:
-    for index in range(400):
+    for index in range(200):
         history.create_job(JobRequest(f"prompt {index}", "1024_1024"))
-    app = Host(lambda: HistoryScreen(history, kit, page_size=50))
-    async with app.run_test(size=(100, 30)) as pilot:
+    app = Host(lambda: HistoryScreen(history, kit, page_size=30))
+    async with app.run_test(size=(100, 20)) as pilot:  # pages of 14 rows
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await settle(pilot)
         screen: HistoryScreen = app.screen  # type: ignore[assignment]
         table = screen.query_one(DataTable)
-        assert screen.total == 400 and screen.window == 150 and table.row_count <= 100
+        assert screen.total == 200 and screen.window == 90 and table.row_count <= 60
 
         def on_its_job() -> int:
             """The cursor is on the job at its place (newest first), in view, and counted."""
             job, place = screen.selected, screen.position
-            assert job is not None and job.id == 401 - place
+            assert job is not None and job.id == 201 - place
             assert str(table.get_row_at(table.cursor_row)[0]).strip() == str(job.id)
             assert table.scroll_y <= table.cursor_row < table.scroll_y + table.size.height - 1
             assert table.row_count <= screen.window
-            assert count_line(screen).startswith(f"{place} of 400 jobs")
+            assert count_line(screen).startswith(f"{place} of 200 jobs")
             return place
 
         places = [on_its_job()]
-        while places[-1] < 400 and len(places) < 40:
+        while places[-1] < 200 and len(places) < 40:
             await pilot.press("pagedown")
             await settle(pilot)
             places.append(on_its_job())
-        assert places[-1] == 400 and screen.start == 400 - screen.window
+        assert places[-1] == 200 and screen.start == 200 - screen.window
         steps = {later - earlier for earlier, later in itertools.pairwise(places[:-1])}
         assert len(steps) == 1 and steps.pop() > 10  # every PageDown a whole page, window moves too
 
@@ -236,7 +236,7 @@ async def test_history_window_follows_pagedown_and_pageup_through_every_job(
         assert places[-1] == 1 and screen.start == 0
 
         await pilot.press("G")  # the last job, beyond the window: read there
-        await until(pilot, lambda: screen.position == 400)
+        await until(pilot, lambda: screen.position == 200)
         await settle(pilot)
         on_its_job()
         await pilot.press("g")
