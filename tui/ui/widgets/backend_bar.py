@@ -44,6 +44,11 @@ class OfflineBadge(Label):
         self.post_message(BackendBar.SignInRequested())
 
 
+def _backend_text(backend: BackendInfo) -> str:
+    text = clean_text(backend.label, limit=120)
+    return text.removeprefix("OFFLINE").lstrip(" ·") if backend.offline else text
+
+
 class BackendBar(Horizontal):
     """One line: app name, OFFLINE badge, backend, session spend, sign-in hint."""
 
@@ -55,27 +60,27 @@ class BackendBar(Horizontal):
         self.backend = backend
         self.session_start = session_start
         self._costs: dict[int, Decimal | None] = {}  # billed jobs of this session
+        self._set_classes(backend, update=False)  # styled as it is from the first frame
 
     def compose(self) -> ComposeResult:
+        spend = self.spend_text
         yield Label("gpt-image-tui", id="app-name")
         yield OfflineBadge(" OFFLINE ", id="offline-badge")
-        yield Label("", id="backend", markup=False)
-        yield Label("", id="session-spend", markup=False)
+        yield Label(_backend_text(self.backend), id="backend", markup=False)
+        yield Label(clean_text(spend, limit=60), id="session-spend", markup=False,
+                    classes="-shown" if spend else None)
         yield Label(SIGNIN_HINT, id="signin-hint")
-
-    def on_mount(self) -> None:
-        self.show_backend(self.backend)
 
     def show_backend(self, backend: BackendInfo) -> None:
         """Say which backend new jobs go to (never the token: only how it was found)."""
         self.backend = backend
-        text = clean_text(backend.label, limit=120)
-        if backend.offline:
-            text = text.removeprefix("OFFLINE").lstrip(" ·")
-        self.query_one("#backend", Label).update(text)
-        self.set_class(backend.offline, "-offline")
-        self.set_class(backend.signed_in and not backend.offline, "-signed-in")
+        self.query_one("#backend", Label).update(_backend_text(backend))
+        self._set_classes(backend)
         self._show_spend()
+
+    def _set_classes(self, backend: BackendInfo, *, update: bool = True) -> None:
+        self.set_class(backend.offline, "-offline", update=update)
+        self.set_class(backend.signed_in and not backend.offline, "-signed-in", update=update)
 
     def count_spend(self, job: Job) -> None:
         """A job of this session that the server completed adds its price to the bar."""
