@@ -18,7 +18,7 @@ from typing import Any
 from . import __version__
 from .models import SIZE_LABELS
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main", "parse_args"]
 
 EXIT_USAGE = 64
 
@@ -104,8 +104,20 @@ def _add_account_and_batch_commands(commands: Any) -> None:
     spend.add_argument("--since", metavar="DATE", help="only from this day on (YYYY-MM-DD)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+class _NotForTheApp(Exception):
+    """The app's parser can't read these arguments: the whole parser will (and say why)."""
+
+
+class _AppParser(_Parser):
+    """The top-level flags alone, for a command line that opens the app (see :func:`main`)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotForTheApp(message)
+
+
+def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
+    """The command line; without ``commands``, only what opening the app reads (its flags)."""
+    parser = (_Parser if commands else _AppParser)(
         prog="gpt-image-tui",
         description="Make and refine images with GPT Image 2 on the RunComfy Model API.",
     )
@@ -119,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_request_flags(parser)
     _add_backend_flags(parser)
     _add_output_flag(parser, default="pretty")
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
+    _add_commands(parser)
+    return parser
+
+
+def _add_commands(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="submit a prompt, wait, save the images")
@@ -157,7 +177,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_account_and_batch_commands(commands)
     for sub in commands.choices.values():
         _add_output_flag(sub)  # the official global flag works after the command too
-    return parser
+
+
+COMMANDS = frozenset({
+    "run", "status", "result", "cancel", "history", "resume", "recipe", "serve-offline",
+    "batch", "login", "logout", "balance", "spend",
+})
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The arguments, read as the whole parser reads them. A command line naming no command
+    (nor help) opens the app: its flags alone are read, by a parser made without the commands'
+    (a tenth of the launch's time before the first frame went to building those); anything
+    that parser can't read goes to the whole one, which reads it or says what is wrong."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not any(word in COMMANDS or word.startswith(("-h", "--h")) for word in words):
+        try:
+            return build_parser(commands=False).parse_args(words)
+        except _NotForTheApp:
+            pass
+    return build_parser().parse_args(words)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (tui.ui.idle_gc) turns collections back on once it is up; a headless command at once.
     gc.disable()
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
     except BaseException:  # usage, --help, --version: on again for whoever called
         gc.enable()
         raise
