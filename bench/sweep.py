@@ -18,8 +18,8 @@ Each figure is printed as the median and the worst of ``--rounds`` rounds; targe
 the worst.
 
 Backends: ``api`` — signed in to a stand-in API in another process (its jobs wait 1.5 s in the
-queue and run 2.5 s, as offline ones do; their images are drawn by that process and downloaded
-over loopback: what a RunComfy user sees); ``offline`` — ``--offline``, the embedded offline
+queue and run 2.5 s, as offline ones do; their images are drawn by that process, at nice 19 as
+the server elsewhere it stands for, and downloaded over loopback: what a RunComfy user sees); ``offline`` — ``--offline``, the embedded offline
 backend in the app's own process (the images are drawn in the app's process too: what a user
 without an account sees).
 """
