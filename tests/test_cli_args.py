@@ -42,3 +42,23 @@ def test_a_line_the_app_cannot_read_gets_the_whole_parsers_error(
     assert read.value.code == whole.value.code == EXIT_USAGE
     assert capsys.readouterr().err == expected
     assert "error:" in expected
+
+
+def test_the_collector_is_on_again_whichever_way_the_command_line_ends(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The entry point turns garbage collection off for the app's start; a line that opens
+    no app (here: no terminal to open it in), a usage error or --help leave it on again."""
+    import gc
+
+    from tui.__main__ import main
+    from tui.ui.launch import EXIT_NO_TERMINAL
+
+    monkeypatch.setenv("TERM", "dumb")  # the full-screen app can't run here
+    assert main([]) == EXIT_NO_TERMINAL
+    assert gc.isenabled()
+    for argv in (["--colors", "millions"], ["--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert gc.isenabled()
+    assert "interactive terminal" in capsys.readouterr().err

@@ -213,7 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from .ui.launch import launch_tui
 
-        return launch_tui(args)
+        try:
+            return launch_tui(args)
+        finally:
+            gc.enable()  # (the app's idle collector turned it on once the app was up)
     gc.enable()
     from .cli import run
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
 import os
 import sys
 import threading
@@ -70,10 +69,7 @@ def launch_tui(args: argparse.Namespace) -> int:
         return exc.exit_code
     if settings.token is None and not settings.offline:
         settings = dataclasses.replace(settings, offline=True)
-    try:
-        return _run_app(args, settings)
-    finally:
-        gc.enable()  # off for the start (tui.__main__); the idle collector turns it on when up
+    return _run_app(args, settings)
 
 
 def _run_app(args: argparse.Namespace, settings: Settings) -> int:
