@@ -97,9 +97,15 @@ async def test_escape_in_the_prompt_editor_leaves_it_and_never_cancels(
         assert offline_server.stats.cancels == 0
         assert f"Esc again cancels #{job_id}" in status(app)
         monkeypatch.setattr(main_screen, "ESCAPE_REPEAT", 0.0)
+        said: list[str] = []
+        say = app.main_screen.say
+        monkeypatch.setattr(app.main_screen, "say", lambda text: (said.append(text), say(text)))
         await pilot.press("escape")  # a fresh Escape on the list cancels the highlighted job
         await until(pilot, lambda: services.history.get(job_id).state is JobState.CANCELLED)
-        assert f"cancelling #{job_id} (still wanted)" in status(app)  # named
+        assert f"cancelling #{job_id} (still wanted)" in said  # named
+        # … and once the cancel has been answered, the status line says how it ended
+        await until(pilot, lambda: f"#{job_id}: cancelled" in status(app))
+        assert "cancelling" not in status(app)
 
 
 async def test_escape_on_a_finished_job_says_so_and_cancels_nothing_else(

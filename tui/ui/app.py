@@ -278,7 +278,7 @@ class GptImageApp(App[None]):
         """
         outcome = self.jobs.outcome(event)
         if outcome is not None:
-            self.main_screen.call_later(self.main_screen.note_job, outcome.job_id, outcome.text)
+            self.main_screen.call_later(self.main_screen.job_outcome, outcome.job_id, outcome.text)
             self.notify(f"job #{outcome.job_id}: {outcome.text}", severity=outcome.severity,
                         markup=False)
             return

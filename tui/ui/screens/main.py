@@ -163,6 +163,7 @@ class MainScreen(TypingSafeScreen[None]):
         self._draft_timer: Timer | None = None
         self._left_composer_at = -1.0  # when Escape last left the composer (monotonic)
         self._status_timer: Timer | None = None
+        self._status_about: int | None = None  # the job the status line is about, if any
         self._forgotten: set[int] = set()
         self._reads = ThreadReads(
             self, failed=lambda reason: self.warn(f"couldn't read the history: {reason}")
@@ -317,6 +318,13 @@ class MainScreen(TypingSafeScreen[None]):
     def note_job(self, job_id: int, text: str) -> None:
         """A plain note on the job's card (a cancel's outcome, a failure to follow it)."""
         self.query_one(JobPool).set_note(job_id, text, now=self.clock())
+
+    def job_outcome(self, job_id: int, text: str) -> None:
+        """How a job's worker ended (a cancel's outcome, a failure to follow it): a note on its
+        card, and the status line too while it still says the job is being cancelled."""
+        self.note_job(job_id, text)
+        if self._status_about == job_id:
+            self.say(f"#{job_id}: {text}")
 
     def compare_job(self, job_id: int) -> None:
         """``c`` on a job elsewhere (a sweep cell): mark it, or compare it with the marked one."""
@@ -521,12 +529,14 @@ class MainScreen(TypingSafeScreen[None]):
         """One plain line in the status bar above the footer (never covers the composer); it
         clears itself after a while, so it never describes a moment long gone."""
         self.query_one("#status", Label).update(clean_text(text, limit=300))
+        self._status_about = None
         if self._status_timer is not None:
             self._status_timer.stop()
         self._status_timer = self.set_timer(STATUS_SECONDS, self._clear_status)
 
     def _clear_status(self) -> None:
         self._status_timer = None
+        self._status_about = None
         self.query_one("#status", Label).update("")
 
     def warn(self, text: str) -> None:
@@ -564,6 +574,7 @@ class MainScreen(TypingSafeScreen[None]):
             self.say(f"#{job.id} ({what}) is {job.state.value}: nothing to cancel")
             return
         self.say(f"cancelling #{job.id} ({what})")
+        self._status_about = job.id  # its outcome takes this line over (job_outcome)
         self.cancel(job.id)
 
     def fullscreen(self) -> None:
