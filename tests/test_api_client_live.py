@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import http.server
+import json
+import threading
 import time
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from pydantic import SecretStr
@@ -267,3 +271,51 @@ async def test_cancel_while_running_is_not_cancellable(slow_server: OfflineServe
         result = await client.result(submitted.request_id)
     assert not answer.accepted and answer.status == "in_progress"
     assert result.status == "completed" and result.output_urls
+
+
+class _CookieSetter(http.server.BaseHTTPRequestHandler):
+    """Answers every status poll "in_queue" and every cancel "cancelled", each with a fresh
+    cookie, and keeps the Cookie headers the calls carried."""
+
+    cookies_seen: ClassVar[list[str | None]] = []
+
+    def do_GET(self) -> None:
+        self._answer({"request_id": "r-1", "status": "in_queue"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer({"request_id": "r-1", "status": "cancelled"})
+
+    def _answer(self, answer: dict[str, str]) -> None:
+        type(self).cookies_seen.append(self.headers.get("Cookie"))
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", f"session=s{len(self.cookies_seen)}; Path=/")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_the_client_keeps_no_cookie_a_server_sets() -> None:
+    """The API client is no browser: a cookie set on one answer never rides on the next call,
+    poll or cancel (polls go straight to their transport, the other calls' client refuses
+    every cookie)."""
+    _CookieSetter.cookies_seen = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CookieSetter)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = ModelApiClient(f"http://127.0.0.1:{httpd.server_address[1]}", None,
+                                policy=POLICY)
+        async with client:
+            for _ in range(2):
+                assert (await client.status("r-1")).status == "in_queue"
+                assert (await client.cancel("r-1")).status == "cancelled"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert _CookieSetter.cookies_seen == [None, None, None, None]

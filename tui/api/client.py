@@ -12,11 +12,14 @@ submits and cancels, so a round of polls reuses its connections instead of closi
 beyond httpx's default of 20 and opening new ones (a TLS handshake each on the real API).
 
 Polls are what the client does all day — fifty jobs at the 2 s default are 25 a second, on the
-UI's event loop — so they go through their own httpx client whose transport is aiohttp's
-connection pool and C parser (``httpx-aiohttp``): the same ``_send`` choke point, the same
-exceptions and answers, at about half the CPU per call of httpcore's pure-Python HTTP/1.1. It
-is loaded by the first poll, in a thread. Submits and cancels keep httpcore, whose exceptions
-say exactly whether a request may have left (what decides "may have been billed").
+UI's event loop — so they go straight to their own httpx transport, aiohttp's connection pool
+and C parser (``httpx-aiohttp``): the same ``_send`` choke point, the same exceptions and
+answers, at about half the CPU per call of httpcore's pure-Python HTTP/1.1. No httpx client
+stands in between: what it adds to a GET that follows no redirect is its cookie jar, which
+took over a quarter of the loop's work per poll (the API sets no cookies, and none are
+wanted: the other calls' client refuses every cookie). It is loaded by the first poll, in a
+thread. Submits and cancels keep httpcore, whose exceptions say exactly whether a request may
+have left (what decides "may have been billed").
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ from .retry import RetryNotice, RetryPolicy, is_retryable, parse_retry_after, re
 from .tls import context_for
 
 if TYPE_CHECKING:
+    import http.cookiejar
+
     import httpx  # imported by the first request (see ``_http``), not with this module
     import pydantic  # the answers' models: loaded by the first call, not with this module
 
@@ -132,6 +137,13 @@ def _poll_transport(context: ssl.SSLContext, base: str) -> httpx.AsyncBaseTransp
     )
 
 
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps none: whatever cookie an answer sets is never sent back."""
+    import http.cookiejar
+
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
 @functools.lru_cache(maxsize=1024)
 def _parsed_url(url: str) -> httpx.URL:
     """``url`` parsed once: a job's status URL is asked for every poll, and httpx parses a
@@ -195,7 +207,8 @@ class ModelApiClient:
         self._headers = headers
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._poller: httpx.AsyncClient | None = None
+        self._poller: httpx.AsyncBaseTransport | None = None
+        self._poll_extensions: dict[str, Any] | None = None
         self._closed = False
 
     @property
@@ -209,6 +222,7 @@ class ModelApiClient:
 
             self._client = httpx.AsyncClient(
                 headers=self._headers,
+                cookies=_no_cookies(),
                 transport=self._transport,
                 verify=context_for(self._base),
                 follow_redirects=False,
@@ -220,13 +234,11 @@ class ModelApiClient:
             )
         return self._client
 
-    async def _poll_client(self) -> httpx.AsyncClient:
-        """The client polls go through (built by the first poll; see the module docstring).
-
-        An injected ``transport`` (tests) serves every call, polls included.
-        """
+    async def _poll_sender(self) -> httpx.AsyncBaseTransport:
+        """The transport polls go straight to (made by the first poll; see the module
+        docstring). An injected ``transport`` (tests) serves every call, polls included."""
         if self._transport is not None:
-            return self._http
+            return self._transport
         if self._poller is None:
             if self._closed:
                 raise RuntimeError("the client has been closed")
@@ -235,15 +247,22 @@ class ModelApiClient:
                 _poll_transport, context_for(self._base), self._base
             )
             if self._poller is None:  # another first poll may have won the race
-                import httpx
-
-                self._poller = httpx.AsyncClient(
-                    headers=self._headers,
-                    transport=transport,
-                    follow_redirects=False,
-                    timeout=self._timeout(),
-                )
+                self._poller = transport
+            else:
+                await transport.aclose()
         return self._poller
+
+    def _poll_request(self, method: str, url: str) -> httpx.Request:
+        """A poll as its transport takes it: the client's headers and timeouts, nothing else
+        (no cookies: an httpx client reads each answer's and writes each request's through
+        ``http.cookiejar``, a quarter of a poll's work on the UI loop)."""
+        import httpx
+
+        if self._poll_extensions is None:
+            self._poll_extensions = {"timeout": self._timeout().as_dict()}
+        return httpx.Request(
+            method, _parsed_url(url), headers=self._headers, extensions=self._poll_extensions
+        )
 
     def _timeout(self) -> httpx.Timeout:
         """Each phase of a call bounded as the retry policy says (both clients)."""
@@ -406,9 +425,14 @@ class ModelApiClient:
         url = self._base + path
         try:
             async with asyncio.timeout(self._policy.call_deadline):
-                http = await self._poll_client() if poll else self._http
-                request = http.build_request(method, _parsed_url(url), json=json)
-                response = await http.send(request, stream=True)
+                if poll:
+                    request = self._poll_request(method, url)
+                    response = await (await self._poll_sender()).handle_async_request(request)
+                    response.request = request
+                else:
+                    http = self._http
+                    request = http.build_request(method, _parsed_url(url), json=json)
+                    response = await http.send(request, stream=True)
                 try:
                     body = await self._read_capped(response)
                 finally:
