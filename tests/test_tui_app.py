@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SLOW, app_for, settle, until
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Label
+from textual.widgets._footer import FooterKey
 
 from tui.config import Settings, load_settings
 from tui.iterate.draft import ComposerDraft
@@ -21,6 +23,7 @@ from tui.ui.cursor_rest import CursorRest
 from tui.ui.idle_gc import YOUNG_THRESHOLD, IdleCollector
 from tui.ui.screens.confirm import ConfirmQuit
 from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.main import MainScreen
 from tui.ui.widgets.composer import PromptEditor, SizePicker
 from tui.ui.widgets.job_card import JobCard
 from tui.ui.widgets.job_pool import JobPool
@@ -549,6 +552,36 @@ async def test_quick_start_shows_the_prompt_first_then_the_whole_composer_as_it_
         assert label_text(app, "#char-count") == "13/12,000"
         await pilot.press("!")
         assert screen.composer.values()[0] == "a fox at dusk!"
+
+
+async def test_quick_start_draws_the_footer_keys_before_building_the_job_side(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The footer's keys come with the frame after the first, not behind the ~100 ms of the
+    job side being built (a screen with its keys looks ready; the job list comes a frame
+    later)."""
+    app = app_for(services)
+    app.quick_start = True
+    keys_when_built: list[int] = []  # footer keys drawn when the job side's build began
+    drawn: list[int] = [0]
+    display = app._display
+
+    def probe(screen: object, renderable: object) -> None:
+        if renderable is not None:
+            drawn[0] = len(app.main_screen.query(FooterKey))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = probe  # type: ignore[method-assign]
+    build = MainScreen._build_job_side
+
+    async def watched(screen: MainScreen) -> None:
+        keys_when_built.append(drawn[0])
+        await build(screen)
+
+    monkeypatch.setattr(MainScreen, "_build_job_side", watched)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.main_screen.job_side_ready)
+        assert keys_when_built and keys_when_built[0] > 0
 
 
 async def test_full_collections_wait_for_quiet_input_and_the_collector_is_given_back(

@@ -263,8 +263,8 @@ class MainScreen(TypingSafeScreen[None]):
                            lambda parent: self.when_ready(lambda: self._restore_parent(parent)))
         # Elapsed times of jobs in flight: ticks only while there are some (see _tick).
         self._ticker = self.set_interval(TICK_SECONDS, self._tick, pause=True)
-        if self._quick_start:
-            self.call_after_refresh(self._build_job_side)
+        if self._quick_start:  # a frame later: the footer's keys go first (they wait on it)
+            self.call_after_refresh(self.call_after_refresh, self._build_job_side)
         else:
             self._job_side_built()
 
