@@ -99,13 +99,33 @@ async def test_escape_in_the_prompt_editor_leaves_it_and_never_cancels(
         monkeypatch.setattr(main_screen, "ESCAPE_REPEAT", 0.0)
         said: list[str] = []
         say = app.main_screen.say
-        monkeypatch.setattr(app.main_screen, "say", lambda text: (said.append(text), say(text)))
+        monkeypatch.setattr(app.main_screen, "say",
+                            lambda text, **about: (said.append(text), say(text, **about)))
         await pilot.press("escape")  # a fresh Escape on the list cancels the highlighted job
         await until(pilot, lambda: services.history.get(job_id).state is JobState.CANCELLED)
         assert f"cancelling #{job_id} (still wanted)" in said  # named
         # … and once the cancel has been answered, the status line says how it ended
         await until(pilot, lambda: f"#{job_id}: cancelled" in status(app))
         assert "cancelling" not in status(app)
+
+
+async def test_a_status_line_about_a_job_in_flight_says_how_it_ended(
+    services: Services, offline_server: OfflineServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"Esc again cancels #N" is no advice once #N has ended: the line then says it ended."""
+    offline_server.timing = SLOW
+    monkeypatch.setattr(main_screen, "ESCAPE_REPEAT", 3600.0)
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        job_id = await queued_job(pilot, services, "finishing anyway")
+        await pilot.press("escape", "escape")  # one burst: the hint, no cancel
+        assert f"Esc again cancels #{job_id}" in status(app)
+        request_id = services.history.get(job_id).request_id
+        assert request_id is not None
+        offline_server.advance(request_id, "completed")
+        await until(pilot, lambda: f"#{job_id}: completed" in status(app))
+        assert "Esc again" not in status(app)
+        assert offline_server.stats.cancels == 0
 
 
 async def test_escape_on_a_finished_job_says_so_and_cancels_nothing_else(

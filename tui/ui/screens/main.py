@@ -324,7 +324,9 @@ class MainScreen(TypingSafeScreen[None]):
         card, and the status line too while it still says the job is being cancelled."""
         self.note_job(job_id, text)
         if self._status_about == job_id:
-            self.say(f"#{job_id}: {text}")
+            event = self.query_one(JobPool).event_for(job_id)
+            going = event is not None and event.job.state.is_active  # "can't be cancelled"
+            self.say(f"#{job_id}: {text}", about=job_id if going else None)
 
     def compare_job(self, job_id: int) -> None:
         """``c`` on a job elsewhere (a sweep cell): mark it, or compare it with the marked one."""
@@ -377,6 +379,8 @@ class MainScreen(TypingSafeScreen[None]):
         for event in changed:
             self._on_state_change(event)
             bar.count_spend(event.job)
+            if event.job.id == self._status_about and not event.job.state.is_active:
+                self.say(f"#{event.job.id}: {event.job.state.value}")  # it ended meanwhile
         details = self.query_one(JobDetails)
         for event in events:
             if details.job_id == event.job.id:
@@ -412,7 +416,7 @@ class MainScreen(TypingSafeScreen[None]):
             # The same burst of Escapes that left the composer: a cancel needs a fresh press.
             job = self.selected_job()
             if job is not None and job.state.is_active:
-                self.say(f"Esc again cancels #{job.id}")
+                self.say(f"Esc again cancels #{job.id}", about=job.id)
             return
         self.run_command(name)
 
@@ -525,11 +529,13 @@ class MainScreen(TypingSafeScreen[None]):
 
         self.read_then(lambda: missing_jobs(self.history, ids), mark)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, about: int | None = None) -> None:
         """One plain line in the status bar above the footer (never covers the composer); it
-        clears itself after a while, so it never describes a moment long gone."""
+        clears itself after a while, so it never describes a moment long gone. ``about``: the
+        job in flight the line speaks of ("Esc again cancels #4", "cancelling #4"); when that
+        job ends, the line says how."""
         self.query_one("#status", Label).update(clean_text(text, limit=300))
-        self._status_about = None
+        self._status_about = about
         if self._status_timer is not None:
             self._status_timer.stop()
         self._status_timer = self.set_timer(STATUS_SECONDS, self._clear_status)
@@ -573,8 +579,7 @@ class MainScreen(TypingSafeScreen[None]):
         if not job.state.is_active:
             self.say(f"#{job.id} ({what}) is {job.state.value}: nothing to cancel")
             return
-        self.say(f"cancelling #{job.id} ({what})")
-        self._status_about = job.id  # its outcome takes this line over (job_outcome)
+        self.say(f"cancelling #{job.id} ({what})", about=job.id)  # its outcome takes it over
         self.cancel(job.id)
 
     def fullscreen(self) -> None:
