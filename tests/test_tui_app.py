@@ -35,7 +35,9 @@ def card(app: GptImageApp, job_id: int) -> JobCard:
 
 
 def card_status(app: GptImageApp, job_id: int) -> str:
-    return str(card(app, job_id).query_one(".card-status", Label).render())
+    """The card's status line ("" while the card is mounted but its lines are not yet)."""
+    lines = card(app, job_id).query(".card-status").results(Label)
+    return next((str(line.render()) for line in lines), "")
 
 
 def label_text(app: GptImageApp, selector: str) -> str:
@@ -68,7 +70,7 @@ async def test_type_and_submit_with_ctrl_j_inside_the_editor(services: Services)
         path = Path(job.files[0])
         assert path.is_file()
         # The card says the state and when (the file is in the details and behind `y`).
-        await until(pilot, lambda: card_status(app, job_id).split("\n")[1].startswith("done · "))
+        await until(pilot, lambda: "\ndone · " in card_status(app, job_id))
         assert path.name not in card_status(app, job_id)
         assert editor.text == "a red fox"  # the prompt is kept across submits
         assert "DONE" in str(card(app, job_id).query_one(".badge", Label).render())
