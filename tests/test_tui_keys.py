@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import SLOW, app_for, run_from_palette, settle, until
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Select
 
@@ -426,3 +427,25 @@ async def test_typing_in_the_prompt_lays_nothing_out_again(
         await until(pilot, lambda: "prompt" in str(app.main_screen.query_one("#prompt-error", Label).render()).lower())
         await pilot.press("x")
         await until(pilot, lambda: str(app.main_screen.query_one("#prompt-error", Label).render()) == "")
+
+
+# ------------------------------------------------------------------ keys just before a submit
+
+
+@pytest.mark.parametrize("keys", [("x", "backspace"), ("x", "y", "backspace"), ("ctrl+w",)])
+async def test_a_submit_sends_the_prompt_as_the_keys_just_before_it_left_it(
+    services: Services, keys: tuple[str, ...]
+) -> None:
+    """Keys that arrive in one burst with ctrl+j — as tmux, a paste or a fast typist sends
+    them — are all in the prompt sent, editing keys too: Textual runs the editor's bindings
+    (backspace, ctrl+w) only once the key has bubbled back up to the app, well after ctrl+j,
+    a priority binding, ran."""
+    app = app_for(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.main_screen.query_one(PromptEditor)
+        await pilot.press(*"a red fox")
+        for key in (*keys, "ctrl+j"):  # one burst: nothing handled in between
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: bool(services.history.list_jobs(limit=1)))
+        sent = services.history.list_jobs(limit=1)[0].request.prompt
+        assert sent == editor.text.strip()  # (a prompt is sent trimmed)

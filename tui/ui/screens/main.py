@@ -21,6 +21,7 @@ from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantBlur, DescendantFocus, Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -111,6 +112,14 @@ def _first_rows(history: History) -> _Rows:
     ids = {job.id for job in jobs}
     parents = history.get_many({job.parent_id for job in jobs if job.parent_id} - ids)
     return _Rows(jobs, durations, card_labels(jobs, parents))
+
+
+class TypedThrough(Message):
+    """Sent after the keys typed so far, along their path (:meth:`MainScreen.after_typing`)."""
+
+    def __init__(self, then: Callable[[], None]) -> None:
+        super().__init__()
+        self.then = then
 
 
 class MainScreen(TypingSafeScreen[None]):
@@ -558,8 +567,17 @@ class MainScreen(TypingSafeScreen[None]):
         self._reads.read_then(read, then)
 
     def after_typing(self, then: Callable[[], None]) -> None:
-        """Run ``then`` once the editor has handled every key already typed."""
-        self.query_one(PromptEditor).call_later(then)
+        """Run ``then`` once every key already typed has been handled, its bindings too.
+
+        Textual runs a widget's key bindings (the editor's backspace, ctrl+w …) only when the
+        key has bubbled from the focused widget back up to the app, so ``then`` follows the
+        keys along the same path: a message that bubbles from the focused widget arrives here
+        after them, and the app runs ``then`` after what they are still doing there."""
+        (self.focused or self).post_message(TypedThrough(then))
+
+    def on_typed_through(self, message: TypedThrough) -> None:
+        message.stop()
+        self.app.call_later(message.then)
 
     def copy(self, text: str) -> None:
         self.app.copy_to_clipboard(text)
